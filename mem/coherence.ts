@@ -1,0 +1,321 @@
+import type { Rng } from '../lib/rng';
+import type { Counter } from '../lib/stats/counter';
+import type { StatGroup } from '../lib/stats/group';
+import { DIST_CCX, DIST_REMOTE, DIST_SMT, type Topology } from '../lib/machine/topology';
+import { E, EV_FWD_GETM, EV_FWD_GETS, EV_INV, EV_REPLACEMENT, EV_STORE, I, M, S, cacheNext } from './mesi';
+import type { SimMemory } from './memory';
+
+/** The costs the coherence fabric charges, in cycles; a machine profile supplies them. */
+export interface CoherenceParams {
+  l1Hit: number;
+  llcHit: number;
+  memLatency: number;
+  transferSmt: number;
+  transferCcx: number;
+  transferSocket: number;
+  transferRemote: number;
+  rmwLocal: number;
+}
+
+/**
+ * A directory-based MESI fabric over 64-byte lines (ProtoGen MESI.pcc, see `mesi.ts`).
+ *
+ * Every request is charged by the line's state and the distance between the requester and the
+ * caches that hold it:
+ * - a dirty or exclusive line held by another core costs a core-to-core transfer
+ *   (`transfer{Smt,Ccx,Socket,Remote}`; these come from CAS ping-pong medians);
+ * - a clean shared line comes from the requester's LLC when a sharer sits in its CCX (`llcHit`),
+ *   otherwise across the fabric;
+ * - invalidating sharers costs the round trip to the farthest one;
+ * - an uncached line comes from the LLC if it was cached before, else from DRAM.
+ *
+ * Requests for one line serialize: a request that finds the line in flight starts when the line
+ * is free, so a contended line's throughput is 1 / (transfer + local RMW), as on hardware
+ * (reference/cost-parameters.md §1.4). Transitions take effect when a request is issued; since
+ * the line is busy until the request completes, later requests see them in issue order, which
+ * gives one global order of coherent accesses.
+ */
+export class Coherence {
+  readonly nCpus: number;
+  readonly nLines: number;
+  /** Per-cache state of each line: state[line * nCpus + cpu]. */
+  readonly state: Uint8Array;
+  /** Directory state per line (I, S, E or M as the directory believes it). */
+  readonly dir: Uint8Array;
+  readonly owner: Int32Array;
+  readonly sharerCount: Int32Array;
+  readonly busyUntil: Float64Array;
+  /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
+  private readonly warm: Uint8Array;
+  readonly lineTransfers: Float64Array;
+  readonly lineWaitCycles: Float64Array;
+  private readonly topology: Topology;
+  private readonly params: CoherenceParams;
+  /** Cost of fetching a dirty/exclusive line from a cache at each distance class. */
+  private readonly dirtyCost: Float64Array;
+  /** Cost of fetching a clean shared line when the nearest sharer is at each distance class. */
+  private readonly cleanCost: Float64Array;
+  private jitter: Rng | null;
+  private jitterMax: number;
+  private readonly hits: Counter;
+  private readonly misses: Counter;
+  private readonly transfers: Counter[];
+  private readonly memoryFetches: Counter;
+  private readonly llcFills: Counter;
+  private readonly invalidations: Counter;
+  private readonly upgrades: Counter;
+  private readonly writebacks: Counter;
+  private readonly busyWaits: Counter;
+  private readonly busyWaitCycles: Counter;
+
+  constructor(topology: Topology, params: CoherenceParams, memory: SimMemory, stats: StatGroup) {
+    const n = topology.nCpus;
+    const lines = memory.lineCount;
+    this.nCpus = n;
+    this.nLines = lines;
+    this.state = new Uint8Array(lines * n);
+    this.dir = new Uint8Array(lines);
+    this.owner = new Int32Array(lines).fill(-1);
+    this.sharerCount = new Int32Array(lines);
+    this.busyUntil = new Float64Array(lines);
+    this.warm = new Uint8Array(lines);
+    this.lineTransfers = new Float64Array(lines);
+    this.lineWaitCycles = new Float64Array(lines);
+    this.topology = topology;
+    this.params = params;
+    const p = params;
+    this.dirtyCost = Float64Array.of(p.l1Hit, p.transferSmt, p.transferCcx, p.transferSocket, p.transferRemote);
+    this.cleanCost = Float64Array.of(p.l1Hit, p.transferSmt, p.llcHit, p.transferSocket, p.transferRemote);
+    this.jitter = null;
+    this.jitterMax = 0;
+    this.hits = stats.counter('hits', 'accesses that found the line in a sufficient state in the own cache');
+    this.misses = stats.counter('misses', 'requests sent to the directory (GetS, GetM, upgrades)');
+    const t = stats.group('transfers');
+    this.transfers = [
+      t.counter('self', 'unused: a cache never transfers to itself'),
+      t.counter('smt', 'cache-to-cache transfers between SMT siblings'),
+      t.counter('ccx', 'cache-to-cache transfers within a CCX/LLC domain'),
+      t.counter('socket', 'cache-to-cache transfers between CCXs of one socket'),
+      t.counter('remote', 'cache-to-cache transfers between sockets'),
+    ];
+    this.llcFills = stats.counter('llcFills', 'clean lines served by the LLC (a sharer in the same LLC domain, or a line cached before)');
+    this.memoryFetches = stats.counter('memoryFetches', 'lines fetched from DRAM (never cached before)');
+    this.invalidations = stats.counter('invalidations', 'Inv messages sent to sharers');
+    this.upgrades = stats.counter('upgrades', 'S to M upgrades');
+    this.writebacks = stats.counter('writebacks', 'PutM: dirty lines written back on replacement');
+    this.busyWaits = stats.counter('busyWaits', 'requests that found their line busy with another request');
+    this.busyWaitCycles = stats.counter('busyWaitCycles', 'cycles requests waited for a busy line');
+    stats.formula('hottestLines', 'the 8 lines with the most cache-to-cache transfers', () => this.hottest(memory, 8));
+  }
+
+  /** Adds a uniformly drawn 0..max extra cycles to every miss (litmus runs, exploration). */
+  setJitter(rng: Rng | null, max: number): void {
+    this.jitter = rng;
+    this.jitterMax = max;
+  }
+
+  stateOf(cpu: number, line: number): number {
+    return this.state[line * this.nCpus + cpu];
+  }
+
+  /** Load: hit in S/E/M, else GetS. Returns the cycle the data arrives. */
+  read(cpu: number, line: number, now: number): number {
+    const idx = line * this.nCpus + cpu;
+    if (this.state[idx] !== I) {
+      this.hits.value++;
+      return now + this.params.l1Hit;
+    }
+    const start = this.begin(line, now);
+    let cost: number;
+    const dirState = this.dir[line];
+    if (dirState === I) {
+      // Directory I + GetS: exclusive data to the requester, which goes to E.
+      cost = this.fromMemory(line);
+      this.state[idx] = E;
+      this.dir[line] = E;
+      this.owner[line] = cpu;
+    } else if (dirState === S) {
+      // Directory S + GetS: data, requester joins the sharers.
+      cost = this.cleanCost[this.nearestSharer(cpu, line)];
+      this.state[idx] = S;
+      this.sharerCount[line]++;
+    } else {
+      // Directory E/M + GetS: Fwd_GetS to the owner, which sends data and a writeback and keeps S.
+      const o = this.owner[line];
+      const oidx = line * this.nCpus + o;
+      this.state[oidx] = cacheNext(this.state[oidx], EV_FWD_GETS);
+      cost = this.transferFrom(cpu, o, line);
+      this.state[idx] = S;
+      this.dir[line] = S;
+      this.owner[line] = -1;
+      this.sharerCount[line] = 2;
+    }
+    return this.finish(line, start, cost);
+  }
+
+  /** Store (a store-buffer drain): hit in M, silent E→M, else GetM. Returns the cycle the line is owned. */
+  write(cpu: number, line: number, now: number): number {
+    return this.acquire(cpu, line, now, 0);
+  }
+
+  /** Locked RMW: own the line, then hold it for the local RMW. */
+  rmw(cpu: number, line: number, now: number): number {
+    return this.acquire(cpu, line, now, this.params.rmwLocal);
+  }
+
+  /** Replacement: PutS / PutE / PutM; the line goes back to the LLC. */
+  evict(cpu: number, line: number): void {
+    const idx = line * this.nCpus + cpu;
+    const st = this.state[idx];
+    if (st === I) return;
+    this.state[idx] = cacheNext(st, EV_REPLACEMENT);
+    this.warm[line] = 1;
+    if (st === S) {
+      if (--this.sharerCount[line] === 0) this.dir[line] = I;
+    } else {
+      if (st === M) this.writebacks.value++;
+      this.dir[line] = I;
+      this.owner[line] = -1;
+    }
+  }
+
+  private acquire(cpu: number, line: number, now: number, hold: number): number {
+    const n = this.nCpus;
+    const idx = line * n + cpu;
+    const st = this.state[idx];
+    if (st === M || st === E) {
+      // Store hit in M, or the silent E→M upgrade; the directory still says E and forwards to us.
+      this.state[idx] = cacheNext(st, EV_STORE);
+      this.hits.value++;
+      if (hold === 0) return now + this.params.l1Hit;
+      const start = this.busyUntil[line] > now ? this.busyUntil[line] : now;
+      return this.finishLocal(line, start, this.params.l1Hit + hold);
+    }
+    const start = this.begin(line, now);
+    let cost: number;
+    const dirState = this.dir[line];
+    if (dirState === I) {
+      cost = this.fromMemory(line);
+    } else if (dirState === S) {
+      // GetM (or upgrade from S): data unless we hold it, plus an Inv to every other sharer.
+      if (st === S) {
+        this.upgrades.value++;
+        cost = this.params.llcHit;
+      } else {
+        cost = this.cleanCost[this.nearestSharer(cpu, line)];
+      }
+      const inv = this.invalidateSharers(cpu, line);
+      if (inv > cost) cost = inv;
+    } else {
+      // Directory E/M + GetM: Fwd_GetM to the owner, which sends the data and drops to I.
+      const o = this.owner[line];
+      const oidx = line * n + o;
+      this.state[oidx] = cacheNext(this.state[oidx], EV_FWD_GETM);
+      cost = this.transferFrom(cpu, o, line);
+    }
+    this.state[idx] = M;
+    this.dir[line] = M;
+    this.owner[line] = cpu;
+    this.sharerCount[line] = 0;
+    return this.finish(line, start, cost + hold);
+  }
+
+  /** Sends Inv to every sharer but the requester; returns the slowest ack's round trip. */
+  private invalidateSharers(cpu: number, line: number): number {
+    const n = this.nCpus;
+    const base = line * n;
+    let slowest = 0;
+    for (let c = 0; c < n; c++) {
+      if (c === cpu || this.state[base + c] !== S) continue;
+      this.state[base + c] = cacheNext(S, EV_INV);
+      this.invalidations.value++;
+      const cost = this.dirtyCost[this.topology.distance(cpu, c)];
+      if (cost > slowest) slowest = cost;
+    }
+    return slowest;
+  }
+
+  private nearestSharer(cpu: number, line: number): number {
+    const n = this.nCpus;
+    const base = line * n;
+    let best = DIST_REMOTE;
+    for (let c = 0; c < n && best > DIST_SMT; c++) {
+      if (this.state[base + c] === I || c === cpu) continue;
+      const d = this.topology.distance(cpu, c);
+      if (d < best) best = d;
+    }
+    if (best <= DIST_CCX) this.llcFills.value++;
+    else this.transfers[best].value++;
+    if (best > DIST_CCX) this.lineTransfers[line]++;
+    return best;
+  }
+
+  private transferFrom(cpu: number, from: number, line: number): number {
+    const d = this.topology.distance(cpu, from);
+    this.transfers[d].value++;
+    this.lineTransfers[line]++;
+    return this.dirtyCost[d];
+  }
+
+  private fromMemory(line: number): number {
+    if (this.warm[line] === 1) {
+      this.llcFills.value++;
+      return this.params.llcHit;
+    }
+    this.warm[line] = 1;
+    this.memoryFetches.value++;
+    return this.params.memLatency;
+  }
+
+  /** A directory request starts when its line is no longer busy. */
+  private begin(line: number, now: number): number {
+    this.misses.value++;
+    const busy = this.busyUntil[line];
+    if (busy <= now) return now;
+    this.busyWaits.value++;
+    this.busyWaitCycles.value += busy - now;
+    this.lineWaitCycles[line] += busy - now;
+    return busy;
+  }
+
+  private finish(line: number, start: number, cost: number): number {
+    if (this.jitter !== null) cost += this.jitter.int(this.jitterMax + 1);
+    return this.finishLocal(line, start, cost);
+  }
+
+  private finishLocal(line: number, start: number, cost: number): number {
+    const end = start + cost;
+    this.busyUntil[line] = end;
+    return end;
+  }
+
+  /** SWMR: at most one cache in M/E, and then no sharer; the directory agrees. Returns the violation or null. */
+  checkInvariant(line: number): string | null {
+    const base = line * this.nCpus;
+    let owners = 0;
+    let sharers = 0;
+    for (let c = 0; c < this.nCpus; c++) {
+      const st = this.state[base + c];
+      if (st === M || st === E) owners++;
+      else if (st === S) sharers++;
+    }
+    if (owners > 1 || (owners === 1 && sharers > 0)) return `line ${line}: ${owners} owners and ${sharers} sharers`;
+    const d = this.dir[line];
+    if (owners === 1 && ((d !== E && d !== M) || this.state[base + this.owner[line]] < E)) return `line ${line}: directory owner mismatch`;
+    if (sharers > 0 && (d !== S || this.sharerCount[line] !== sharers)) return `line ${line}: directory sharers mismatch`;
+    if (owners === 0 && sharers === 0 && d !== I) return `line ${line}: directory not I for an uncached line`;
+    return null;
+  }
+
+  private hottest(memory: SimMemory, k: number): Array<Record<string, unknown>> {
+    const lines: number[] = [];
+    for (let l = 0; l < this.nLines; l++) if (this.lineTransfers[l] > 0 || this.lineWaitCycles[l] > 0) lines.push(l);
+    lines.sort((a, b) => this.lineTransfers[b] - this.lineTransfers[a] || this.lineWaitCycles[b] - this.lineWaitCycles[a] || a - b);
+    return lines.slice(0, k).map((l) => ({
+      line: memory.describeLine(l),
+      transfers: this.lineTransfers[l],
+      busyWaitCycles: this.lineWaitCycles[l],
+    }));
+  }
+}
+

@@ -1,0 +1,278 @@
+import type { Engine, EventHandler, OpExecutor } from '../lib/engine/engine';
+import {
+  OP_CMPXCHG, OP_LOAD, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
+} from '../lib/engine/ops';
+import { PROC_BLOCKED, type Process } from '../lib/engine/process';
+import type { Topology } from '../lib/machine/topology';
+import type { Rng } from '../lib/rng';
+import type { Counter } from '../lib/stats/counter';
+import type { StatGroup } from '../lib/stats/group';
+import { applyRmw } from './atomics';
+import { Coherence, type CoherenceParams } from './coherence';
+import { LINE_SHIFT, SimMemory, WORD_SHIFT } from './memory';
+import { StoreBuffer } from './store-buffer';
+
+export interface MemoryParams extends CoherenceParams {
+  /** Store-buffer entries per logical CPU. */
+  storeBufferEntries: number;
+  /** Cycles for a store to retire into the store buffer. */
+  storeIssue: number;
+  /** Cycles of an MFENCE once the store buffer is empty. */
+  mfence: number;
+}
+
+/** Randomized timing for litmus runs and exploration; each draw comes from a named stream. */
+export interface Perturbation {
+  /** Extra 0..transferMax cycles on every coherence miss. */
+  transferMax: number;
+  /** Extra 0..drainMax cycles before each store-buffer entry starts to drain. */
+  drainMax: number;
+  transferRng: Rng;
+  drainRng: Rng;
+}
+
+/**
+ * The memory system as the CPU sees it: x86-TSO store buffers in front of the MESI fabric.
+ * It executes the memory operations of simulated code (loads, stores, fences, locked RMWs and
+ * parked spin-waits) and charges each what the coherence model says it costs.
+ *
+ * Memory values change when a store drains or an RMW is issued, in the engine's single event
+ * order, which is the one global order of drains x86-TSO requires.
+ */
+export class MemorySystem implements OpExecutor, EventHandler {
+  readonly memory: SimMemory;
+  readonly coherence: Coherence;
+  readonly storeBuffers: StoreBuffer[];
+  private readonly engine: Engine;
+  private readonly params: MemoryParams;
+  private readonly values: Float64Array;
+  /** Head of each line's list of parked spinners (process ids linked through `nextWaiter`). */
+  private readonly spinHead: Int32Array;
+  private readonly hDrain: number;
+  private readonly hSpin: number;
+  private readonly hDrained: number;
+  private drainRng: Rng | null;
+  private drainMax: number;
+  private readonly loads: Counter;
+  private readonly forwarded: Counter;
+  private readonly stores: Counter;
+  private readonly drains: Counter;
+  private readonly rmws: Counter[];
+  private readonly cmpxchgFailed: Counter;
+  private readonly sbStalls: Counter;
+  private readonly sbStallCycles: Counter;
+  private readonly fences: Counter;
+  private readonly fenceWaitCycles: Counter;
+  private readonly spinParks: Counter;
+  private readonly spinCycles: Counter;
+
+  constructor(engine: Engine, topology: Topology, params: MemoryParams, memory: SimMemory, stats: StatGroup) {
+    this.memory = memory;
+    this.engine = engine;
+    this.params = params;
+    this.values = memory.values;
+    this.coherence = new Coherence(topology, params, memory, stats.group('coherence'));
+    this.storeBuffers = [];
+    for (let c = 0; c < topology.nCpus; c++) this.storeBuffers.push(new StoreBuffer(params.storeBufferEntries));
+    this.spinHead = new Int32Array(memory.lineCount).fill(-1);
+    this.hDrain = engine.registerHandler(this);
+    const self = this;
+    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spin(engine.processes[pid]) });
+    this.hDrained = engine.registerHandler({ onEvent: (pid: number) => self.afterDrain(engine.processes[pid]) });
+    this.drainRng = null;
+    this.drainMax = 0;
+    this.loads = stats.counter('loads', 'loads executed');
+    this.forwarded = stats.counter('forwarded', 'loads served from the own store buffer');
+    this.stores = stats.counter('stores', 'stores retired into a store buffer');
+    this.drains = stats.counter('drains', 'store-buffer entries made globally visible');
+    const rmw = stats.group('rmw');
+    this.rmws = OP_NAMES.map((name, op) => (isLockedRmw(op) ? rmw.counter(name.replace('lock ', ''), `locked ${name}`) : (null as unknown as Counter)));
+    this.cmpxchgFailed = stats.counter('cmpxchgFailed', 'CMPXCHGs whose comparison failed');
+    this.sbStalls = stats.counter('sbStalls', 'stores that found the store buffer full');
+    this.sbStallCycles = stats.counter('sbStallCycles', 'cycles stores waited for a store-buffer entry');
+    this.fences = stats.counter('fences', 'MFENCEs and serializing operations');
+    this.fenceWaitCycles = stats.counter('fenceWaitCycles', 'cycles fences and locked RMWs waited for the store buffer to drain');
+    this.spinParks = stats.counter('spinParks', 'spin-waits that found their condition false and parked on the line');
+    this.spinCycles = stats.counter('spinCycles', 'cycles spent spinning');
+  }
+
+  perturb(p: Perturbation | null): void {
+    this.coherence.setJitter(p === null ? null : p.transferRng, p === null ? 0 : p.transferMax);
+    this.drainRng = p === null ? null : p.drainRng;
+    this.drainMax = p === null ? 0 : p.drainMax;
+  }
+
+  execute(p: Process, ops: Ops): void {
+    const op = ops.op;
+    p.op = op;
+    p.a = ops.a;
+    p.b = ops.b;
+    p.c = ops.c;
+    p.d = ops.d;
+    if (op === OP_LOAD) this.load(p);
+    else if (op === OP_STORE) this.store(p);
+    else if (op === OP_SPIN) this.spin(p);
+    else if (op === OP_MFENCE || op === OP_SERIALIZE || isLockedRmw(op)) this.afterDrain(p);
+    else throw new Error(`memory system cannot execute '${OP_NAMES[op] ?? op}'`);
+  }
+
+  private load(p: Process): void {
+    const now = this.engine.now;
+    const addr = p.a;
+    this.loads.value++;
+    const sb = this.storeBuffers[p.cpu];
+    if (sb.count > 0) {
+      const slot = sb.find(addr);
+      if (slot >= 0) {
+        this.forwarded.value++;
+        this.engine.resume(p, now + this.params.l1Hit, sb.valueAt(slot));
+        return;
+      }
+    }
+    const t = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
+    this.engine.resume(p, t, this.values[addr >>> WORD_SHIFT]);
+  }
+
+  private store(p: Process): void {
+    const now = this.engine.now;
+    const sb = this.storeBuffers[p.cpu];
+    if (sb.full) {
+      if (p.state !== PROC_BLOCKED) {
+        this.engine.block(p);
+        this.sbStalls.value++;
+      }
+      sb.fullWaiter = p.id;
+      return;
+    }
+    if (p.state === PROC_BLOCKED) this.sbStallCycles.value += now - p.waitSince;
+    sb.push(p.a, p.b);
+    this.stores.value++;
+    if (!sb.draining) {
+      sb.draining = true;
+      this.engine.schedule(now + this.params.storeIssue + this.drainDelay(), this.hDrain, p.cpu);
+    }
+    this.engine.resume(p, now + this.params.storeIssue, 0);
+  }
+
+  /** Drains the oldest entry of `cpu`'s store buffer: GetM, then the value becomes visible. */
+  onEvent(cpu: number): void {
+    const now = this.engine.now;
+    const sb = this.storeBuffers[cpu];
+    const addr = sb.headAddr();
+    const line = addr >>> LINE_SHIFT;
+    const t = this.coherence.write(cpu, line, now);
+    this.values[addr >>> WORD_SHIFT] = sb.headValue();
+    sb.shift();
+    this.drains.value++;
+    if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
+    if (sb.fullWaiter >= 0) {
+      const w = this.engine.processes[sb.fullWaiter];
+      sb.fullWaiter = -1;
+      this.store(w);
+    }
+    if (sb.count > 0) {
+      this.engine.schedule(t + this.drainDelay(), this.hDrain, cpu);
+    } else {
+      sb.draining = false;
+      if (sb.emptyWaiter >= 0) {
+        this.engine.schedule(t, this.hDrained, sb.emptyWaiter);
+        sb.emptyWaiter = -1;
+      }
+    }
+  }
+
+  /** MFENCE, serializing operations and locked RMWs first wait for the store buffer to drain. */
+  private afterDrain(p: Process): void {
+    const now = this.engine.now;
+    const sb = this.storeBuffers[p.cpu];
+    if (sb.count > 0) {
+      if (p.state !== PROC_BLOCKED) this.engine.block(p);
+      sb.emptyWaiter = p.id;
+      return;
+    }
+    if (p.state === PROC_BLOCKED) this.fenceWaitCycles.value += now - p.waitSince;
+    const op = p.op;
+    if (op === OP_MFENCE) {
+      this.fences.value++;
+      this.engine.resume(p, now + this.params.mfence, 0);
+    } else if (op === OP_SERIALIZE) {
+      this.fences.value++;
+      this.engine.resume(p, now + p.a, 0);
+    } else {
+      this.rmw(p, now);
+    }
+  }
+
+  private rmw(p: Process, now: number): void {
+    const addr = p.a;
+    const line = addr >>> LINE_SHIFT;
+    const t = this.coherence.rmw(p.cpu, line, now);
+    const result = applyRmw(p.op, this.values, addr >>> WORD_SHIFT, p.b, p.c);
+    this.rmws[p.op].value++;
+    if (p.op === OP_CMPXCHG && result !== p.b) this.cmpxchgFailed.value++;
+    // Even a failed CMPXCHG takes the line exclusively, so spinners must re-read it.
+    if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
+    this.engine.resume(p, t, result);
+  }
+
+  /** Reads the spun-on word; returns when the condition holds, else parks on the line until it is written. */
+  private spin(p: Process): void {
+    const now = this.engine.now;
+    const addr = p.a;
+    const line = addr >>> LINE_SHIFT;
+    const sb = this.storeBuffers[p.cpu];
+    const slot = sb.count > 0 ? sb.find(addr) : -1;
+    let t: number;
+    let v: number;
+    if (slot >= 0) {
+      t = now + this.params.l1Hit;
+      v = sb.valueAt(slot);
+    } else {
+      t = this.coherence.read(p.cpu, line, now);
+      v = this.values[addr >>> WORD_SHIFT];
+    }
+    const x = p.b === SPIN_NO_MASK ? v : (v & p.b) >>> 0;
+    if ((x === p.c) !== (p.d === 1)) {
+      if (p.state === PROC_BLOCKED) this.spinCycles.value += t - p.waitSince;
+      this.engine.resume(p, t, v);
+      return;
+    }
+    if (p.state !== PROC_BLOCKED) {
+      this.engine.block(p);
+      this.spinParks.value++;
+    }
+    p.nextWaiter = this.spinHead[line];
+    this.spinHead[line] = p.id;
+  }
+
+  /** A write to `line` completes at `at`: every parked spinner re-reads it then (and pays the miss). */
+  private wakeSpinners(line: number, at: number): void {
+    let pid = this.spinHead[line];
+    this.spinHead[line] = -1;
+    const procs = this.engine.processes;
+    while (pid !== -1) {
+      const p = procs[pid];
+      pid = p.nextWaiter;
+      p.nextWaiter = -1;
+      this.engine.schedule(at, this.hSpin, p.id);
+    }
+  }
+
+  private drainDelay(): number {
+    return this.drainRng === null ? 0 : this.drainRng.int(this.drainMax + 1);
+  }
+
+  describeWait(p: Process): string {
+    const where = this.memory.symbolize(p.a);
+    switch (p.op) {
+      case OP_SPIN: {
+        const lhs = p.b === SPIN_NO_MASK ? `[${where}]` : `[${where}] & 0x${(p.b >>> 0).toString(16)}`;
+        return `spinning on ${lhs} until ${p.d === 1 ? '!=' : '=='} ${p.c} (now ${this.values[p.a >>> WORD_SHIFT]})`;
+      }
+      case OP_STORE:
+        return `store to ${where} stalled on a full store buffer`;
+      default:
+        return `${OP_NAMES[p.op] ?? p.op}${isLockedRmw(p.op) ? ` on ${where}` : ''} waiting for the store buffer to drain`;
+    }
+  }
+}
