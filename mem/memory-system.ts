@@ -25,7 +25,7 @@ export interface MemoryParams extends CoherenceParams {
 export interface Perturbation {
   /** Extra 0..transferMax cycles on every coherence miss. */
   transferMax: number;
-  /** Extra 0..drainMax cycles before each store-buffer entry starts to drain. */
+  /** Extra 0..drainMax cycles (log-uniform) before each store-buffer entry starts to drain. */
   drainMax: number;
   transferRng: Rng;
   drainRng: Rng;
@@ -50,7 +50,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private readonly spinHead: Int32Array;
   private readonly hDrain: number;
   private readonly hSpin: number;
-  private readonly hDrained: number;
+  private readonly hDrainDone: number;
   private drainRng: Rng | null;
   private drainMax: number;
   private readonly loads: Counter;
@@ -78,7 +78,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.hDrain = engine.registerHandler(this);
     const self = this;
     this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spin(engine.processes[pid]) });
-    this.hDrained = engine.registerHandler({ onEvent: (pid: number) => self.afterDrain(engine.processes[pid]) });
+    this.hDrainDone = engine.registerHandler({ onEvent: (cpu: number) => self.drainDone(cpu) });
     this.drainRng = null;
     this.drainMax = 0;
     this.loads = stats.counter('loads', 'loads executed');
@@ -154,7 +154,10 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.engine.resume(p, now + this.params.storeIssue, 0);
   }
 
-  /** Drains the oldest entry of `cpu`'s store buffer: GetM, then the value becomes visible. */
+  /**
+   * Drains the oldest entry of `cpu`'s store buffer: the value becomes visible now, in the global
+   * order, and the GetM for its line is issued; the entry stays until the line is owned.
+   */
   onEvent(cpu: number): void {
     const now = this.engine.now;
     const sb = this.storeBuffers[cpu];
@@ -162,21 +165,28 @@ export class MemorySystem implements OpExecutor, EventHandler {
     const line = addr >>> LINE_SHIFT;
     const t = this.coherence.write(cpu, line, now);
     this.values[addr >>> WORD_SHIFT] = sb.headValue();
-    sb.shift();
     this.drains.value++;
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
+    this.engine.schedule(t, this.hDrainDone, cpu);
+  }
+
+  /** The drained store owns its line: free the entry, then drain the next or wake a fence. */
+  private drainDone(cpu: number): void {
+    const sb = this.storeBuffers[cpu];
+    sb.shift();
     if (sb.fullWaiter >= 0) {
       const w = this.engine.processes[sb.fullWaiter];
       sb.fullWaiter = -1;
       this.store(w);
     }
     if (sb.count > 0) {
-      this.engine.schedule(t + this.drainDelay(), this.hDrain, cpu);
+      this.engine.schedule(this.engine.now + this.drainDelay(), this.hDrain, cpu);
     } else {
       sb.draining = false;
       if (sb.emptyWaiter >= 0) {
-        this.engine.schedule(t, this.hDrained, sb.emptyWaiter);
+        const w = this.engine.processes[sb.emptyWaiter];
         sb.emptyWaiter = -1;
+        this.afterDrain(w);
       }
     }
   }
@@ -258,8 +268,11 @@ export class MemorySystem implements OpExecutor, EventHandler {
     }
   }
 
+  /** Log-uniform in [0, drainMax]: mostly short delays, sometimes long ones, so both near and
+   *  far interleavings of the drains get explored. */
   private drainDelay(): number {
-    return this.drainRng === null ? 0 : this.drainRng.int(this.drainMax + 1);
+    if (this.drainRng === null) return 0;
+    return Math.floor(Math.exp(this.drainRng.next() * Math.log(this.drainMax + 1))) - 1;
   }
 
   describeWait(p: Process): string {

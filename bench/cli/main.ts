@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { LazytlbError } from '../../lib/errors';
+import { profileNames } from '../../lib/machine/resolve';
+import { describeProfile } from '../../lib/machine/describe';
+import { VERSION } from '../../lib/version';
+import { LITMUS_DEFAULTS } from '../../mem/litmus/run';
+import { litmusCommand } from './litmus-command';
+import { collectParam, intOption, machineFromOptions, seedOption } from './options';
+
+/** Builds the `lazytlb` command line. `out` receives results (stdout); exit codes: 0 ok, 1 check failed, 2 bad input. */
+export function buildCli(out: (s: string) => void, setExit: (code: number) => void): Command {
+  const program = new Command('lazytlb')
+    .description('Cycle-level x86 multicore simulator for comparing Linux lazy-TLB strategies')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const machineOption = (): Option =>
+    new Option('--machine <profile>', `machine profile (${profileNames().join(', ')})`).default('skylake-sp-2s');
+
+  program
+    .command('litmus')
+    .description('run herdtools7 x86 litmus tests on the simulated cores and report the observed outcomes')
+    .argument('<files...>', 'litmus files (X86 Intel or X86_64 AT&T syntax)')
+    .option('--runs <n>', 'executions per test', intOption('--runs', 1, 10_000_000), LITMUS_DEFAULTS.runs)
+    .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
+    .addOption(machineOption())
+    .option('--param <key=value>', 'override a machine parameter (repeatable)', collectParam, [])
+    .option('--expected <file>', "compare verdicts with a herdtools7 kinds file ('NAME Allow|Forbid'); exit 1 on a mismatch")
+    .option('--json', 'print JSON: {"tests":[{"name","runs","observed","conditionObserved","verdict"}]}')
+    .action((files: string[], opts: { runs: number; seed: string; machine: string; param: string[]; expected?: string; json?: boolean }) => {
+      const machine = machineFromOptions(opts.machine, opts.param);
+      setExit(litmusCommand(files, { runs: opts.runs, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
+    });
+
+  program
+    .command('profiles')
+    .description('list the machine profiles, or print one with every parameter, its unit and its source')
+    .argument('[profile]', 'profile name')
+    .action((name?: string) => {
+      out(name === undefined ? profileNames().join('\n') : describeProfile(name));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; user errors print one line (never a stack trace) and exit 2. */
+export function main(argv: string[]): number {
+  let code = 0;
+  const program = buildCli((s) => process.stdout.write(s + '\n'), (c) => (code = c));
+  try {
+    program.parse(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed why
+    if (err instanceof LazytlbError) {
+      process.stderr.write(`lazytlb: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,192 @@
+/**
+ * The machine-parameter catalogue: one spec per key (unit, allowed range, integer-ness, doc), in
+ * the style of gem5's typed Params. Every key has a value in every profile (profiles.ts) with its
+ * source; resolve.ts validates overrides against these specs and rejects unknown keys.
+ *
+ * All latencies are integer core cycles at `clockGhz`, because simulated time is an integer cycle
+ * count. Costs in the cost file that are given in ns were converted at the profile clock.
+ */
+
+export type ParamUnit = 'cycles' | 'GHz' | 'entries' | 'ways' | 'pages' | 'bool' | 'count' | 'ns';
+
+export interface ParamSpec {
+  readonly key: keyof MachineParams;
+  readonly unit: ParamUnit;
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly doc: string;
+}
+
+/** Fully resolved machine parameters: one number per catalogue key (bools are 0/1). The unit,
+ *  range and meaning of each field are in PARAM_SPECS below (rendered in docs/PROFILES.md), kept
+ *  in one place so they cannot disagree. */
+export interface MachineParams {
+  // --- core clock and topology
+  clockGhz: number;
+  sockets: number;
+  ccxPerSocket: number;
+  coresPerCcx: number;
+  threadsPerCore: number;
+  // --- caches and coherence
+  l1Hit: number;
+  l2Hit: number;
+  llcHit: number;
+  memLatency: number;
+  memLatencyRemote: number;
+  transferSmt: number;
+  transferCcx: number;
+  transferSocket: number;
+  transferRemote: number;
+  rmwLocal: number;
+  mfence: number;
+  storeBufferEntries: number;
+  storeIssue: number;
+  // --- APIC and IPIs
+  x2apic: number;
+  ipiSendX2apic: number;
+  ipiSendXapic: number;
+  ipiPerTarget: number;
+  ipiDeliveryCcx: number;
+  ipiDeliverySocket: number;
+  ipiDeliveryRemote: number;
+  irqEntryExit: number;
+  idleWakeup: number;
+  // --- TLB
+  pcid: number;
+  pti: number;
+  invlpg: number;
+  invlpgPti: number;
+  invpcid: number;
+  cr3Write: number;
+  pageWalk: number;
+  stlbHit: number;
+  l1dTlbEntries: number;
+  l1dTlbWays: number;
+  stlbEntries: number;
+  stlbWays: number;
+  flushCeiling: number;
+  invlpgb: number;
+  invlpgbIssue: number;
+  tlbsync: number;
+  // --- scheduler
+  contextSwitch: number;
+}
+
+export type ParamKey = keyof MachineParams;
+
+const MAX_CYCLES = 100_000;
+
+type Spec = Omit<ParamSpec, 'key'>;
+const cycles = (doc: string, max = MAX_CYCLES): Spec => ({ unit: 'cycles', min: 0, max, integer: true, doc });
+const count = (doc: string, min: number, max: number): Spec => ({ unit: 'count', min, max, integer: true, doc });
+const bool = (doc: string): Spec => ({ unit: 'bool', min: 0, max: 1, integer: true, doc });
+const sized = (unit: 'entries' | 'ways', doc: string): Spec => ({ unit, min: 1, max: 65_536, integer: true, doc });
+
+// Insertion order here is the catalogue order: resolved configs, docs and JSON results use it.
+const SPECS: { [K in ParamKey]: Spec } = {
+  clockGhz: {
+    unit: 'GHz', min: 0.1, max: 10, integer: false,
+    doc: 'Core clock; converts ns to cycles and cycles to wall time in reports.',
+  },
+  sockets: count('Sockets (NUMA packages).', 1, 64),
+  ccxPerSocket: count('CCXs (cores sharing one LLC) per socket; 1 for a monolithic LLC (Skylake-SP).', 1, 64),
+  coresPerCcx: count('Physical cores per CCX.', 1, 256),
+  threadsPerCore: count('Hardware threads per core: 1 = SMT off, 2 = SMT on. Total CPUs at most 4096.', 1, 8),
+
+  l1Hit: cycles('Load-to-use latency of an L1D hit.'),
+  l2Hit: cycles('Load-to-use latency of an L2 hit.'),
+  llcHit: cycles("Load-to-use latency of a hit in the own CCX's LLC, line not owned by another core."),
+  memLatency: cycles('Line fetched from local DRAM (no other cache holds it).'),
+  memLatencyRemote: cycles("Line fetched from another socket's DRAM; unused when sockets = 1."),
+  transferSmt: cycles(
+    'Line held Modified by the SMT sibling. Measured as CAS ping-pong round trip / 2, which includes one CAS.',
+  ),
+  transferCcx: cycles(
+    'Line held Modified by another core sharing the LLC/CCX. From CAS ping-pong medians (which include the CAS); ' +
+      'a remote locked RMW is charged transfer + rmwLocal, a [D] rule from the SOSP 2013 deltas (CAS ~ load + 10..35 cycles), ' +
+      'which overstates it by at most rmwLocal.',
+  ),
+  transferSocket: cycles(
+    'Line held Modified by a core in another CCX of the same socket; same RMW rule as transferCcx.',
+  ),
+  transferRemote: cycles('Line held Modified by a core on another socket; same RMW rule as transferCcx.'),
+  rmwLocal: cycles('LOCK CMPXCHG / XCHG / LOCK ADD on a line already owned (M/E) in the own L1.'),
+  mfence: cycles('MFENCE with an empty store buffer (draining a non-empty buffer is charged separately).'),
+  storeBufferEntries: {
+    unit: 'entries', min: 1, max: 1024, integer: true,
+    doc: 'Store-buffer entries per logical CPU (x86-TSO); a full buffer stalls the next store.',
+  },
+  storeIssue: cycles('Cycles for a store to retire into the store buffer.'),
+
+  x2apic: bool(
+    '1: x2APIC (IPI send is one WRMSR, ipiSendX2apic); 0: xAPIC (MMIO ICR write + busy wait, ipiSendXapic).',
+  ),
+  ipiSendX2apic: cycles('Sender cost of one IPI (ICR write) in x2APIC mode.'),
+  ipiSendXapic: cycles('Sender cost of one IPI in xAPIC mode, including the apic_wait_icr_idle busy wait.'),
+  ipiPerTarget: cycles(
+    'Extra sender cost per additional target of a multi-target IPI (one ICR write per target in x2APIC physical mode).',
+  ),
+  ipiDeliveryCcx: cycles(
+    'IPI send -> arrival at a target in the same CCX (or the same core), before interrupt entry.',
+  ),
+  ipiDeliverySocket: cycles('IPI send -> arrival at a target in another CCX of the same socket.'),
+  ipiDeliveryRemote: cycles('IPI send -> arrival at a target on another socket.'),
+  irqEntryExit: cycles('Interrupt entry + exit on the target CPU, excluding the handler body.'),
+  idleWakeup: cycles(
+    'Extra latency when an interrupt wakes an idle CPU (C1 exit), added to the delivery time.', 10_000_000,
+  ),
+
+  pcid: bool(
+    '1: CR3 writes can keep other address spaces\' TLB entries tagged by PCID; 0: every CR3 write flushes non-global entries.',
+  ),
+  pti: bool('1: kernel page-table isolation; a single-page user flush costs invlpgPti instead of invlpg.'),
+  invlpg: cycles('INVLPG of one page, as seen in the flush handler.'),
+  invlpgPti: cycles('Flush of one page with PTI: INVLPG + INVPCID for the user PCID.'),
+  invpcid: cycles('One INVPCID (single address or single context).'),
+  cr3Write: cycles(
+    'Direct cost of a CR3 write (full flush of non-global entries without PCID); refills are charged separately.',
+  ),
+  pageWalk: cycles('Page walk after an STLB miss, with the page-table lines hot in cache.'),
+  stlbHit: cycles('L1 DTLB miss that hits in the second-level (shared) TLB.'),
+  l1dTlbEntries: sized('entries', 'L1 DTLB entries for 4 KiB pages.'),
+  l1dTlbWays: sized('ways', 'L1 DTLB associativity (= entries when fully associative); must divide l1dTlbEntries.'),
+  stlbEntries: sized('entries', 'Second-level TLB entries for 4 KiB pages.'),
+  stlbWays: sized('ways', 'Second-level TLB associativity; must divide stlbEntries.'),
+  flushCeiling: {
+    unit: 'pages', min: 0, max: 1 << 20, integer: true,
+    doc: 'Linux tlb_single_page_flush_ceiling: ranges above this many pages get a full flush.',
+  },
+  invlpgb: bool('1: hardware has AMD INVLPGB/TLBSYNC broadcast invalidation.'),
+  invlpgbIssue: cycles('Issue cost of one INVLPGB (non-blocking); unused when invlpgb = 0.'),
+  tlbsync: cycles(
+    'TLBSYNC: wait until all earlier INVLPGBs completed on every CPU; unused when invlpgb = 0.', 1_000_000,
+  ),
+
+  contextSwitch: cycles('Direct cost of a context switch on one CPU, excluding the CR3/TLB part and refills.'),
+};
+
+/** The catalogue: spec per key (frozen). */
+export const PARAM_SPECS: Readonly<Record<ParamKey, ParamSpec>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(SPECS).map(([key, s]) => [key, Object.freeze({ key, ...s })]),
+  ) as unknown as Record<ParamKey, ParamSpec>,
+);
+
+/** All keys in catalogue order. */
+export const PARAM_KEYS: readonly ParamKey[] = Object.freeze(Object.keys(SPECS) as ParamKey[]);
+
+/** Keys of the topology fields, which are machine parameters too (`--param threadsPerCore=2`). */
+export const TOPOLOGY_KEYS = ['sockets', 'ccxPerSocket', 'coresPerCcx', 'threadsPerCore'] as const;
+
+export function isParamKey(key: string): key is ParamKey {
+  return Object.prototype.hasOwnProperty.call(SPECS, key);
+}
+
+/** "an integer number of cycles in [0, 100000]": what a valid value of this parameter looks like. */
+export function describeRange(spec: ParamSpec): string {
+  const range = `[${spec.min}, ${spec.max}]`;
+  if (spec.unit === 'bool') return `a bool (0/1 or true/false) in ${range}`;
+  if (spec.unit === 'count') return `an integer count in ${range}`;
+  return `${spec.integer ? 'an integer number of' : 'a number of'} ${spec.unit} in ${range}`;
+}

@@ -1,0 +1,55 @@
+import { Engine } from '../lib/engine/engine';
+import type { Ops } from '../lib/engine/ops';
+import { topologyOf, type MachineConfig } from '../lib/machine/resolve';
+import type { Topology } from '../lib/machine/topology';
+import { RngStreams } from '../lib/rng';
+import { StatGroup } from '../lib/stats/group';
+import { SimMemory } from './memory';
+import { MemorySystem, type Perturbation } from './memory-system';
+
+export interface MemMachineOptions {
+  config: MachineConfig;
+  seed: number | string;
+  /** Bytes of simulated memory for kernel variables (default 1 MiB). */
+  memBytes?: number;
+  /** Randomized timing; the draws come from the streams `mem.transferJitter` and `mem.drainJitter`. */
+  perturb?: { transferMax: number; drainMax: number };
+  /** Operation set to stage simulated code in (a higher layer's subclass of `Ops`). */
+  ops?: Ops;
+}
+
+/**
+ * The two bottom layers wired together: the engine, seeded RNG streams, the stats tree and the
+ * memory system of a machine profile. Higher layers (cores, scheduler, TLBs) build on it.
+ */
+export class MemMachine {
+  readonly config: MachineConfig;
+  readonly topology: Topology;
+  readonly engine: Engine;
+  readonly k: Ops;
+  readonly rng: RngStreams;
+  readonly stats: StatGroup;
+  readonly memory: SimMemory;
+  readonly mem: MemorySystem;
+
+  constructor(options: MemMachineOptions) {
+    this.config = options.config;
+    this.topology = topologyOf(options.config);
+    this.engine = new Engine(options.ops);
+    this.k = this.engine.ops;
+    this.rng = new RngStreams(options.seed);
+    this.stats = new StatGroup('');
+    this.memory = new SimMemory(options.memBytes);
+    this.mem = new MemorySystem(this.engine, this.topology, options.config.params, this.memory, this.stats.group('mem'));
+    this.engine.setExecutor(this.mem);
+    if (options.perturb !== undefined) {
+      const p: Perturbation = {
+        transferMax: options.perturb.transferMax,
+        drainMax: options.perturb.drainMax,
+        transferRng: this.rng.stream('mem.transferJitter'),
+        drainRng: this.rng.stream('mem.drainJitter'),
+      };
+      this.mem.perturb(p);
+    }
+  }
+}
