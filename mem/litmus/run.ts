@@ -15,7 +15,7 @@ export interface LitmusOptions {
   transferMax: number;
 }
 
-export const LITMUS_DEFAULTS = { runs: 500, startMax: 400, drainMax: 2000, transferMax: 100 } as const;
+export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, drainMax: 2000, transferMax: 100 } as const;
 
 export interface LitmusReport {
   name: string;

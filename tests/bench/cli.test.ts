@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../../bench/cli/main';
+
+const DATA = path.join(__dirname, '../../bench/data/litmus/x86');
+
+/** Runs the CLI in-process and captures what it prints. */
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = main(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('lazytlb litmus', () => {
+  test('--json prints the documented shape', () => {
+    const r = cli('litmus', path.join(DATA, 'SB.litmus'), path.join(DATA, 'MP.litmus'), '--runs', '200', '--seed', '3', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.tests.map((t: { name: string }) => t.name)).toEqual(['SB', 'MP']);
+    for (const t of json.tests) {
+      expect(Object.keys(t)).toEqual(['name', 'runs', 'observed', 'conditionObserved', 'verdict']);
+      expect(t.runs).toBe(200);
+    }
+    expect(json.tests[0].verdict).toBe('Allow');
+    expect(json.tests[1].verdict).toBe('Forbid');
+    expect(json.tests[0].observed['0:EAX=0; 1:EAX=0;']).toBeGreaterThan(0);
+  });
+
+  test('--expected compares verdicts and fails on a mismatch', () => {
+    const ok = cli('litmus', path.join(DATA, 'SB.litmus'), '--runs', '200', '--expected', path.join(DATA, 'expected.txt'));
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/1 passed, 0 failed/);
+    // A kinds file that claims SB is forbidden: the run observes it, so the check fails.
+    const wrong = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-')), 'kinds.txt');
+    fs.writeFileSync(wrong, 'SB Forbid\n');
+    const bad = cli('litmus', path.join(DATA, 'SB.litmus'), '--runs', '200', '--expected', wrong);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/SB\s+Allow\s+Forbid.*MISMATCH/);
+    expect(bad.out).toMatch(/0 passed, 1 failed/);
+  });
+
+  test('the same seed gives byte-identical JSON', () => {
+    const a = cli('litmus', path.join(DATA, 'R.litmus'), '--runs', '100', '--seed', 'x', '--json');
+    const b = cli('litmus', path.join(DATA, 'R.litmus'), '--runs', '100', '--seed', 'x', '--json');
+    expect(a.out).toBe(b.out);
+  });
+
+  test.each([
+    [['litmus', 'nope.litmus'], /lazytlb: cannot read nope.litmus: ENOENT/],
+    [['litmus', path.join(DATA, 'SB.litmus'), '--runs', '0'], /--runs expects an integer in \[1, 10000000\], got '0'/],
+    [['litmus', path.join(DATA, 'SB.litmus'), '--param', 'l1hit=3'], /unknown machine parameter 'l1hit' \(did you mean 'l1Hit'\?\)/],
+    [['litmus', path.join(DATA, 'SB.litmus'), '--param', 'rmwLocal=-3'], /rmwLocal.*-3.*range/],
+    [['litmus', path.join(DATA, 'SB.litmus'), '--param', 'oops'], /--param expects key=value, got 'oops'/],
+    [['litmus', path.join(DATA, 'SB.litmus'), '--machine', 'pentium'], /unknown machine profile 'pentium'/],
+    [['litmus', path.join(DATA, 'expected.txt')], /expected.txt:1: /],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('bad input %j gives one clear line and exit 2', (args, message) => {
+    const r = cli(...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).not.toMatch(/\n\s+at /); // never a stack trace
+  });
+});
+
+describe('lazytlb profiles', () => {
+  test('lists the profiles and prints one with sources', () => {
+    expect(cli('profiles').out.trim().split('\n')).toEqual(['skylake-sp-2s', 'zen3-1s']);
+    const sky = cli('profiles', 'skylake-sp-2s').out;
+    expect(sky).toMatch(/transferRemote/);
+    expect(sky).toMatch(/core-to-core-latency/);
+  });
+});
