@@ -63,7 +63,6 @@ export class Engine {
   private readonly handlers: Array<EventHandler | null>;
   private executor: OpExecutor | null;
   private events: number;
-  private sampleHandler: number;
 
   constructor(ops: Ops = new Ops()) {
     this.now = 0;
@@ -75,7 +74,6 @@ export class Engine {
     this.handlers = [null];
     this.executor = null;
     this.events = 0;
-    this.sampleHandler = -1;
   }
 
   /** The layer that gives operations their meaning (the memory system, or a CPU layer above it). */
@@ -126,7 +124,10 @@ export class Engine {
     const processes = this.processes;
     const handlers = this.handlers;
     const tracing = this.hooks.listenerCount('trace') > 0;
-    if (this.hooks.listenerCount('sample') > 0 && options.sampleEvery !== undefined) this.startSampling(options.sampleEvery);
+    const sampleEvery = this.hooks.listenerCount('sample') > 0 ? options.sampleEvery ?? Infinity : Infinity;
+    if (!(sampleEvery > 0)) throw new Error('sampleEvery must be positive');
+    // Samples are taken between events, so they never move simulated time.
+    let nextSample = this.now + sampleEvery;
     this.hooks.emit('runStart', this);
     this.host.start(this.events);
     let stoppedBy: RunSummary['stoppedBy'] = 'idle';
@@ -138,6 +139,11 @@ export class Engine {
       }
       if (t > maxCycles) this.fail(`cycle budget of ${maxCycles} exceeded`);
       if (this.events >= maxEvents) this.fail(`event budget of ${maxEvents} exceeded`);
+      while (t >= nextSample) {
+        this.now = nextSample;
+        this.hooks.emit('sample', this, nextSample);
+        nextSample += sampleEvery;
+      }
       q.pop();
       this.now = t;
       this.events++;
@@ -170,21 +176,6 @@ export class Engine {
     }
     if (this.executor === null) throw new Error(`no executor for operation '${OP_NAMES[ops.op] ?? ops.op}'`);
     this.executor.execute(p, ops);
-  }
-
-  private startSampling(every: number): void {
-    if (!(every > 0)) throw new Error('sampleEvery must be positive');
-    if (this.sampleHandler < 0) {
-      const engine = this;
-      this.sampleHandler = this.registerHandler({
-        onEvent(): void {
-          engine.hooks.emit('sample', engine, engine.now);
-          // Keep sampling only while the simulation itself has work left.
-          if (engine.queue.size > 0) engine.schedule(engine.now + every, engine.sampleHandler, 0);
-        },
-      });
-    }
-    this.schedule(this.now + every, this.sampleHandler, 0);
   }
 
   private checkDeadlock(): void {
