@@ -1,0 +1,51 @@
+/**
+ * The public API of lazytlb: one explicit barrel (tinybench style). Nothing inside the project
+ * imports it; every layer imports the module it needs directly.
+ */
+
+// Engine: time, processes, hooks
+export { Engine } from './engine/engine';
+export type { OpExecutor, EventHandler, RunOptions, RunSummary, EngineEvents } from './engine/engine';
+export { EventQueue } from './engine/event-queue';
+export { Ops, OP_FIRST_EXTENSION, SPIN_NO_MASK } from './engine/ops';
+export type { Sim } from './engine/ops';
+export { Process } from './engine/process';
+export type { HostStats } from './engine/host-clock';
+
+// Errors a user can cause
+export { LazytlbError, ConfigError, ParseError, WatchdogError } from './errors';
+
+// Randomness and stats
+export { Rng, RngStreams } from './rng';
+export { Counter } from './stats/counter';
+export { Histogram } from './stats/histogram';
+export type { HistogramSummary } from './stats/histogram';
+export { StatGroup } from './stats/group';
+export type { StatValue } from './stats/group';
+export { VERSION } from './version';
+
+// Machines: topology, parameters, profiles
+export { Topology, DIST_SELF, DIST_SMT, DIST_CCX, DIST_SOCKET, DIST_REMOTE, DISTANCE_NAMES } from './machine/topology';
+export type { TopologyParams } from './machine/topology';
+export { PARAM_SPECS, PARAM_KEYS } from './machine/params';
+export type { MachineParams, ParamSpec, ParamUnit } from './machine/params';
+export { PROFILES } from './machine/profiles';
+export type { MachineProfile, Sourced, SourceTag } from './machine/profiles';
+export { resolveMachine, topologyOf, profileNames, parseParamAssignment } from './machine/resolve';
+export type { MachineConfig } from './machine/resolve';
+export { describeProfile } from './machine/describe';
+
+// Memory: values, MESI coherence, x86-TSO store buffers
+export { SimMemory, LINE_BYTES } from '../mem/memory';
+export { Coherence } from '../mem/coherence';
+export type { CoherenceParams } from '../mem/coherence';
+export { MemorySystem } from '../mem/memory-system';
+export type { MemoryParams, Perturbation } from '../mem/memory-system';
+export { MemMachine } from '../mem/mem-machine';
+export type { MemMachineOptions } from '../mem/mem-machine';
+
+// Litmus tests (herdtools7 x86)
+export { parseLitmus } from '../mem/litmus/parse';
+export { runLitmus, LITMUS_DEFAULTS } from '../mem/litmus/run';
+export type { LitmusOptions, LitmusReport } from '../mem/litmus/run';
+export type { LitmusTest, FinalState } from '../mem/litmus/ast';
