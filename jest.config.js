@@ -8,4 +8,5 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
 };

@@ -23,6 +23,8 @@ export type { HistogramSummary } from './stats/histogram';
 export { StatGroup } from './stats/group';
 export type { StatValue } from './stats/group';
 export { VERSION } from './version';
+export { runResult, simulatedJson } from './results';
+export type { RunResult } from './results';
 
 // Machines: topology, parameters, profiles
 export { Topology, DIST_SELF, DIST_SMT, DIST_CCX, DIST_SOCKET, DIST_REMOTE, DISTANCE_NAMES } from './machine/topology';

@@ -2,6 +2,7 @@ import { Engine } from '../lib/engine/engine';
 import type { Ops } from '../lib/engine/ops';
 import { topologyOf, type MachineConfig } from '../lib/machine/resolve';
 import type { Topology } from '../lib/machine/topology';
+import { runResult, type RunResult } from '../lib/results';
 import { RngStreams } from '../lib/rng';
 import { StatGroup } from '../lib/stats/group';
 import { SimMemory } from './memory';
@@ -51,5 +52,10 @@ export class MemMachine {
       };
       this.mem.perturb(p);
     }
+  }
+
+  /** The run's JSON result: version, seed, resolved config, simulated stats, and host stats apart. */
+  result(): RunResult {
+    return runResult(this.config, this.rng.seed, this.engine.now, this.config.params.clockGhz, this.stats, this.engine.host.stats());
   }
 }
