@@ -1,7 +1,7 @@
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
-import { DIST_CCX, DIST_REMOTE, DIST_SMT, type Topology } from '../lib/machine/topology';
+import { DIST_CCX, DIST_REMOTE, type Topology } from '../lib/machine/topology';
 import { E, EV_FWD_GETM, EV_FWD_GETS, EV_INV, EV_REPLACEMENT, EV_STORE, I, M, S, cacheNext } from './mesi';
 import type { SimMemory } from './memory';
 
@@ -224,12 +224,14 @@ export class Coherence {
   private invalidateSharers(cpu: number, line: number): number {
     const n = this.nCpus;
     const base = line * n;
+    let left = this.sharerCount[line] - (this.state[base + cpu] === S ? 1 : 0);
     let slowest = 0;
-    for (let c = 0; c < n; c++) {
+    for (let c = 0; left > 0; c++) {
       if (c === cpu || this.state[base + c] !== S) continue;
+      left--;
       this.state[base + c] = cacheNext(S, EV_INV);
       this.invalidations.value++;
-      const cost = this.dirtyCost[this.topology.distance(cpu, c)];
+      const cost = this.dirtyCost[this.topology.distanceUnchecked(cpu, c)];
       if (cost > slowest) slowest = cost;
     }
     return slowest;
@@ -238,10 +240,13 @@ export class Coherence {
   private nearestSharer(cpu: number, line: number): number {
     const n = this.nCpus;
     const base = line * n;
+    const nearest = this.topology.nearestDistance;
+    let left = this.sharerCount[line];
     let best = DIST_REMOTE;
-    for (let c = 0; c < n && best > DIST_SMT; c++) {
+    for (let c = 0; left > 0 && best > nearest; c++) {
       if (this.state[base + c] === I || c === cpu) continue;
-      const d = this.topology.distance(cpu, c);
+      left--;
+      const d = this.topology.distanceUnchecked(cpu, c);
       if (d < best) best = d;
     }
     if (best <= DIST_CCX) this.llcFills.value++;
@@ -251,7 +256,7 @@ export class Coherence {
   }
 
   private transferFrom(cpu: number, from: number, line: number): number {
-    const d = this.topology.distance(cpu, from);
+    const d = this.topology.distanceUnchecked(cpu, from);
     this.transfers[d].value++;
     this.lineTransfers[line]++;
     return this.dirtyCost[d];

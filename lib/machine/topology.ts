@@ -61,6 +61,9 @@ export class Topology {
   private readonly coreTab: Int32Array;
   private readonly ccxTab: Int32Array;
   private readonly socketTab: Int32Array;
+  /** The smallest distance class between two different CPUs of this machine (a search for the
+   *  nearest sharer can stop there). */
+  readonly nearestDistance: number;
 
   /** @throws ConfigError naming the field if a field is not a positive integer, or if the
    *  machine has more than MAX_CPUS logical CPUs. */
@@ -88,6 +91,8 @@ export class Topology {
           `(sockets x ccxPerSocket x coresPerCcx x threadsPerCore) are supported`,
       );
     }
+    this.nearestDistance =
+      p.threadsPerCore > 1 ? DIST_SMT : p.coresPerCcx > 1 ? DIST_CCX : p.ccxPerSocket > 1 ? DIST_SOCKET : DIST_REMOTE;
     this.coreTab = new Int32Array(this.nCpus);
     this.ccxTab = new Int32Array(this.nCpus);
     this.socketTab = new Int32Array(this.nCpus);
@@ -115,6 +120,15 @@ export class Topology {
   coreOf(cpu: number): number {
     this.check(cpu);
     return this.coreTab[cpu];
+  }
+
+  /** Distance class without range checks, for the coherence hot path (callers pass valid CPUs). */
+  distanceUnchecked(a: number, b: number): number {
+    if (a === b) return DIST_SELF;
+    if (this.coreTab[a] === this.coreTab[b]) return DIST_SMT;
+    if (this.ccxTab[a] === this.ccxTab[b]) return DIST_CCX;
+    if (this.socketTab[a] === this.socketTab[b]) return DIST_SOCKET;
+    return DIST_REMOTE;
   }
 
   /** SMT thread index of a logical CPU within its core, in [0, threadsPerCore). */

@@ -38,3 +38,41 @@ describe('EventQueue', () => {
     }
   });
 });
+
+describe('EventQueue epochs', () => {
+  test('FIFO order survives sequence renumbering across many epochs', () => {
+    const q = new EventQueue(4);
+    const rng = new RngStreams(11).stream('test.queue');
+    let now = 0;
+    let lastArgAt = new Map<number, number>();
+    let id = 0;
+    for (let i = 0; i < 64; i++) q.push(rng.int(10), 0, id++);
+    // 300,000 hold operations: several 2^16-push epochs.
+    for (let i = 0; i < 300_000; i++) {
+      q.pop();
+      if (q.popTime < now) throw new Error(`time went back at ${q.popTime}`);
+      if (q.popTime > now) lastArgAt = new Map();
+      const prev = lastArgAt.get(q.popTime);
+      if (prev !== undefined && !(q.popArg > prev)) throw new Error(`FIFO broken at ${q.popTime}`);
+      lastArgAt.set(q.popTime, q.popArg);
+      now = q.popTime;
+      q.push(now + rng.int(3), 0, id++);
+    }
+  });
+
+  test('far-future events are kept exactly, and absurdly far ones are refused', () => {
+    const q = new EventQueue();
+    q.push(5, 1, 1);
+    q.push(2 ** 36, 1, 2);
+    for (let i = 0; i < 70_000; i++) {
+      q.push(10, 0, i);
+      q.pop();
+    }
+    q.pop();
+    expect([q.popTime, q.popArg]).toEqual([10, 69_999]);
+    q.pop();
+    expect([q.popTime, q.popArg]).toEqual([2 ** 36, 2]);
+    q.push(2 ** 36 + 1, 0, 3);
+    expect(() => q.push(2 ** 36 + 2 ** 38, 0, 4)).toThrow(RangeError);
+  });
+});
