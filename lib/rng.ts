@@ -49,6 +49,12 @@ export class Rng {
   chance(p: number): boolean {
     return this.prng() < p;
   }
+
+  /** Integer in [0, max], log-uniform: mostly small, sometimes up to max (timing perturbation
+   *  that explores both near and far interleavings). One draw. */
+  logUniform(max: number): number {
+    return Math.floor(Math.exp(this.prng() * Math.log(max + 1))) - 1;
+  }
 }
 
 /** The set of named streams for one run. */

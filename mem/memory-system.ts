@@ -268,11 +268,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
     }
   }
 
-  /** Log-uniform in [0, drainMax]: mostly short delays, sometimes long ones, so both near and
-   *  far interleavings of the drains get explored. */
   private drainDelay(): number {
-    if (this.drainRng === null) return 0;
-    return Math.floor(Math.exp(this.drainRng.next() * Math.log(this.drainMax + 1))) - 1;
+    return this.drainRng === null ? 0 : this.drainRng.logUniform(this.drainMax);
   }
 
   describeWait(p: Process): string {

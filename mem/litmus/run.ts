@@ -1,5 +1,6 @@
 import type { Ops, Sim } from '../../lib/engine/ops';
 import type { MachineConfig } from '../../lib/machine/resolve';
+import type { Rng } from '../../lib/rng';
 import { MemMachine } from '../mem-machine';
 import type { FinalState, Instr, LitmusTest, Operand } from './ast';
 import { evaluateCondition, formatState } from './condition';
@@ -9,13 +10,15 @@ export interface LitmusOptions {
   runs: number;
   seed: number | string;
   machine: MachineConfig;
-  /** Randomized timing, in cycles: thread start offsets, store-buffer drain delays, transfer jitter. */
+  /** Randomized timing, in cycles: thread start offsets (uniform), a delay before each
+   *  instruction and before each store-buffer drain (log-uniform), and transfer jitter (uniform). */
   startMax: number;
+  stepMax: number;
   drainMax: number;
   transferMax: number;
 }
 
-export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, drainMax: 2000, transferMax: 100 } as const;
+export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, stepMax: 500, drainMax: 2000, transferMax: 100 } as const;
 
 export interface LitmusReport {
   name: string;
@@ -70,9 +73,10 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
   }
   const cpus = pickCpus(m, test.threads.length);
   const start = m.rng.stream('litmus.start');
+  const step = m.rng.stream('litmus.step');
   const regs = test.threads.map((_, t) => ({ ...(test.init.regs[t] ?? {}) }));
   test.threads.forEach((instrs, t) => {
-    m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr), start.int(options.startMax + 1));
+    m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr, step, options.stepMax), start.int(options.startMax + 1));
   });
   m.engine.run({ maxEvents: 1_000_000 });
   const locs: Record<string, number> = {};
@@ -94,10 +98,12 @@ function pickCpus(m: MemMachine, n: number): number[] {
 }
 
 /** Interprets one litmus thread as simulated code: one operation per instruction. */
-function* thread(k: Ops, instrs: Instr[], regs: Record<string, number>, addr: Map<string, number>): Sim {
+function* thread(k: Ops, instrs: Instr[], regs: Record<string, number>, addr: Map<string, number>, step: Rng, stepMax: number): Sim {
   const value = (o: Operand): number => (o.kind === 'imm' ? o.value : o.kind === 'reg' ? regs[o.reg] ?? 0 : NaN);
   const at = (loc: string): number => addr.get(loc) as number;
   for (const ins of instrs) {
+    const pause = stepMax > 0 ? step.logUniform(stepMax) : 0;
+    if (pause > 0) yield k.delay(pause);
     switch (ins.op) {
       case 'mov':
         if (ins.dst.kind === 'mem') yield k.store(at(ins.dst.loc), value(ins.src));
