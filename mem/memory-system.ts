@@ -21,6 +21,9 @@ export interface MemoryParams extends CoherenceParams {
   mfence: number;
 }
 
+/** `Process.spinLine` while a woken spinner's re-read is scheduled. */
+const SPIN_RECHECK = -2;
+
 /** Randomized timing for litmus runs and exploration; each draw comes from a named stream. */
 export interface Perturbation {
   /** Extra 0..transferMax cycles on every coherence miss. */
@@ -77,7 +80,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.spinHead = new Int32Array(memory.lineCount).fill(-1);
     this.hDrain = engine.registerHandler(this);
     const self = this;
-    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spin(engine.processes[pid]) });
+    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spinRecheck(engine.processes[pid]) });
     this.hDrainDone = engine.registerHandler({ onEvent: (cpu: number) => self.drainDone(cpu) });
     this.drainRng = null;
     this.drainMax = 0;
@@ -243,6 +246,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     }
     const x = p.b === SPIN_NO_MASK ? v : (v & p.b) >>> 0;
     if ((x === p.c) !== (p.d === 1)) {
+      p.spinLine = -1;
       if (p.state === PROC_BLOCKED) this.spinCycles.value += t - p.waitSince;
       this.engine.resume(p, t, v);
       return;
@@ -251,8 +255,43 @@ export class MemorySystem implements OpExecutor, EventHandler {
       this.engine.block(p);
       this.spinParks.value++;
     }
+    p.spinLine = line;
     p.nextWaiter = this.spinHead[line];
     this.spinHead[line] = p.id;
+  }
+
+  private spinRecheck(p: Process): void {
+    if (p.stale > 0) {
+      p.stale--;
+      return;
+    }
+    this.spin(p);
+  }
+
+  /**
+   * Takes a spinning process off its line (a CPU layer interrupting the spin loop): it is no
+   * longer woken, and a re-read already scheduled for it is cancelled. `retry` restarts the spin.
+   */
+  unpark(p: Process): void {
+    if (p.spinLine === SPIN_RECHECK) {
+      p.stale++;
+    } else if (p.spinLine >= 0) {
+      let prev = -1;
+      let pid = this.spinHead[p.spinLine];
+      while (pid !== p.id) {
+        prev = pid;
+        pid = this.engine.processes[pid].nextWaiter;
+      }
+      if (prev === -1) this.spinHead[p.spinLine] = p.nextWaiter;
+      else this.engine.processes[prev].nextWaiter = p.nextWaiter;
+      p.nextWaiter = -1;
+    }
+    p.spinLine = -1;
+  }
+
+  /** Re-executes a process's interrupted spin-wait from its first read, as the loop would. */
+  retry(p: Process): void {
+    this.spin(p);
   }
 
   /** A write to `line` completes at `at`: every parked spinner re-reads it then (and pays the miss). */
@@ -264,6 +303,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
       const p = procs[pid];
       pid = p.nextWaiter;
       p.nextWaiter = -1;
+      p.spinLine = SPIN_RECHECK;
       this.engine.schedule(at, this.hSpin, p.id);
     }
   }

@@ -13,6 +13,12 @@ export interface OpExecutor {
   describeWait(p: Process): string;
 }
 
+/** Sees every process before it takes its next step; returning true means the gate took the
+ *  process over (a CPU layer taking an interrupt at an instruction boundary) and will resume it. */
+export interface StepGate {
+  beforeStep(p: Process): boolean;
+}
+
 /** A component that receives its own events (`engine.schedule(at, id, arg)`). */
 export interface EventHandler {
   onEvent(arg: number): void;
@@ -62,6 +68,7 @@ export class Engine {
   readonly host: HostClock;
   private readonly handlers: Array<EventHandler | null>;
   private executor: OpExecutor | null;
+  private gate: StepGate | null;
   private events: number;
 
   constructor(ops: Ops = new Ops()) {
@@ -73,12 +80,17 @@ export class Engine {
     this.host = new HostClock();
     this.handlers = [null];
     this.executor = null;
+    this.gate = null;
     this.events = 0;
   }
 
   /** The layer that gives operations their meaning (the memory system, or a CPU layer above it). */
   setExecutor(executor: OpExecutor): void {
     this.executor = executor;
+  }
+
+  setStepGate(gate: StepGate): void {
+    this.gate = gate;
   }
 
   registerHandler(handler: EventHandler): number {
@@ -93,9 +105,17 @@ export class Engine {
 
   /** Starts simulated code on a CPU at cycle `at` (default: now). */
   spawn(name: string, cpu: number, body: Sim<unknown>, at = this.now, daemon = false): Process {
-    const p = new Process(this.processes.length, name, cpu, body, at, daemon);
+    const p = this.create(name, cpu, body, daemon);
+    this.resume(p, at, 0);
+    return p;
+  }
+
+  /** Creates a process without starting it: it stays blocked until someone resumes it (a
+   *  scheduler switching a new task in). */
+  create(name: string, cpu: number, body: Sim<unknown>, daemon = false): Process {
+    const p = new Process(this.processes.length, name, cpu, body, this.now, daemon);
+    p.state = PROC_BLOCKED;
     this.processes.push(p);
-    this.schedule(at, H_RESUME, p.id);
     return p;
   }
 
@@ -104,6 +124,14 @@ export class Engine {
     p.state = PROC_READY;
     p.retVal = value;
     this.queue.push(at, H_RESUME, p.id);
+  }
+
+  /** Resumes a process at once, inside the current event (a component's own event that ends a
+   *  wait, such as a compute burst), saving the extra event `resume` would cost. */
+  continueNow(p: Process, value: number): void {
+    p.state = PROC_READY;
+    p.retVal = value;
+    this.step(p);
   }
 
   /** Marks a process as waiting; whoever blocked it must resume it later. */
@@ -162,6 +190,7 @@ export class Engine {
 
   /** Advances one process to its next operation. */
   private step(p: Process): void {
+    if (this.gate !== null && this.gate.beforeStep(p)) return;
     const r = p.gen.next(p.retVal);
     if (r.done === true) {
       p.state = PROC_DONE;

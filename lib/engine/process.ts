@@ -33,6 +33,16 @@ export class Process {
   waitSince: number;
   /** Link for intrusive wait lists kept by lower layers (-1 = end). */
   nextWaiter: number;
+  /** The line a spin-wait is parked on, SPIN_RECHECK while a re-read is scheduled, or -1. */
+  spinLine: number;
+  /** Scheduled events of this process that were cancelled (an interrupted compute burst or spin
+   *  re-read); they fire before any newer one, and their handlers drop them. */
+  stale: number;
+  /** How the process continues once a CPU layer resumes it after an interrupt or a context switch. */
+  suspendKind: number;
+  /** Cycles left of an interrupted compute burst, and when the current burst ends. */
+  remaining: number;
+  computeEnd: number;
   /** Value returned by the generator when it finished. */
   result: unknown;
   readonly startCycle: number;
@@ -53,6 +63,11 @@ export class Process {
     this.d = 0;
     this.waitSince = 0;
     this.nextWaiter = -1;
+    this.spinLine = -1;
+    this.stale = 0;
+    this.suspendKind = 0;
+    this.remaining = 0;
+    this.computeEnd = 0;
     this.result = undefined;
     this.startCycle = startCycle;
     this.endCycle = -1;

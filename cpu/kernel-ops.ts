@@ -1,0 +1,73 @@
+import { OP_FIRST_EXTENSION, Ops } from '../lib/engine/ops';
+
+/**
+ * The CPU layer's instructions, on top of the memory ones: interrupt flag, preemption count,
+ * interruptible compute, APIC sends, HLT, and the two hand-overs of a CPU between contexts
+ * (the end of a context switch, the end of an interrupt).
+ */
+/** CLI / local_irq_disable(). */
+export const OP_IRQ_DISABLE = OP_FIRST_EXTENSION;
+/** STI / local_irq_enable(): a pending interrupt is taken right after it. */
+export const OP_IRQ_ENABLE = OP_FIRST_EXTENSION + 1;
+/** `a` cycles of work that interrupts can split (user code, long kernel loops). */
+export const OP_COMPUTE = OP_FIRST_EXTENSION + 2;
+/** One IPI: target CPU `a`, vector index `b`. */
+export const OP_SEND_IPI = OP_FIRST_EXTENSION + 3;
+/** IPIs to every CPU set in the cpumask at address `a` (nCpus bits in 32-bit words), vector `b`. */
+export const OP_SEND_IPI_MASK = OP_FIRST_EXTENSION + 4;
+/** STI; HLT: the idle loop waits for an interrupt. */
+export const OP_HALT = OP_FIRST_EXTENSION + 5;
+/** Hand the CPU to process `a` (the end of switch_to); this context waits until switched back in. */
+export const OP_SWITCH_TO = OP_FIRST_EXTENSION + 6;
+/** IRET from the interrupt context to what it interrupted. */
+export const OP_IRQ_RETURN = OP_FIRST_EXTENSION + 7;
+/** The interrupt context's first wait for an interrupt. */
+export const OP_IRQ_WAIT = OP_FIRST_EXTENSION + 8;
+/** preempt_count += a (preempt_disable / preempt_enable). */
+export const OP_PREEMPT_ADD = OP_FIRST_EXTENSION + 9;
+
+export const KERNEL_OP_NAMES: Readonly<Record<number, string>> = {
+  [OP_IRQ_DISABLE]: 'irq disable',
+  [OP_IRQ_ENABLE]: 'irq enable',
+  [OP_COMPUTE]: 'compute',
+  [OP_SEND_IPI]: 'send ipi',
+  [OP_SEND_IPI_MASK]: 'send ipi mask',
+  [OP_HALT]: 'halt',
+  [OP_SWITCH_TO]: 'switch to',
+  [OP_IRQ_RETURN]: 'irq return',
+  [OP_IRQ_WAIT]: 'irq wait',
+  [OP_PREEMPT_ADD]: 'preempt add',
+};
+
+export class KernelOps extends Ops {
+  irqDisable(): number {
+    return this.stage(OP_IRQ_DISABLE, 0, 0, 0, 0);
+  }
+  irqEnable(): number {
+    return this.stage(OP_IRQ_ENABLE, 0, 0, 0, 0);
+  }
+  compute(cycles: number): number {
+    return this.stage(OP_COMPUTE, cycles, 0, 0, 0);
+  }
+  sendIpi(cpu: number, vector: number): number {
+    return this.stage(OP_SEND_IPI, cpu, vector, 0, 0);
+  }
+  sendIpiMask(maskAddr: number, vector: number): number {
+    return this.stage(OP_SEND_IPI_MASK, maskAddr, vector, 0, 0);
+  }
+  halt(): number {
+    return this.stage(OP_HALT, 0, 0, 0, 0);
+  }
+  switchTo(pid: number): number {
+    return this.stage(OP_SWITCH_TO, pid, 0, 0, 0);
+  }
+  irqReturn(): number {
+    return this.stage(OP_IRQ_RETURN, 0, 0, 0, 0);
+  }
+  irqWait(): number {
+    return this.stage(OP_IRQ_WAIT, 0, 0, 0, 0);
+  }
+  preemptAdd(delta: number): number {
+    return this.stage(OP_PREEMPT_ADD, delta, 0, 0, 0);
+  }
+}
