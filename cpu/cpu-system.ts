@@ -117,9 +117,12 @@ export class CpuSystem implements OpExecutor, StepGate {
         this.engine.resume(p, now + this.sendMask(p.cpu, ops.a, ops.b, now), 0);
         return;
       case OP_HALT:
+        // STI; HLT: the pair is atomic, so a wake-up arriving after the idle loop's last
+        // need_resched check is never lost.
         p.op = op;
+        cpu.irqsOn = true;
         this.engine.block(p);
-        if (cpu.pending !== 0) {
+        if (cpu.pending !== 0 && !cpu.inIrq) {
           this.takeInterrupt(cpu, p, K_HALT, now);
         } else {
           cpu.halted = true;
@@ -128,6 +131,7 @@ export class CpuSystem implements OpExecutor, StepGate {
         return;
       case OP_SWITCH_TO:
         this.switchTo(cpu, p, this.engine.processes[ops.a]);
+        if (ops.b === 1) this.engine.finish(p);
         return;
       case OP_IRQ_WAIT:
         p.op = op;
@@ -208,6 +212,7 @@ export class CpuSystem implements OpExecutor, StepGate {
       cpu.interrupted = null;
       cpu.inIrq = false;
     } else {
+      from.op = OP_SWITCH_TO;
       from.suspendKind = K_SWITCHED;
     }
     to.cpu = cpu.id;
@@ -277,7 +282,7 @@ export class CpuSystem implements OpExecutor, StepGate {
     const cpu = this.cpus[p.cpu];
     if (p.op === OP_HALT) return `halted, waiting for an interrupt (pending 0x${cpu.pending.toString(16)})`;
     if (p.op === OP_IRQ_WAIT || p.op === OP_IRQ_RETURN) return 'interrupt context, waiting for an interrupt';
-    if (cpu.current !== p) return `switched out (${name})`;
+    if (cpu.current !== p) return 'switched out';
     return `${name}${OP_NAMES[p.op] ?? ''}`;
   }
 }

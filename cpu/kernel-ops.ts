@@ -15,9 +15,10 @@ export const OP_COMPUTE = OP_FIRST_EXTENSION + 2;
 export const OP_SEND_IPI = OP_FIRST_EXTENSION + 3;
 /** IPIs to every CPU set in the cpumask at address `a` (nCpus bits in 32-bit words), vector `b`. */
 export const OP_SEND_IPI_MASK = OP_FIRST_EXTENSION + 4;
-/** STI; HLT: the idle loop waits for an interrupt. */
+/** STI; HLT (safe_halt): enable interrupts and wait for one, atomically. */
 export const OP_HALT = OP_FIRST_EXTENSION + 5;
-/** Hand the CPU to process `a` (the end of switch_to); this context waits until switched back in. */
+/** Hand the CPU to process `a` (the end of switch_to); this context waits until switched back
+ *  in, or ends if `b` = 1 (the last switch of an exiting task). */
 export const OP_SWITCH_TO = OP_FIRST_EXTENSION + 6;
 /** IRET from the interrupt context to what it interrupted. */
 export const OP_IRQ_RETURN = OP_FIRST_EXTENSION + 7;
@@ -58,8 +59,8 @@ export class KernelOps extends Ops {
   halt(): number {
     return this.stage(OP_HALT, 0, 0, 0, 0);
   }
-  switchTo(pid: number): number {
-    return this.stage(OP_SWITCH_TO, pid, 0, 0, 0);
+  switchTo(pid: number, exiting = false): number {
+    return this.stage(OP_SWITCH_TO, pid, exiting ? 1 : 0, 0, 0);
   }
   irqReturn(): number {
     return this.stage(OP_IRQ_RETURN, 0, 0, 0, 0);

@@ -30,9 +30,11 @@ export class Spinlock {
   private readonly contended: Counter;
   private readonly waits: Histogram;
 
-  constructor(name: string, memory: SimMemory, engine: Engine, stats: StatGroup, waits?: Histogram) {
+  /** A lock at `addr` (8 bytes: tail, head), e.g. the first field of a `struct rq`; allocated
+   *  on its own line when no address is given. */
+  constructor(name: string, memory: SimMemory, engine: Engine, stats: StatGroup, waits?: Histogram, addr?: number) {
     this.name = name;
-    const base = memory.allocLines(name);
+    const base = addr ?? memory.allocLines(name);
     this.tail = base;
     this.head = base + 4;
     this.holder = -1;

@@ -134,6 +134,12 @@ export class Engine {
     this.step(p);
   }
 
+  /** Ends a blocked process that will never run again (an exited task after its last switch). */
+  finish(p: Process): void {
+    p.state = PROC_DONE;
+    p.endCycle = this.now;
+  }
+
   /** Marks a process as waiting; whoever blocked it must resume it later. */
   block(p: Process): void {
     p.state = PROC_BLOCKED;

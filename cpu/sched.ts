@@ -1,0 +1,318 @@
+import type { Sim } from '../lib/engine/ops';
+import type { Counter } from '../lib/stats/counter';
+import type { Histogram } from '../lib/stats/histogram';
+import type { StatGroup } from '../lib/stats/group';
+import { ConfigError } from '../lib/errors';
+import type { Cpu } from './cpu';
+import type { KernelOps } from './kernel-ops';
+import type { CpuMachine } from './machine';
+import { AlwaysSwitch, type MmSwitch } from './mm-switch';
+import { Runqueue } from './runqueue';
+import { TASK_BLOCKED, TASK_DEAD, TASK_RUNNING, TIF_NEED_RESCHED, Task, type AddressSpace, type TaskBody, type TaskEnv } from './task';
+import { Timers } from './timers';
+import { AlwaysHit, type Translation } from './translation';
+import { VEC_LOCAL_TIMER, VEC_RESCHEDULE } from './vectors';
+import { idleBalance, tryToWakeUp } from './wakeup';
+
+export interface SchedOptions {
+  /** CONFIG_HZ: scheduler ticks per second on a busy CPU. */
+  hz?: number;
+  /** Time slice before a tick preempts a task that has company on its runqueue, in µs. */
+  sliceUs?: number;
+  mmSwitch?: MmSwitch;
+  translation?: Translation;
+}
+
+/** CONFIG_HZ=1000; sysctl_sched_base_slice = 0.75 ms (kernel/sched/fair.c, Linux 6.6 EEVDF). */
+export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
+const TICK = -1;
+
+/**
+ * Per-CPU runqueues, tasks and `schedule()`, modelled on kernel/sched/core.c: the switch path
+ * runs with interrupts off and the rq lock held, calls the mm hooks at context_switch()'s points,
+ * and hands the CPU over with `switch_to`. Wake-ups from other CPUs take the target's rq lock and
+ * send a reschedule IPI to an idle target; the tick preempts a task whose slice is used up.
+ * Every lock, flag and counter the kernel touches lives in simulated memory, so the switch and
+ * wake-up costs come out of the coherence model.
+ */
+export class Scheduler {
+  readonly m: CpuMachine;
+  readonly k: KernelOps;
+  readonly rqs: Runqueue[];
+  readonly tasks: Task[];
+  readonly mmSwitch: MmSwitch;
+  readonly translation: Translation;
+  readonly timers: Timers;
+  readonly tickCycles: number;
+  readonly sliceCycles: number;
+  readonly stats: StatGroup;
+  readonly switches: Record<'count' | 'sameMm' | 'differentMm' | 'toKernelThread' | 'fromKernelThread' | 'toIdle' | 'fromIdle', Counter>;
+  readonly switchCycles: Histogram;
+  readonly wakeups: Counter;
+  readonly wakeupIpis: Counter;
+  readonly migrations: Counter;
+  readonly preemptions: Counter;
+
+  constructor(m: CpuMachine, options: SchedOptions = {}) {
+    const hz = options.hz ?? SCHED_DEFAULTS.hz;
+    const sliceUs = options.sliceUs ?? SCHED_DEFAULTS.sliceUs;
+    if (!(hz >= 1 && hz <= 10_000)) throw new ConfigError(`sched hz = ${hz} is out of range: expected [1, 10000] ticks per second`);
+    if (!(sliceUs > 0)) throw new ConfigError(`sched sliceUs = ${sliceUs} is out of range: expected a positive number of µs`);
+    this.m = m;
+    this.k = m.k;
+    const p = m.config.params;
+    this.tickCycles = Math.round((p.clockGhz * 1e9) / hz);
+    this.sliceCycles = Math.round(p.clockGhz * 1e3 * sliceUs);
+    this.mmSwitch = options.mmSwitch ?? new AlwaysSwitch(m.topology.nCpus, p.cr3Write);
+    this.translation = options.translation ?? new AlwaysHit(p.l1Hit);
+    this.stats = m.stats.group('sched');
+    const sw = this.stats.group('contextSwitches');
+    this.switches = {
+      count: sw.counter('count', 'context switches'),
+      sameMm: sw.counter('sameMm', 'between two threads of one mm'),
+      differentMm: sw.counter('differentMm', 'between user tasks of different mms'),
+      toKernelThread: sw.counter('toKernelThread', 'to a kernel thread (not idle)'),
+      fromKernelThread: sw.counter('fromKernelThread', 'from a kernel thread (not idle)'),
+      toIdle: sw.counter('toIdle', 'to the idle task'),
+      fromIdle: sw.counter('fromIdle', 'from the idle task'),
+    };
+    this.switchCycles = this.stats.histogram('switchCycles', 'cycles from entering schedule() to handing the CPU over');
+    const lockWaits = this.stats.histogram('rqLockWaitCycles', 'cycles from taking an rq-lock ticket to holding the lock');
+    this.wakeups = this.stats.counter('wakeups', 'tasks woken');
+    this.wakeupIpis = this.stats.counter('wakeupIpis', 'reschedule IPIs sent by wake-ups');
+    this.migrations = this.stats.counter('migrations', 'tasks moved to another CPU (wake-up placement or idle balance)');
+    this.preemptions = this.stats.counter('preemptions', 'tasks preempted on return from an interrupt');
+    this.tasks = [];
+    this.rqs = [];
+    const rqStats = this.stats.group('rq');
+    for (let c = 0; c < m.topology.nCpus; c++) {
+      const idle = this.newTask(`swapper/${c}`, null, c, true);
+      this.rqs.push(new Runqueue(c, idle, m.memory, m.engine, rqStats.group(`rq${c}`), lockWaits));
+    }
+    const sys = m.cpu;
+    this.timers = new Timers(m.engine, m.topology.nCpus, (cpu) => sys.raise(cpu, VEC_LOCAL_TIMER));
+    const self = this;
+    sys.handlers[VEC_RESCHEDULE] = function* (): Sim {
+      // scheduler_ipi(): the waker already set need_resched; the work happens at irq exit.
+    };
+    sys.handlers[VEC_LOCAL_TIMER] = (cpu: Cpu) => self.timerInterrupt(cpu);
+    sys.irqExitHook = (cpu: Cpu) => self.irqExit(cpu);
+  }
+
+  /** A user task in `mm`, runnable on `cpu` from the start. */
+  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>): Task {
+    const t = this.newTask(name, mm, cpu, false);
+    t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
+    t.onRq = true;
+    const rq = this.rqs[cpu];
+    rq.queue.push(t);
+    rq.nrRunning++;
+    this.m.memory.poke(rq.nrRunningAddr, rq.nrRunning);
+    this.m.memory.poke(t.onRqAddr, 1);
+    return t;
+  }
+
+  /** Boots every CPU into its idle task; CPUs with queued tasks schedule at once. */
+  start(): void {
+    for (const rq of this.rqs) {
+      const idle = rq.idle;
+      idle.process = this.m.engine.create(idle.name, rq.cpu, this.idleLoop(this.m.cpu.cpus[rq.cpu], idle), true);
+      idle.runningOn = rq.cpu;
+      idle.onRq = true;
+      this.m.memory.poke(idle.onCpuAddr, 1);
+      if (rq.queue.length > 0) this.m.memory.poke(idle.flagsAddr, 1 << TIF_NEED_RESCHED);
+      this.m.cpu.boot(rq.cpu, idle.process);
+    }
+  }
+
+  env(task: Task): TaskEnv<Scheduler> {
+    return { k: this.k, task, sched: this };
+  }
+
+  cpuOf(task: Task): Cpu {
+    return this.m.cpu.cpus[(task.process as { cpu: number }).cpu];
+  }
+
+  /** schedule(): pick the next task and switch to it. Returns whether the CPU was handed over. */
+  *schedule(cpu: Cpu, preempt: boolean): Sim<boolean> {
+    const k = this.k;
+    const start = this.m.engine.now;
+    const rq = this.rqs[cpu.id];
+    if (!preempt) yield k.irqDisable();
+    yield* rq.lock.lock(k, cpu.id);
+    const prev = rq.curr;
+    if (!preempt && prev.state !== TASK_RUNNING) {
+      // deactivate_task(): it sleeps or exits.
+      prev.onRq = false;
+      yield k.store(prev.onRqAddr, 0);
+      rq.nrRunning--;
+      yield k.store(rq.nrRunningAddr, rq.nrRunning);
+    } else if (!prev.isIdle) {
+      rq.queue.push(prev); // put_prev_task: back to the tail
+    }
+    let next = rq.queue.shift() ?? null;
+    if (next === null) next = yield* idleBalance(this, cpu, rq);
+    if (next === null) next = rq.idle;
+    yield k.lockBtr(prev.flagsAddr, TIF_NEED_RESCHED); // clear_tsk_need_resched(prev)
+    if (next === prev) {
+      yield* rq.lock.unlock(k, cpu.id);
+      if (!preempt) yield k.irqEnable();
+      return false;
+    }
+    rq.curr = next;
+    yield k.store(rq.currAddr, next.pid);
+    yield k.store(next.onCpuAddr, 1); // prepare_task_switch()
+    yield* this.contextSwitch(cpu, prev, next);
+    if (!next.isIdle && !rq.tickArmed) {
+      rq.tickArmed = true;
+      this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK);
+    }
+    // finish_task_switch()'s unlock happens before the hand-over here (same CPU, same cost);
+    // interrupts come back on with the hand-over itself.
+    yield* rq.lock.unlock(k, cpu.id);
+    // finish_task_switch(): smp_store_release(&prev->on_cpu, 0). A waker that wants to run prev
+    // elsewhere waits for it; the hand-over below retires before that store becomes visible.
+    yield k.store(prev.onCpuAddr, 0);
+    this.handOverCheck(cpu, prev, next);
+    this.switchCycles.record(this.m.engine.now - start);
+    yield k.switchTo((next.process as { id: number }).id, prev.state === TASK_DEAD);
+    return true;
+  }
+
+  /** context_switch(): the mm part, then the bookkeeping the stats need. */
+  private *contextSwitch(cpu: Cpu, prev: Task, next: Task): Sim {
+    const k = this.k;
+    if (next.mm === null) {
+      next.activeMm = prev.activeMm; // a kernel thread borrows the mm: lazy TLB
+      yield* this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next);
+    } else {
+      yield* this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next);
+    }
+    if (prev.mm === null) prev.activeMm = null;
+    const s = this.switches;
+    s.count.value++;
+    if (next.isIdle) s.toIdle.value++;
+    else if (next.mm === null) s.toKernelThread.value++;
+    if (prev.isIdle) s.fromIdle.value++;
+    else if (prev.mm === null) s.fromKernelThread.value++;
+    if (prev.mm !== null && next.mm !== null) (prev.mm === next.mm ? s.sameMm : s.differentMm).value++;
+  }
+
+  /** The invariant checker: one running task per CPU, no task on two CPUs. */
+  private handOverCheck(cpu: Cpu, prev: Task, next: Task): void {
+    if (prev.runningOn !== cpu.id) throw new Error(`${prev.name} switched out of cpu${cpu.id} but runs on cpu${prev.runningOn}`);
+    if (next.runningOn !== -1) throw new Error(`${next.name} switched in on cpu${cpu.id} while running on cpu${next.runningOn}`);
+    prev.runningOn = -1;
+    next.runningOn = cpu.id;
+    next.sliceStart = this.m.engine.now;
+    next.switchesIn++;
+  }
+
+  /** irq_exit → preempt_schedule_irq(): preempt the interrupted task if it needs rescheduling. */
+  private *irqExit(cpu: Cpu): Sim<boolean> {
+    const rq = this.rqs[cpu.id];
+    const curr = rq.curr;
+    if (curr.isIdle || cpu.preemptCount !== 0 || cpu.interrupted !== curr.process) return false;
+    if ((((yield this.k.load(curr.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) return false;
+    this.preemptions.value++;
+    return yield* this.schedule(cpu, true);
+  }
+
+  /** The LOCAL_TIMER handler: the scheduler tick and expired sleep timers. */
+  private *timerInterrupt(cpu: Cpu): Sim {
+    for (const payload of this.timers.expired(cpu.id)) {
+      if (payload === TICK) yield* this.tick(cpu);
+      else yield* tryToWakeUp(this, cpu, this.tasks[payload]);
+    }
+  }
+
+  /** scheduler_tick(): a task that used its slice while others wait gets need_resched. */
+  private *tick(cpu: Cpu): Sim {
+    const rq = this.rqs[cpu.id];
+    yield* rq.lock.lock(this.k, cpu.id);
+    const curr = rq.curr;
+    if (!curr.isIdle && rq.queue.length > 0 && this.m.engine.now - curr.sliceStart >= this.sliceCycles) {
+      yield this.k.lockBts(curr.flagsAddr, TIF_NEED_RESCHED);
+    }
+    rq.tickArmed = !curr.isIdle; // NO_HZ_IDLE: an idle CPU stops its tick
+    if (rq.tickArmed) this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK);
+    yield* rq.lock.unlock(this.k, cpu.id);
+  }
+
+  /** do_idle(): halt until need_resched, then schedule. */
+  private *idleLoop(cpu: Cpu, idle: Task): Sim {
+    const k = this.k;
+    for (;;) {
+      yield k.irqDisable();
+      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) yield k.halt();
+      else yield k.irqEnable();
+      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) !== 0) yield* this.schedule(cpu, false);
+    }
+  }
+
+  private *taskMain(task: Task, body: TaskBody<Scheduler>): Sim {
+    yield* body(this.env(task));
+    yield* this.exit(task);
+  }
+
+  // --- services for task code ---
+
+  /** Sleeps until another context wakes the task (set_current_state + schedule). */
+  *block(task: Task): Sim {
+    task.state = TASK_BLOCKED;
+    yield this.k.xchg(task.stateAddr, TASK_BLOCKED); // smp_store_mb()
+    yield* this.schedule(this.cpuOf(task), false);
+  }
+
+  /**
+   * Sleeps until the word at `addr` equals `value`: prepare_to_wait(), check the condition, then
+   * schedule(); a waker stores the value and then wakes the task, so no wake-up is lost.
+   */
+  *waitUntil(task: Task, addr: number, value: number): Sim {
+    const k = this.k;
+    for (;;) {
+      task.state = TASK_BLOCKED;
+      yield k.xchg(task.stateAddr, TASK_BLOCKED);
+      if ((yield k.load(addr)) === value) {
+        task.state = TASK_RUNNING;
+        yield k.store(task.stateAddr, TASK_RUNNING);
+        return;
+      }
+      yield* this.schedule(this.cpuOf(task), false);
+    }
+  }
+
+  /** Wakes `target` from `task`'s context. */
+  *wakeUp(task: Task, target: Task): Sim<boolean> {
+    return yield* tryToWakeUp(this, this.cpuOf(task), target);
+  }
+
+  /** Sleeps for `cycles`, woken by an hrtimer on the current CPU. */
+  *sleepFor(task: Task, cycles: number): Sim {
+    this.timers.arm(this.cpuOf(task).id, this.m.engine.now + cycles, task.pid);
+    yield* this.block(task);
+  }
+
+  /** sched_yield(). */
+  *yieldCpu(task: Task): Sim {
+    yield* this.schedule(this.cpuOf(task), false);
+  }
+
+  /** A user memory access, through the translation interface. */
+  *touch(task: Task, vaddr: number, write: boolean): Sim {
+    yield* this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
+  }
+
+  /** do_exit(): the task's last schedule(); it never runs again. */
+  *exit(task: Task): Sim {
+    task.state = TASK_DEAD;
+    yield this.k.store(task.stateAddr, TASK_DEAD);
+    yield* this.schedule(this.cpuOf(task), false);
+  }
+
+  private newTask(name: string, mm: AddressSpace | null, cpu: number, isIdle: boolean): Task {
+    const t = new Task(this.tasks.length, name, mm, cpu, isIdle, this.m.memory);
+    this.tasks.push(t);
+    return t;
+  }
+}

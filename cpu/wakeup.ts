@@ -1,0 +1,135 @@
+import type { Sim } from '../lib/engine/ops';
+import type { Cpu } from './cpu';
+import type { Runqueue } from './runqueue';
+import type { Scheduler } from './sched';
+import { TASK_BLOCKED, TASK_RUNNING, TIF_NEED_RESCHED, type Task } from './task';
+import { VEC_RESCHEDULE } from './vectors';
+
+/**
+ * try_to_wake_up() (kernel/sched/core.c), simplified to what costs: read the task's state, and
+ * if it sleeps, pick a CPU, take that CPU's rq lock, enqueue it, and if the CPU is idle set
+ * need_resched on its current task and send it a reschedule IPI. A task still on its CPU on the
+ * way into schedule() is just marked running again (ttwu_runnable).
+ */
+export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
+  const k = s.k;
+  if ((yield k.load(p.stateAddr)) !== TASK_BLOCKED) return false;
+  const irqsWereOn = cpu.irqsOn;
+  if (irqsWereOn) yield k.irqDisable();
+  let woken = false;
+  if (p.onRq) {
+    const rq = s.rqs[p.cpu];
+    yield* rq.lock.lock(k, cpu.id);
+    if (p.onRq && p.state === TASK_BLOCKED) {
+      p.state = TASK_RUNNING;
+      yield k.store(p.stateAddr, TASK_RUNNING);
+      woken = true;
+    }
+    yield* rq.lock.unlock(k, cpu.id);
+  }
+  if (!woken && !p.onRq) {
+    // The task may still be switching out on its old CPU: wait until it is off it (p->on_cpu).
+    yield k.spinUntilEq(p.onCpuAddr, 0);
+    const target = yield* selectTaskRq(s, p);
+    const rq = s.rqs[target];
+    yield* rq.lock.lock(k, cpu.id);
+    if (p.state === TASK_BLOCKED && !p.onRq) {
+      if (p.cpu !== target) {
+        s.migrations.value++;
+        p.cpu = target;
+      }
+      p.state = TASK_RUNNING;
+      yield k.store(p.stateAddr, TASK_RUNNING);
+      p.onRq = true;
+      yield k.store(p.onRqAddr, 1);
+      rq.queue.push(p);
+      rq.nrRunning++;
+      yield k.store(rq.nrRunningAddr, rq.nrRunning);
+      woken = true;
+      // check_preempt_curr(): wake-ups preempt only the idle task here.
+      if (rq.curr.isIdle) {
+        yield k.lockBts(rq.curr.flagsAddr, TIF_NEED_RESCHED);
+        if (target !== cpu.id) {
+          yield k.sendIpi(target, VEC_RESCHEDULE);
+          s.wakeupIpis.value++;
+        }
+      }
+    }
+    yield* rq.lock.unlock(k, cpu.id);
+  }
+  if (irqsWereOn) yield k.irqEnable();
+  if (woken) s.wakeups.value++;
+  return woken;
+}
+
+/**
+ * select_task_rq_fair() reduced to select_idle_sibling(): the task's previous CPU if it is idle,
+ * else an idle CPU sharing its LLC (reading each candidate's rq->nr_running, a remote load),
+ * else the previous CPU.
+ */
+function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
+  const prev = p.cpu;
+  if ((yield s.k.load(s.rqs[prev].nrRunningAddr)) === 0) return prev;
+  const topo = s.m.topology;
+  const llc = topo.ccxOf(prev);
+  const n = topo.nCpus;
+  for (let i = 1; i < n; i++) {
+    const c = (prev + i) % n;
+    if (topo.ccxOf(c) !== llc) continue;
+    if ((yield s.k.load(s.rqs[c].nrRunningAddr)) === 0) return c;
+  }
+  return prev;
+}
+
+/**
+ * newidle_balance(), simplified: a CPU about to go idle (its rq lock held) looks for the busiest
+ * runqueue with a task waiting, in its LLC first, and beyond it at most once per tick (as the
+ * kernel rate-limits wider balancing), and pulls one task from it, taking both rq locks in CPU
+ * order as double_rq_lock() does.
+ */
+export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | null> {
+  const k = s.k;
+  let busiest = yield* findBusiest(s, cpu.id, true);
+  if (busiest === -1 && s.m.engine.now >= rq.nextWideBalance) {
+    rq.nextWideBalance = s.m.engine.now + s.tickCycles;
+    busiest = yield* findBusiest(s, cpu.id, false);
+  }
+  if (busiest === -1) return null;
+  const src = s.rqs[busiest];
+  // double_rq_lock(): drop ours, then take both, lower CPU first.
+  yield* rq.lock.unlock(k, cpu.id);
+  const [first, second] = busiest < cpu.id ? [src, rq] : [rq, src];
+  yield* first.lock.lock(k, cpu.id);
+  yield* second.lock.lock(k, cpu.id);
+  let pulled: Task | null = null;
+  if (src.queue.length > 0 && rq.queue.length === 0) {
+    pulled = src.queue.pop() as Task;
+    src.nrRunning--;
+    yield k.store(src.nrRunningAddr, src.nrRunning);
+    pulled.cpu = cpu.id;
+    s.migrations.value++;
+    rq.nrRunning++;
+    yield k.store(rq.nrRunningAddr, rq.nrRunning);
+  } else if (rq.queue.length > 0) {
+    pulled = rq.queue.shift() as Task; // someone queued a task on us meanwhile
+  }
+  yield* src.lock.unlock(k, cpu.id);
+  return pulled;
+}
+
+/** The CPU whose rq->nr_running (a remote read each) is highest and above 1, in or outside the LLC. */
+function* findBusiest(s: Scheduler, self: number, inLlc: boolean): Sim<number> {
+  const topo = s.m.topology;
+  const llc = topo.ccxOf(self);
+  let busiest = -1;
+  let most = 1;
+  for (let c = 0; c < topo.nCpus; c++) {
+    if (c === self || (topo.ccxOf(c) === llc) !== inLlc) continue;
+    const nr = yield s.k.load(s.rqs[c].nrRunningAddr);
+    if (nr > most) {
+      most = nr;
+      busiest = c;
+    }
+  }
+  return busiest;
+}
