@@ -1,7 +1,7 @@
 import type { Engine, OpExecutor, StepGate } from '../lib/engine/engine';
 import type { Ops, Sim } from '../lib/engine/ops';
 import { OP_NAMES, OP_SPIN } from '../lib/engine/ops';
-import { PROC_BLOCKED, type Process } from '../lib/engine/process';
+import { PROC_BLOCKED, PROC_DONE, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
 import type { StatGroup } from '../lib/stats/group';
 import { WORD_SHIFT } from '../mem/memory';
@@ -281,7 +281,10 @@ export class CpuSystem implements OpExecutor, StepGate {
     if (name === undefined) return this.mem.describeWait(p);
     const cpu = this.cpus[p.cpu];
     if (p.op === OP_HALT) return `halted, waiting for an interrupt (pending 0x${cpu.pending.toString(16)})`;
-    if (p.op === OP_IRQ_WAIT || p.op === OP_IRQ_RETURN) return 'interrupt context, waiting for an interrupt';
+    if (p.op === OP_IRQ_WAIT || p.op === OP_IRQ_RETURN) {
+      const orphan = cpu.current !== null && cpu.current.state === PROC_DONE ? '; the CPU\'s context has ended, so nothing can take them' : '';
+      return `interrupt context, waiting for an interrupt (pending 0x${cpu.pending.toString(16)}${orphan})`;
+    }
     if (cpu.current !== p) return 'switched out';
     return `${name}${OP_NAMES[p.op] ?? ''}`;
   }

@@ -17,8 +17,9 @@ export const CPUS_PER_LINE = (LINE_BYTES / 4) * CPUMASK_WORD_BITS;
  *   `__cpumask_set_cpu` on a line only its owner touches costs a store-buffer slot and nothing
  *   the coherence model would see; `sendIpiMask` reads the values directly, so they must not
  *   sit in a store buffer).
- * - simulated (`*setBit/*clearBit/*testBit`): `cpumask_set_cpu` = LOCK BTS,
- *   `cpumask_clear_cpu` = LOCK BTR, `cpumask_test_cpu` = a load, for shared masks.
+ * - simulated (`*setBit/*clearBit/*testBit/*loadCpus`): `cpumask_set_cpu` = LOCK BTS,
+ *   `cpumask_clear_cpu` = LOCK BTR, `cpumask_test_cpu` = a load, `for_each_cpu` = a load per
+ *   word, for shared masks.
  */
 export class Cpumask {
   readonly name: string;
@@ -111,6 +112,22 @@ export class Cpumask {
   /** `cpumask_clear_cpu` (clear_bit: LOCK BTR) → the old bit. */
   *clearBit(k: Ops, cpu: number): Sim<boolean> {
     return (yield k.lockBtr(this.wordAddr(cpu), Cpumask.bit(cpu))) !== 0;
+  }
+
+  /** Reads the whole mask with loads (`for_each_cpu`, `cpumask_and` on a shared mask such as
+   *  `mm_cpumask`) → the set CPUs, lowest first. */
+  *loadCpus(k: Ops): Sim<number[]> {
+    const out: number[] = [];
+    for (let w = 0; w < this.nWords; w++) {
+      let bits = (yield k.load(this.addr + (w << WORD_SHIFT))) >>> 0;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits = (bits & (bits - 1)) >>> 0;
+        const cpu = w * CPUMASK_WORD_BITS + b;
+        if (cpu < this.nCpus) out.push(cpu);
+      }
+    }
+    return out;
   }
 
   /** `cpumask_test_cpu` (test_bit: one load). */
