@@ -51,3 +51,25 @@ export { parseLitmus } from '../mem/litmus/parse';
 export { runLitmus, LITMUS_DEFAULTS } from '../mem/litmus/run';
 export type { LitmusOptions, LitmusReport } from '../mem/litmus/run';
 export type { LitmusTest, FinalState } from '../mem/litmus/ast';
+
+// CPUs: interrupts, IPIs, smp_call_function, spinlocks, scheduler
+export { KernelOps } from '../cpu/kernel-ops';
+export { CpuMachine } from '../cpu/machine';
+export type { CpuMachineOptions } from '../cpu/machine';
+export { CpuSystem } from '../cpu/cpu-system';
+export type { CpuParams, IrqHandler } from '../cpu/cpu-system';
+export { Cpu } from '../cpu/cpu';
+export { Apic } from '../cpu/apic';
+export { VEC_RESCHEDULE, VEC_CALL_FUNCTION, VEC_CALL_FUNCTION_SINGLE, VEC_LOCAL_TIMER, VECTOR_NUMBERS, VECTOR_NAMES } from '../cpu/vectors';
+export { Spinlock } from '../cpu/spinlock';
+export { Cpumask } from '../cpu/cpumask';
+export { Smp } from '../cpu/smp';
+export type { SmpFunc, SmpCond, CallOrder } from '../cpu/smp';
+export { Scheduler, SCHED_DEFAULTS } from '../cpu/sched';
+export type { SchedOptions } from '../cpu/sched';
+export { Task, TASK_RUNNING, TASK_BLOCKED, TASK_DEAD } from '../cpu/task';
+export type { AddressSpace, TaskBody, TaskEnv } from '../cpu/task';
+export { AlwaysSwitch } from '../cpu/mm-switch';
+export type { MmSwitch } from '../cpu/mm-switch';
+export { AlwaysHit } from '../cpu/translation';
+export type { Translation } from '../cpu/translation';
