@@ -17,7 +17,6 @@ import { NR_VECTORS } from './vectors';
 export interface CpuParams extends ApicParams {
   irqEntryExit: number;
   idleWakeup: number;
-  contextSwitch: number;
 }
 
 /** A handler for one vector, run in the interrupt context of `cpu`. */
@@ -216,7 +215,7 @@ export class CpuSystem implements OpExecutor, StepGate {
       from.suspendKind = K_SWITCHED;
     }
     to.cpu = cpu.id;
-    this.handOver(cpu, to, this.engine.now + this.params.contextSwitch);
+    this.handOver(cpu, to, this.engine.now);
   }
 
   /** Gives the CPU to a suspended context at cycle `at`, with interrupts enabled, and continues it as it was suspended. */

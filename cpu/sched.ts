@@ -52,6 +52,9 @@ export class Scheduler {
   readonly wakeupIpis: Counter;
   readonly migrations: Counter;
   readonly preemptions: Counter;
+  /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
+  readonly overloadAddr: number;
+  private overloaded: number;
 
   constructor(m: CpuMachine, options: SchedOptions = {}) {
     const hz = options.hz ?? SCHED_DEFAULTS.hz;
@@ -77,13 +80,15 @@ export class Scheduler {
       fromIdle: sw.counter('fromIdle', 'from the idle task'),
     };
     this.switchCycles = this.stats.histogram('switchCycles', 'cycles from entering schedule() to handing the CPU over');
-    const lockWaits = this.stats.histogram('rqLockWaitCycles', 'cycles from taking an rq-lock ticket to holding the lock');
+    const lockWaits = this.stats.histogram('rqLockWaitCycles', 'cycles to acquire an rq lock: the ticket XADD (with its line transfer) and any wait for the holder');
     this.wakeups = this.stats.counter('wakeups', 'tasks woken');
     this.wakeupIpis = this.stats.counter('wakeupIpis', 'reschedule IPIs sent by wake-ups');
     this.migrations = this.stats.counter('migrations', 'tasks moved to another CPU (wake-up placement or idle balance)');
     this.preemptions = this.stats.counter('preemptions', 'tasks preempted on return from an interrupt');
     this.tasks = [];
     this.rqs = [];
+    this.overloadAddr = m.memory.allocLines('rd.overload');
+    this.overloaded = 0;
     const rqStats = this.stats.group('rq');
     for (let c = 0; c < m.topology.nCpus; c++) {
       const idle = this.newTask(`swapper/${c}`, null, c, true);
@@ -109,6 +114,7 @@ export class Scheduler {
     rq.nrRunning++;
     this.m.memory.poke(rq.nrRunningAddr, rq.nrRunning);
     this.m.memory.poke(t.onRqAddr, 1);
+    if (rq.nrRunning === 2 && ++this.overloaded === 1) this.m.memory.poke(this.overloadAddr, 1);
     return t;
   }
 
@@ -145,8 +151,7 @@ export class Scheduler {
       // deactivate_task(): it sleeps or exits.
       prev.onRq = false;
       yield k.store(prev.onRqAddr, 0);
-      rq.nrRunning--;
-      yield k.store(rq.nrRunningAddr, rq.nrRunning);
+      yield* this.setNrRunning(rq, rq.nrRunning - 1);
     } else if (!prev.isIdle) {
       rq.queue.push(prev); // put_prev_task: back to the tail
     }
@@ -173,10 +178,25 @@ export class Scheduler {
     // finish_task_switch(): smp_store_release(&prev->on_cpu, 0). A waker that wants to run prev
     // elsewhere waits for it; the hand-over below retires before that store becomes visible.
     yield k.store(prev.onCpuAddr, 0);
+    yield k.delay(this.m.config.params.contextSwitch); // switch_to and the rest the model does not itemize
     this.handOverCheck(cpu, prev, next);
     this.switchCycles.record(this.m.engine.now - start);
     yield k.switchTo((next.process as { id: number }).id, prev.state === TASK_DEAD);
     return true;
+  }
+
+  /**
+   * Updates rq->nr_running, and the root domain's overload word when this runqueue starts or
+   * stops having a task waiting (add_nr_running / sub_nr_running set rd->overload).
+   */
+  *setNrRunning(rq: Runqueue, n: number): Sim {
+    const wasOver = rq.nrRunning > 1;
+    rq.nrRunning = n;
+    yield this.k.store(rq.nrRunningAddr, n);
+    const isOver = n > 1;
+    if (wasOver === isOver) return;
+    this.overloaded += isOver ? 1 : -1;
+    if (this.overloaded === (isOver ? 1 : 0)) yield this.k.store(this.overloadAddr, isOver ? 1 : 0);
   }
 
   /** context_switch(): the mm part, then the bookkeeping the stats need. */

@@ -43,8 +43,7 @@ export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
       p.onRq = true;
       yield k.store(p.onRqAddr, 1);
       rq.queue.push(p);
-      rq.nrRunning++;
-      yield k.store(rq.nrRunningAddr, rq.nrRunning);
+      yield* s.setNrRunning(rq, rq.nrRunning + 1);
       woken = true;
       // check_preempt_curr(): wake-ups preempt only the idle task here.
       if (rq.curr.isIdle) {
@@ -82,36 +81,38 @@ function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
 }
 
 /**
- * newidle_balance(), simplified: a CPU about to go idle (its rq lock held) looks for the busiest
- * runqueue with a task waiting, in its LLC first, and beyond it at most once per tick (as the
- * kernel rate-limits wider balancing), and pulls one task from it, taking both rq locks in CPU
- * order as double_rq_lock() does.
+ * newidle_balance(), simplified: a CPU about to go idle drops its rq lock and, if the root
+ * domain says some runqueue is overloaded (`rd->overload`, one shared word), looks for the
+ * busiest runqueue with a task waiting, in its LLC first and beyond it at most once per tick (as
+ * the kernel rate-limits wider balancing). It pulls one task from it, taking both rq locks in CPU
+ * order as double_rq_lock() does, and returns with its own rq lock held again.
  */
 export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | null> {
   const k = s.k;
+  if ((yield k.load(s.overloadAddr)) === 0) return null;
+  yield* rq.lock.unlock(k, cpu.id);
   let busiest = yield* findBusiest(s, cpu.id, true);
   if (busiest === -1 && s.m.engine.now >= rq.nextWideBalance) {
     rq.nextWideBalance = s.m.engine.now + s.tickCycles;
     busiest = yield* findBusiest(s, cpu.id, false);
   }
-  if (busiest === -1) return null;
+  if (busiest === -1) {
+    yield* rq.lock.lock(k, cpu.id);
+    return rq.queue.shift() ?? null; // someone may have queued a task on us meanwhile
+  }
   const src = s.rqs[busiest];
-  // double_rq_lock(): drop ours, then take both, lower CPU first.
-  yield* rq.lock.unlock(k, cpu.id);
   const [first, second] = busiest < cpu.id ? [src, rq] : [rq, src];
   yield* first.lock.lock(k, cpu.id);
   yield* second.lock.lock(k, cpu.id);
   let pulled: Task | null = null;
-  if (src.queue.length > 0 && rq.queue.length === 0) {
+  if (rq.queue.length > 0) {
+    pulled = rq.queue.shift() as Task;
+  } else if (src.queue.length > 0) {
     pulled = src.queue.pop() as Task;
-    src.nrRunning--;
-    yield k.store(src.nrRunningAddr, src.nrRunning);
+    yield* s.setNrRunning(src, src.nrRunning - 1);
     pulled.cpu = cpu.id;
     s.migrations.value++;
-    rq.nrRunning++;
-    yield k.store(rq.nrRunningAddr, rq.nrRunning);
-  } else if (rq.queue.length > 0) {
-    pulled = rq.queue.shift() as Task; // someone queued a task on us meanwhile
+    yield* s.setNrRunning(rq, rq.nrRunning + 1);
   }
   yield* src.lock.unlock(k, cpu.id);
   return pulled;

@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the simulator's own speed. Runs the engine suite (benchmark.js) and then
- * the memory-system suite, and prints a summary table. Targets are reported, never enforced:
- * the exit code is 0 unless a suite fails outright (e.g. a determinism mismatch).
+ * `npm run bench`: the simulator's own speed. Runs the engine suite (benchmark.js), the
+ * memory-system suite and the scheduler suite, and prints a summary table. Targets are reported,
+ * never enforced: the exit code is 0 unless a suite fails outright (e.g. a determinism mismatch).
  *
- *   node dist/bench/perf/run.js [--quick] [--only engine|memory]
+ *   node dist/bench/perf/run.js [--quick] [--only engine|memory|sched]
  *
  * `--only` exists for profiling one suite: node --cpu-prof dist/bench/perf/run.js --only memory
  */
@@ -11,6 +11,7 @@ import os from 'node:os';
 import { millions, type Figure, type PerfOptions } from './common';
 import { runEngineSuite } from './engine.bench';
 import { runMemorySuite } from './memory.bench';
+import { runSchedSuite } from './sched.bench';
 
 function parseArgs(argv: string[]): { opts: PerfOptions; only: string | null } {
   let quick = false;
@@ -20,13 +21,20 @@ function parseArgs(argv: string[]): { opts: PerfOptions; only: string | null } {
     if (a === '--quick') quick = true;
     else if (a === '--only') only = argv[++i] ?? '';
     else if (a.startsWith('--only=')) only = a.slice('--only='.length);
-    else throw new Error(`unknown argument '${a}' (expected --quick, --only engine|memory)`);
+    else throw new Error(`unknown argument '${a}' (expected --quick, --only engine|memory|sched)`);
   }
-  if (only !== null && only !== 'engine' && only !== 'memory') throw new Error(`--only expects engine or memory, got '${only}'`);
+  if (only !== null && only !== 'engine' && only !== 'memory' && only !== 'sched') {
+    throw new Error(`--only expects engine, memory or sched, got '${only}'`);
+  }
   return { opts: { quick }, only };
 }
 
 function formatRow(f: Figure): string {
+  // The scheduler's headline is a plain ratio (simulated seconds per wall second), not millions.
+  if (f.unit === 'sim s/wall s') {
+    const met = f.target === undefined ? '' : `   (target >= ${f.target}${f.value >= f.target ? '' : ', NOT MET'})`;
+    return `${f.label.padEnd(42)}${`${f.value.toFixed(3).padStart(5)} ${f.unit}`.padEnd(18)}${met}`;
+  }
   // Memory rates are a few million, so they get two decimals; the engine rates one.
   const digits = f.unit === 'mem ops/s' ? 2 : 1;
   const value = `${millions(f.value, digits).padStart(5)} M ${f.unit}`;
@@ -45,6 +53,7 @@ function main(): void {
   const figures: Figure[] = [];
   if (only === null || only === 'engine') figures.push(...runEngineSuite(opts));
   if (only === null || only === 'memory') figures.push(...runMemorySuite(opts));
+  if (only === null || only === 'sched') figures.push(...runSchedSuite(opts));
 
   console.log('');
   console.log(header);

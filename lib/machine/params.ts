@@ -163,7 +163,7 @@ const SPECS: { [K in ParamKey]: Spec } = {
     'TLBSYNC: wait until all earlier INVLPGBs completed on every CPU; unused when invlpgb = 0.', 1_000_000,
   ),
 
-  contextSwitch: cycles('Direct cost of a context switch on one CPU, excluding the CR3/TLB part and refills.'),
+  contextSwitch: cycles('The part of a context switch the model does not charge operation by operation: switch_to (registers, stack, FPU state) and the scheduler\'s own bookkeeping. Locks, flags and the mm switch are charged by the memory model.'),
 };
 
 /** The catalogue: spec per key (frozen). */

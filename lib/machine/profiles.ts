@@ -96,7 +96,7 @@ const SKYLAKE_SP_2S: MachineProfile = {
     invlpgbIssue: v(100, 'E', 'unused (invlpgb=0); as zen3-1s'),
     tlbsync: v(1500, 'E', 'unused (invlpgb=0); as zen3-1s'),
 
-    contextSwitch: v(1500, 'D', `${LUTO}: eventfd ping-pong 1.33 us per 2 switches, ~0.6 us each x 2.5 GHz = 1500`),
+    contextSwitch: v(1000, 'E', `${LUTO}: eventfd ping-pong 1.33 us per 2 switches, ~0.6 us each x 2.5 GHz = 1500 [D] in all, less ~500 cycles that lazytlb charges op by op (rq lock, flags, CR3)`),
   },
 };
 
@@ -161,7 +161,7 @@ const ZEN3_1S: MachineProfile = {
     invlpgbIssue: v(100, 'E', 'cost-parameters 3.1/8.2: non-blocking issue; no per-instruction latency published'),
     tlbsync: v(1500, 'E', 'cost-parameters 3.1/8.2: ~1 fabric round trip (0.3-1 us)'),
 
-    contextSwitch: v(1800, 'E', 'cost-parameters 8.2: ~0.6 us x 3.0 GHz'),
+    contextSwitch: v(1300, 'E', 'cost-parameters 8.2: ~0.6 us x 3.0 GHz = 1800 in all, less ~500 cycles that lazytlb charges op by op (rq lock, flags, CR3)'),
   },
 };
 

@@ -96,7 +96,7 @@ describe('profiles', () => {
       transferRemote: t(340, 'D'), rmwLocal: t(19, 'S'), storeBufferEntries: t(56, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(800, 'F'), invlpg: t(200, 'S'),
       cr3Write: t(96, 'S'), pageWalk: t(20, 'D'), flushCeiling: t(33, 'S'), invlpgb: t(0, 'R'),
-      tlbsync: t(1500, 'E'), contextSwitch: t(1500, 'D'),
+      tlbsync: t(1500, 'E'), contextSwitch: t(1000, 'E'),
     });
     expect(pick(ZEN, keys)).toEqual({
       clockGhz: t(3, 'E'), sockets: t(1, 'R'), ccxPerSocket: t(8, 'R'), coresPerCcx: t(8, 'R'),
@@ -104,7 +104,7 @@ describe('profiles', () => {
       transferRemote: t(590, 'D'), rmwLocal: t(9, 'M'), storeBufferEntries: t(64, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(900, 'E'), invlpg: t(200, 'E'),
       cr3Write: t(100, 'E'), pageWalk: t(25, 'E'), flushCeiling: t(33, 'S'), invlpgb: t(1, 'S'),
-      tlbsync: t(1500, 'E'), contextSwitch: t(1800, 'E'),
+      tlbsync: t(1500, 'E'), contextSwitch: t(1300, 'E'),
     });
   });
 
