@@ -1,4 +1,4 @@
-import { MemMachine, resolveMachine, simulatedJson, type Sim } from '../../lib';
+import { CpuMachine, MemMachine, Scheduler, resolveMachine, simulatedJson, type Sim, type Task, type TaskEnv } from '../../lib';
 
 /** The README's library example, run through the public barrel. */
 function example(seed: number) {
@@ -48,4 +48,30 @@ describe('public API', () => {
   test('the same seed gives byte-identical simulated JSON', () => {
     expect(simulatedJson(example(7).m.result())).toBe(simulatedJson(example(7).m.result()));
   });
+});
+
+/** The README's scheduler example. */
+test('the scheduler example ping-pongs across sockets with wake-up IPIs', () => {
+  const m = new CpuMachine({ config: resolveMachine('skylake-sp-2s'), seed: 1 });
+  const s = new Scheduler(m);
+  const turn = m.memory.allocLines('turn');
+  const mm = { id: 1, name: 'server' };
+  const tasks: Task[] = [];
+  const body = (me: number) =>
+    function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (let i = 0; i < 1000; i++) {
+        yield* sched.waitUntil(task, turn, me);
+        yield k.compute(5_000);
+        yield k.store(turn, 1 - me);
+        yield* sched.wakeUp(task, tasks[1 - me]);
+      }
+    };
+  tasks.push(s.createTask('ping', mm, 0, body(0)));
+  tasks.push(s.createTask('pong', mm, 28, body(1)));
+  s.start();
+  m.engine.run();
+  const sched = (m.stats.dump() as any).sched;
+  expect(sched.wakeups).toBe(1999);
+  expect(sched.wakeupIpis).toBeGreaterThan(1000);
+  expect(sched.contextSwitches.count).toBeGreaterThanOrEqual(4000);
 });
