@@ -30,6 +30,8 @@ export class Apic implements EventHandler {
   private readonly hArrive: number;
   private jitter: Rng | null;
   private jitterMax: number;
+  /** Observes every IPI sent (the TLB layer counts flush IPIs with it); off the hot path when null. */
+  onSend: ((from: number, to: number, vector: number) => void) | null;
   /** sent[cpu * NR_VECTORS + v], received likewise. */
   private readonly sent: Counter[];
   private readonly received: Counter[];
@@ -42,6 +44,7 @@ export class Apic implements EventHandler {
     this.hArrive = engine.registerHandler(this);
     this.jitter = null;
     this.jitterMax = 0;
+    this.onSend = null;
     this.sent = [];
     this.received = [];
     for (const g of cpuStats) {
@@ -82,6 +85,7 @@ export class Apic implements EventHandler {
   /** The i-th ICR write of a send that started at `start`: schedules its arrival. */
   send(from: number, to: number, vector: number, start: number, i: number): void {
     this.sent[from * NR_VECTORS + vector].value++;
+    if (this.onSend !== null) this.onSend(from, to, vector);
     let at = start + this.firstSend + i * this.params.ipiPerTarget + this.deliveryLatency(from, to);
     if (this.jitter !== null) at += this.jitter.int(this.jitterMax + 1);
     this.engine.schedule(at, this.hArrive, to * NR_VECTORS + vector);

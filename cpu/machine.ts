@@ -2,7 +2,10 @@ import { MemMachine, type MemMachineOptions } from '../mem/mem-machine';
 import { CpuSystem } from './cpu-system';
 import { KernelOps } from './kernel-ops';
 
-export type CpuMachineOptions = Omit<MemMachineOptions, 'ops'>;
+export type CpuMachineOptions = Omit<MemMachineOptions, 'ops'> & {
+  /** A higher layer's subclass of `KernelOps`. */
+  ops?: KernelOps;
+};
 
 /**
  * The memory machine plus its CPUs: interrupt flags, APICs, interrupt contexts. Simulated code
@@ -13,7 +16,7 @@ export class CpuMachine extends MemMachine {
   readonly cpu: CpuSystem;
 
   constructor(options: CpuMachineOptions) {
-    super({ ...options, ops: new KernelOps() });
+    super({ ...options, ops: options.ops ?? new KernelOps() });
     this.cpu = new CpuSystem(this.engine, this.topology, this.config.params, this.mem, this.stats);
   }
 }

@@ -52,6 +52,10 @@ export class Scheduler {
   readonly wakeupIpis: Counter;
   readonly migrations: Counter;
   readonly preemptions: Counter;
+  /** Cycles spent in the mm hooks of context_switch() (enter_lazy_tlb, switch_mm_irqs_off). */
+  readonly switchMmCycles: Counter;
+  /** Run by the idle loop before it halts (e.g. leave_mm() before a deep C-state). */
+  idleEnter: ((k: KernelOps, cpu: Cpu) => Sim) | null;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
   readonly overloadAddr: number;
   private overloaded: number;
@@ -85,6 +89,8 @@ export class Scheduler {
     this.wakeupIpis = this.stats.counter('wakeupIpis', 'reschedule IPIs sent by wake-ups');
     this.migrations = this.stats.counter('migrations', 'tasks moved to another CPU (wake-up placement or idle balance)');
     this.preemptions = this.stats.counter('preemptions', 'tasks preempted on return from an interrupt');
+    this.switchMmCycles = this.stats.counter('switchMmCycles', 'cycles spent in enter_lazy_tlb and switch_mm_irqs_off');
+    this.idleEnter = null;
     this.tasks = [];
     this.rqs = [];
     this.overloadAddr = m.memory.allocLines('rd.overload');
@@ -202,12 +208,14 @@ export class Scheduler {
   /** context_switch(): the mm part, then the bookkeeping the stats need. */
   private *contextSwitch(cpu: Cpu, prev: Task, next: Task): Sim {
     const k = this.k;
+    const start = this.m.engine.now;
     if (next.mm === null) {
       next.activeMm = prev.activeMm; // a kernel thread borrows the mm: lazy TLB
       yield* this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next);
     } else {
       yield* this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next);
     }
+    this.switchMmCycles.value += this.m.engine.now - start;
     if (prev.mm === null) prev.activeMm = null;
     const s = this.switches;
     s.count.value++;
@@ -264,8 +272,12 @@ export class Scheduler {
     const k = this.k;
     for (;;) {
       yield k.irqDisable();
-      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) yield k.halt();
-      else yield k.irqEnable();
+      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) {
+        if (this.idleEnter !== null) yield* this.idleEnter(k, cpu);
+        yield k.halt();
+      } else {
+        yield k.irqEnable();
+      }
       if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) !== 0) yield* this.schedule(cpu, false);
     }
   }

@@ -61,6 +61,7 @@ export interface MachineParams {
   cr3Write: number;
   pageWalk: number;
   stlbHit: number;
+  pageFault: number;
   l1dTlbEntries: number;
   l1dTlbWays: number;
   stlbEntries: number;
@@ -149,6 +150,7 @@ const SPECS: { [K in ParamKey]: Spec } = {
   ),
   pageWalk: cycles('Page walk after an STLB miss, with the page-table lines hot in cache.'),
   stlbHit: cycles('L1 DTLB miss that hits in the second-level (shared) TLB.'),
+  pageFault: cycles('Kernel work of an anonymous page fault or COW break (entry, allocation, zeroing or copying the page), apart from the PTE store and any flush.'),
   l1dTlbEntries: sized('entries', 'L1 DTLB entries for 4 KiB pages.'),
   l1dTlbWays: sized('ways', 'L1 DTLB associativity (= entries when fully associative); must divide l1dTlbEntries.'),
   stlbEntries: sized('entries', 'Second-level TLB entries for 4 KiB pages.'),

@@ -1,0 +1,75 @@
+import type { Counter } from '../lib/stats/counter';
+import type { Histogram } from '../lib/stats/histogram';
+import type { StatGroup } from '../lib/stats/group';
+import type { Scheduler } from '../cpu/sched';
+import type { Mm } from './mm';
+import type { TlbUnit } from './tlb-unit';
+
+/**
+ * Flush accounting that needs no help from the strategy: while a flush is open on a CPU, the IPIs
+ * that CPU sends are its flush IPIs. Whether a target was lazy (CR3 on the mm while running a
+ * kernel thread or idle) is read from the scheduler and the TLB hardware, not from strategy state.
+ */
+export class FlushStats {
+  private readonly unit: TlbUnit;
+  private readonly sched: Scheduler;
+  /** Per CPU: the mm of the flush it is running, or null. */
+  private readonly openMm: Array<Mm | null>;
+  private readonly targets: Array<Set<number>>;
+  private readonly lazyAtStart: number[][];
+  readonly count: Counter;
+  readonly local: Counter;
+  readonly remote: Counter;
+  readonly latency: Histogram;
+  readonly tlbFlush: Counter;
+  readonly toLazyCpus: Counter;
+  readonly avoidedLazy: Counter;
+
+  constructor(unit: TlbUnit, sched: Scheduler, flushes: StatGroup, ipis: StatGroup) {
+    this.unit = unit;
+    this.sched = sched;
+    const n = unit.cr3Mm.length;
+    this.openMm = new Array<Mm | null>(n).fill(null);
+    this.targets = Array.from({ length: n }, () => new Set<number>());
+    this.lazyAtStart = Array.from({ length: n }, () => []);
+    this.count = flushes.counter('count', 'flush_tlb_mm_range calls');
+    this.local = flushes.counter('local', 'flushes that reached no other CPU');
+    this.remote = flushes.counter('remote', 'flushes that sent IPIs or broadcast invalidations');
+    this.latency = flushes.histogram('latencyCycles', 'cycles from entering flush_tlb_mm_range to its return');
+    this.tlbFlush = ipis.counter('tlbFlush', 'IPIs sent by flush_tlb_mm_range');
+    this.toLazyCpus = ipis.counter('toLazyCpus', 'flush IPIs sent to CPUs that were lazy on the flushed mm');
+    this.avoidedLazy = ipis.counter('avoidedLazy', 'CPUs lazy on the flushed mm that got no flush IPI');
+  }
+
+  /** Lazy on `mm`: CR3 on its page tables while the CPU runs no user task of it. */
+  isLazy(cpu: number, mm: Mm): boolean {
+    return this.unit.cr3Mm[cpu] === mm.id && this.sched.rqs[cpu].curr.mm === null;
+  }
+
+  begin(cpu: number, mm: Mm): void {
+    this.openMm[cpu] = mm;
+    this.targets[cpu].clear();
+    const lazy: number[] = [];
+    for (let c = 0; c < this.openMm.length; c++) if (c !== cpu && this.isLazy(c, mm)) lazy.push(c);
+    this.lazyAtStart[cpu] = lazy;
+  }
+
+  /** Apic.onSend. */
+  onIpi(from: number, to: number): void {
+    const mm = this.openMm[from];
+    if (mm === null) return;
+    this.targets[from].add(to);
+    this.tlbFlush.value++;
+    if (this.isLazy(to, mm)) this.toLazyCpus.value++;
+  }
+
+  end(cpu: number, cycles: number, broadcast: boolean): void {
+    this.count.value++;
+    this.latency.record(cycles);
+    const targets = this.targets[cpu];
+    if (targets.size > 0 || broadcast) this.remote.value++;
+    else this.local.value++;
+    for (const c of this.lazyAtStart[cpu]) if (!targets.has(c)) this.avoidedLazy.value++;
+    this.openMm[cpu] = null;
+  }
+}

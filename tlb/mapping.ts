@@ -1,0 +1,155 @@
+import type { Engine } from '../lib/engine/engine';
+import type { Sim } from '../lib/engine/ops';
+import type { Cpu } from '../cpu/cpu';
+import type { FlushStats } from './flush-stats';
+import { PTRS_PER_PTE, type Mm } from './mm';
+import type { Oracle } from './oracle';
+import type { Strategy } from './strategy';
+import type { TlbOps } from './tlb-ops';
+import type { TlbUnit } from './tlb-unit';
+
+/**
+ * The kernel operations that change mappings, each ending in `flush_tlb_mm_range` as in
+ * mm/memory.c and mm/mprotect.c: the PTE updates happen under the mm's page-table lock, in
+ * simulated memory, and move the oracle's ground truth with them; then the strategy flushes.
+ * The oracle brackets every flush, so its guarantee is checked whatever the strategy does.
+ */
+export class Mapping {
+  private readonly engine: Engine;
+  private readonly unit: TlbUnit;
+  private readonly oracle: Oracle;
+  private readonly flushStats: FlushStats;
+  private readonly strategy: Strategy;
+  private readonly pageFault: number;
+
+  constructor(engine: Engine, unit: TlbUnit, oracle: Oracle, flushStats: FlushStats, strategy: Strategy, pageFault: number) {
+    this.engine = engine;
+    this.unit = unit;
+    this.oracle = oracle;
+    this.flushStats = flushStats;
+    this.strategy = strategy;
+    this.pageFault = pageFault;
+  }
+
+  /** flush_tlb_mm_range(), bracketed by the oracle and the flush statistics. */
+  *flush(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+    const t0 = this.engine.now;
+    const id = this.oracle.beginFlush(cpu.id, mm, start, end, freedTables, t0);
+    this.flushStats.begin(cpu.id, mm);
+    const broadcasts = this.unit.invlpgbIssued[cpu.id];
+    yield* this.strategy.flushTlbMmRange(k, cpu, mm, start, end, freedTables);
+    this.flushStats.end(cpu.id, this.engine.now - t0, this.unit.invlpgbIssued[cpu.id] !== broadcasts);
+    this.oracle.endFlush(id, this.engine.now);
+  }
+
+  /** zap_pte_range(): clears present PTEs of [start, end) under the page-table lock; returns how many. */
+  *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim<number> {
+    let n = 0;
+    yield* mm.ptl.lock(k, cpu.id);
+    for (let vpn = start; vpn < end; vpn++) {
+      if ((yield k.load(mm.pteAddr(vpn))) === 0) continue;
+      mm.lastChange[vpn] = ++mm.changeSeq;
+      yield k.store(mm.pteAddr(vpn), 0);
+      n++;
+    }
+    yield* mm.ptl.unlock(k, cpu.id);
+    return n;
+  }
+
+  /** munmap(): zap, free the PTE pages the range covers completely (free_pgtables), flush. */
+  *munmap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield* this.zap(k, cpu, mm, start, end);
+    let freed = false;
+    yield* mm.ptl.lock(k, cpu.id);
+    for (let r = Math.ceil(start / PTRS_PER_PTE); (r + 1) * PTRS_PER_PTE <= end; r++) {
+      if (mm.ptePageLive[r] === 0) continue;
+      mm.ptePageLive[r] = 0;
+      yield k.store(mm.pmdAddr + 8 * r, 0); // pmd_clear(); the page goes back after the flush
+      freed = true;
+    }
+    yield* mm.ptl.unlock(k, cpu.id);
+    if (freed) mm.tablesFreedAt = this.engine.now;
+    yield* this.flush(k, cpu, mm, start, end, freed);
+  }
+
+  /** madvise(MADV_DONTNEED): zap the pages, keep the page tables. */
+  *madviseDontneed(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield* this.zap(k, cpu, mm, start, end);
+    yield* this.flush(k, cpu, mm, start, end, false);
+  }
+
+  /** mprotect(): rewrite present PTEs with new permissions (a new version each), then flush. */
+  *mprotect(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, writable: boolean): Sim {
+    yield* mm.ptl.lock(k, cpu.id);
+    for (let vpn = start; vpn < end; vpn++) yield* this.rewrite(k, mm, vpn, writable, true);
+    yield* mm.ptl.unlock(k, cpu.id);
+    yield* this.flush(k, cpu, mm, start, end, false);
+  }
+
+  /** wp_page_copy(): a write to a COW page gets a private copy; the old translation is flushed. */
+  *cowBreak(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
+    yield k.compute(this.pageFault);
+    yield* mm.ptl.lock(k, cpu.id);
+    yield* this.rewrite(k, mm, vpn, true, false);
+    yield* mm.ptl.unlock(k, cpu.id);
+    yield* this.flush(k, cpu, mm, vpn, vpn + 1, false); // ptep_clear_flush → flush_tlb_page
+  }
+
+  /** migrate_pages() of one page (by whichever CPU runs the migration). */
+  *migratePage(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
+    yield* mm.ptl.lock(k, cpu.id);
+    yield* this.rewrite(k, mm, vpn, null, true);
+    yield* mm.ptl.unlock(k, cpu.id);
+    yield* this.flush(k, cpu, mm, vpn, vpn + 1, false);
+  }
+
+  /**
+   * dup_mmap() for fork: every present page of the parent becomes read-only in both parent and
+   * child (COW), then the parent's whole mm is flushed (flush_tlb_mm).
+   */
+  *forkCopy(k: TlbOps, cpu: Cpu, parent: Mm, child: Mm): Sim {
+    yield* parent.ptl.lock(k, cpu.id);
+    for (let vpn = 0; vpn < parent.nPages; vpn++) {
+      const old = yield k.load(parent.pteAddr(vpn));
+      if (old === 0) continue;
+      yield* this.rewrite(k, parent, vpn, false, true);
+      const version = ++child.changeSeq;
+      child.lastChange[vpn] = version;
+      const region = Math.floor(vpn / PTRS_PER_PTE);
+      if (child.ptePageLive[region] === 0) {
+        child.ptePageLive[region] = 1;
+        yield k.store(child.pmdAddr + 8 * region, 1);
+      }
+      yield k.store(child.pteAddr(vpn), version * 2);
+    }
+    yield* parent.ptl.unlock(k, cpu.id);
+    yield* this.flush(k, cpu, parent, 0, parent.nPages, false);
+  }
+
+  /** exit_mmap(): zap everything, free every page table, one full flush with freed_tables. */
+  *exitMmap(k: TlbOps, cpu: Cpu, mm: Mm): Sim {
+    yield* this.zap(k, cpu, mm, 0, mm.nPages);
+    yield* mm.ptl.lock(k, cpu.id);
+    for (let r = 0; r < mm.ptePageLive.length; r++) {
+      if (mm.ptePageLive[r] === 0) continue;
+      mm.ptePageLive[r] = 0;
+      yield k.store(mm.pmdAddr + 8 * r, 0);
+    }
+    yield* mm.ptl.unlock(k, cpu.id);
+    mm.tablesFreedAt = this.engine.now;
+    yield* this.flush(k, cpu, mm, 0, mm.nPages, true);
+  }
+
+  /**
+   * A new PTE version for a page (present only unless `anyState`): `writable` null keeps the
+   * permission. Caller holds the page-table lock.
+   */
+  private *rewrite(k: TlbOps, mm: Mm, vpn: number, writable: boolean | null, presentOnly: boolean): Sim {
+    const old = yield k.load(mm.pteAddr(vpn));
+    if (old === 0 && presentOnly) return;
+    const version = ++mm.changeSeq;
+    mm.lastChange[vpn] = version;
+    const w = writable === null ? old % 2 : writable ? 1 : 0;
+    yield k.store(mm.pteAddr(vpn), version * 2 + w);
+  }
+}

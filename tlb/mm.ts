@@ -1,0 +1,77 @@
+import type { SimMemory } from '../mem/memory';
+import type { AddressSpace } from '../cpu/task';
+import { Cpumask } from '../cpu/cpumask';
+import type { Spinlock } from '../cpu/spinlock';
+
+/** Pages per page-table page (a PTE page maps 2 MiB with 4 KiB pages). */
+export const PTRS_PER_PTE = 512;
+/** init_mm: the kernel's own page tables, which lazy CPUs switch to. */
+export const INIT_MM_ID = 0;
+
+/**
+ * An address space: its page tables in simulated memory, the ground truth for the oracle, and
+ * the `mm_struct` fields the strategies use.
+ *
+ * - PTEs are 8-byte words, eight to a line, in PTE pages of 512; the value is the page's version
+ *   when present and 0 when not. PGD, PUD and PMD are one line each. A page walk reads them
+ *   through the coherence model, so a PTE store by `munmap` on one CPU costs a walker elsewhere a
+ *   line transfer.
+ * - `lastChange[vpn]` (JS, not simulated) is the sequence number of the page's last PTE change:
+ *   the oracle's ground truth, independent of any strategy's bookkeeping.
+ * - `context.ctx_id` and `context.tlb_gen` share a line, as in `mm_context_t`; `mm_cpumask` has
+ *   its own line(s); `next_trim_cpumask`, the global ASID and the ASID-transition flag share one.
+ */
+export class Mm implements AddressSpace {
+  readonly id: number;
+  readonly name: string;
+  readonly nPages: number;
+  readonly pteBase: number;
+  readonly pgdAddr: number;
+  readonly pudAddr: number;
+  readonly pmdAddr: number;
+  readonly cpumask: Cpumask;
+  readonly ctxIdAddr: number;
+  readonly tlbGenAddr: number;
+  readonly nextTrimAddr: number;
+  readonly globalAsidAddr: number;
+  readonly asidTransitionAddr: number;
+  readonly ctxId: number;
+  readonly lastChange: Float64Array;
+  changeSeq: number;
+  /** Cycle at which page-table pages of this mm were last freed (-1: never). */
+  tablesFreedAt: number;
+  /** Live PTE pages (freed ones must be re-allocated before their range is mapped again). */
+  readonly ptePageLive: Uint8Array;
+  /** mm->page_table_lock: serializes PTE updates (faults, zaps). */
+  readonly ptl: Spinlock;
+
+  constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock) {
+    this.id = id;
+    this.name = name;
+    this.nPages = nPages;
+    this.ctxId = ctxId;
+    this.pgdAddr = memory.allocLines(`${name}.pgd`);
+    this.pudAddr = memory.allocLines(`${name}.pud`);
+    this.pmdAddr = memory.allocLines(`${name}.pmd`);
+    this.pteBase = nPages > 0 ? memory.alloc(`${name}.pte`, nPages * 8, 64) : 0;
+    this.cpumask = new Cpumask(memory, `${name}.mm_cpumask`, nCpus);
+    const ctx = memory.allocLines(`${name}.context`);
+    this.ctxIdAddr = ctx;
+    this.tlbGenAddr = ctx + 8;
+    const misc = memory.allocLines(`${name}.context.asid`);
+    this.nextTrimAddr = misc;
+    this.globalAsidAddr = misc + 8;
+    this.asidTransitionAddr = misc + 16;
+    memory.poke(this.ctxIdAddr, ctxId);
+    memory.poke(this.tlbGenAddr, 1); // init_new_context(): tlb_gen starts at 1
+    this.lastChange = new Float64Array(nPages);
+    this.changeSeq = 0;
+    this.tablesFreedAt = -1;
+    this.ptePageLive = new Uint8Array(Math.ceil(nPages / PTRS_PER_PTE));
+    this.ptl = ptl;
+  }
+
+  pteAddr(vpn: number): number {
+    return this.pteBase + vpn * 8;
+  }
+}

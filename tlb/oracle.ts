@@ -1,0 +1,146 @@
+import type { Counter } from '../lib/stats/counter';
+import type { StatGroup } from '../lib/stats/group';
+import type { Mm } from './mm';
+import type { TlbUnit } from './tlb-unit';
+
+export type ViolationKind = 'stale-translation' | 'freed-page-table';
+
+/** A flush as the oracle saw it: requested range, initiator, and when it started and returned. */
+export interface FlushInfo {
+  id: number;
+  mm: string;
+  start: number;
+  end: number;
+  freedTables: boolean;
+  initiator: number;
+  startCycle: number;
+  returnCycle: number;
+}
+
+export interface Violation {
+  kind: ViolationKind;
+  cpu: number;
+  cycle: number;
+  mm: string;
+  page: number;
+  /** The flush whose guarantee was broken (null when the CPU ran on another mm's page tables). */
+  flush: FlushInfo | null;
+  detail: string;
+  /** A command line that reproduces the run (set by the runner). */
+  reproduce: string;
+}
+
+interface OpenFlush {
+  info: FlushInfo;
+  mmRef: Mm;
+  snapshot: Float64Array;
+}
+
+/** How many violations are kept in full; the rest are only counted. */
+const KEEP = 64;
+
+/**
+ * The correctness oracle. Its ground truth is the page tables (`Mm.lastChange`), never a
+ * strategy's own bookkeeping:
+ * - stale translation: once `flush_tlb_mm_range(mm, range)` has returned on its initiator, a
+ *   user access by any CPU that hits a TLB entry filled before a PTE change the flush covered is
+ *   a violation;
+ * - freed page tables: once a flush with `freed_tables` has returned, any CPU whose CR3 still
+ *   points at that mm's page tables and whose paging-structure cache (for its PCID) has not been
+ *   flushed since the tables were freed is a violation (a speculative walk may read freed memory).
+ */
+export class Oracle {
+  readonly violations: Violation[];
+  reproduce: string;
+  private readonly unit: TlbUnit;
+  /** Per mm: the PTE version each page must have reached in any TLB entry used. */
+  private readonly covered: Map<Mm, Float64Array>;
+  private readonly coveredBy: Map<Mm, Int32Array>;
+  private readonly flushes: FlushInfo[];
+  private readonly open: Map<number, OpenFlush>;
+  private readonly counts: Record<ViolationKind, Counter>;
+  private readonly checks: Counter;
+
+  constructor(unit: TlbUnit, stats: StatGroup) {
+    this.unit = unit;
+    this.violations = [];
+    this.reproduce = '';
+    this.covered = new Map();
+    this.coveredBy = new Map();
+    this.flushes = [];
+    this.open = new Map();
+    this.counts = {
+      'stale-translation': stats.counter('staleTranslations', 'user accesses through a TLB entry a returned flush should have removed'),
+      'freed-page-table': stats.counter('freedPageTables', 'CPUs left with CR3 on freed page tables after the flush returned'),
+    };
+    this.checks = stats.counter('checkedAccesses', 'user accesses the oracle checked');
+  }
+
+  /** `flush_tlb_mm_range` was entered: remember each page's latest change in the range. */
+  beginFlush(initiator: number, mm: Mm, start: number, end: number, freedTables: boolean, now: number): number {
+    const id = this.flushes.length;
+    const info: FlushInfo = { id, mm: mm.name, start, end, freedTables, initiator, startCycle: now, returnCycle: -1 };
+    this.flushes.push(info);
+    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end) });
+    return id;
+  }
+
+  /** `flush_tlb_mm_range` returned: its changes are now covered, and freed tables must be unreachable. */
+  endFlush(id: number, now: number): void {
+    const f = this.open.get(id) as OpenFlush;
+    this.open.delete(id);
+    f.info.returnCycle = now;
+    const mm = f.mmRef;
+    let cov = this.covered.get(mm);
+    let by = this.coveredBy.get(mm);
+    if (cov === undefined || by === undefined) {
+      cov = new Float64Array(mm.nPages);
+      by = new Int32Array(mm.nPages).fill(-1);
+      this.covered.set(mm, cov);
+      this.coveredBy.set(mm, by);
+    }
+    for (let i = 0; i < f.snapshot.length; i++) {
+      const v = f.snapshot[i];
+      if (v > cov[f.info.start + i]) {
+        cov[f.info.start + i] = v;
+        by[f.info.start + i] = id;
+      }
+    }
+    if (!f.info.freedTables || mm.tablesFreedAt < 0) return;
+    const u = this.unit;
+    for (let c = 0; c < u.cr3Mm.length; c++) {
+      if (u.cr3Mm[c] !== mm.id) continue;
+      const asid = u.cr3Asid[c];
+      if (u.tlbs[c].pscFlushedAt[asid] >= mm.tablesFreedAt) continue;
+      this.record('freed-page-table', c, now, mm, -1, f.info,
+        `CR3 still points at ${mm.name}'s page tables, freed at cycle ${mm.tablesFreedAt}, and the paging-structure cache of PCID ${asid} was last flushed at cycle ${u.tlbs[c].pscFlushedAt[asid]}`);
+    }
+  }
+
+  /** A user access on `cpu` hit a TLB entry of `mm` holding PTE version `version`. */
+  checkUse(cpu: number, mm: Mm, vpn: number, version: number, now: number): void {
+    this.checks.value++;
+    const cov = this.covered.get(mm);
+    if (cov === undefined || version >= cov[vpn]) return;
+    const by = (this.coveredBy.get(mm) as Int32Array)[vpn];
+    this.record('stale-translation', cpu, now, mm, vpn, this.flushes[by],
+      `used a TLB entry of PTE version ${version}; flush ${by} covered the change to version ${cov[vpn]} and returned at cycle ${this.flushes[by].returnCycle}`);
+  }
+
+  /** User code of `mm` ran on a CPU whose CR3 points at another mm's page tables. */
+  wrongMm(cpu: number, mm: Mm, vpn: number, cr3Mm: number, now: number): void {
+    this.checks.value++;
+    this.record('stale-translation', cpu, now, mm, vpn, null, `user code of ${mm.name} ran with CR3 on mm ${cr3Mm}`);
+  }
+
+  count(kind: ViolationKind): number {
+    return this.counts[kind].value;
+  }
+
+  private record(kind: ViolationKind, cpu: number, cycle: number, mm: Mm, page: number, flush: FlushInfo | null, detail: string): void {
+    this.counts[kind].value++;
+    if (this.violations.length < KEEP) {
+      this.violations.push({ kind, cpu, cycle, mm: mm.name, page, flush: flush === null ? null : { ...flush }, detail, reproduce: this.reproduce });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { Sim } from '../lib/engine/ops';
+import type { MachineParams } from '../lib/machine/params';
+import type { StatGroup } from '../lib/stats/group';
+import type { SimMemory } from '../mem/memory';
+import type { Cpu } from '../cpu/cpu';
+import type { MmSwitch } from '../cpu/mm-switch';
+import type { Scheduler } from '../cpu/sched';
+import type { Smp } from '../cpu/smp';
+import type { Mm } from './mm';
+import type { TlbOps } from './tlb-ops';
+import type { TlbUnit } from './tlb-unit';
+
+/** The orthogonal switches the kernel had, as options of every strategy that honours them. */
+export interface StrategyOptions {
+  /** Use PCIDs (when the machine has them: `pcid` = 1). */
+  pcid: boolean;
+  /** tlb_single_page_flush_ceiling: more pages than this become a full flush. */
+  flushCeiling: number;
+  /** Call leave_mm() from the idle loop before halting (intel_idle before v4.13, cpuidle since 6.x). */
+  idleLeaveMm: boolean;
+}
+
+/** What a strategy may use: the machine's kernel services and hardware, and its own stats group. */
+export interface StrategyContext {
+  readonly k: TlbOps;
+  readonly memory: SimMemory;
+  readonly smp: Smp;
+  readonly sched: Scheduler;
+  readonly unit: TlbUnit;
+  readonly initMm: Mm;
+  readonly nCpus: number;
+  readonly params: MachineParams;
+  readonly options: StrategyOptions;
+  readonly stats: StatGroup;
+  /** The mm with this id (0 is init_mm). */
+  mmById(id: number): Mm;
+  /** The current cycle (for per-second trims and the like). */
+  now(): number;
+}
+
+/**
+ * A lazy-TLB strategy: the kernel's `enter_lazy_tlb`, `switch_mm_irqs_off` and
+ * `flush_tlb_mm_range` (with its IPI handler) for one kernel version. It is simulated code: it
+ * touches simulated memory and TLB hardware only through `TlbOps`, and charges no cycles itself.
+ */
+export interface Strategy extends MmSwitch {
+  /** The name `--strategy` takes, e.g. 'linux-4.20'. */
+  readonly name: string;
+  /** The kernel version(s) or proposal modelled. */
+  readonly kernel: string;
+  /** Whether this kernel uses PCIDs at all (the machine's `pcid` and the option must allow it too). */
+  readonly supportsPcid: boolean;
+  /** Allocates per-CPU state, registers IPI functions. Called once, before the machine runs. */
+  attach(ctx: StrategyContext): void;
+  /** flush_tlb_mm_range(mm, start, end, stride, freed_tables), called with interrupts enabled. */
+  flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim;
+  /** Optional: run by the idle loop before it halts (e.g. leave_mm when `idleLeaveMm`). */
+  idleEnter?(k: TlbOps, cpu: Cpu): Sim;
+}
+
+export type StrategyFactory = () => Strategy;

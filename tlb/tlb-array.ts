@@ -1,0 +1,76 @@
+/**
+ * One set-associative TLB level with LRU replacement, on typed arrays. An entry is keyed by
+ * (ASID, virtual page) and remembers the PTE version it was filled from, which is what the
+ * oracle compares against the page tables.
+ */
+const ASID_SHIFT = 2 ** 36;
+
+export class TlbArray {
+  readonly sets: number;
+  readonly ways: number;
+  /** asid * 2^36 + vpn, or -1 for an empty way. */
+  private readonly keys: Float64Array;
+  private readonly versions: Float64Array;
+  private readonly stamps: Float64Array;
+  private clock: number;
+  /** The version found by the last successful `lookup`. */
+  version: number;
+
+  constructor(entries: number, ways: number) {
+    this.ways = ways;
+    this.sets = entries / ways;
+    this.keys = new Float64Array(entries).fill(-1);
+    this.versions = new Float64Array(entries);
+    this.stamps = new Float64Array(entries);
+    this.clock = 0;
+    this.version = 0;
+  }
+
+  lookup(asid: number, vpn: number): boolean {
+    const key = asid * ASID_SHIFT + vpn;
+    const base = (vpn % this.sets) * this.ways;
+    for (let w = base; w < base + this.ways; w++) {
+      if (this.keys[w] === key) {
+        this.stamps[w] = ++this.clock;
+        this.version = this.versions[w];
+        return true;
+      }
+    }
+    return false;
+  }
+
+  fill(asid: number, vpn: number, version: number): void {
+    const key = asid * ASID_SHIFT + vpn;
+    const base = (vpn % this.sets) * this.ways;
+    let victim = base;
+    for (let w = base; w < base + this.ways; w++) {
+      if (this.keys[w] === key || this.keys[w] === -1) {
+        victim = w;
+        break;
+      }
+      if (this.stamps[w] < this.stamps[victim]) victim = w;
+    }
+    this.keys[victim] = key;
+    this.versions[victim] = version;
+    this.stamps[victim] = ++this.clock;
+  }
+
+  invalidatePage(asid: number, vpn: number): void {
+    const key = asid * ASID_SHIFT + vpn;
+    const base = (vpn % this.sets) * this.ways;
+    for (let w = base; w < base + this.ways; w++) if (this.keys[w] === key) this.keys[w] = -1;
+  }
+
+  /** Drops every entry of one ASID (a CR3 write that flushes, INVPCID single-context). */
+  flushAsid(asid: number): void {
+    const lo = asid * ASID_SHIFT;
+    const hi = lo + ASID_SHIFT;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] >= lo && keys[i] < hi) keys[i] = -1;
+  }
+
+  /** Drops everything (a CR3 write without PCID support flushes all non-global entries). */
+  flushAll(): void {
+    this.keys.fill(-1);
+  }
+}

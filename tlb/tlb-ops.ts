@@ -1,0 +1,47 @@
+import { OP_FIRST_EXTENSION } from '../lib/engine/ops';
+import { KernelOps } from '../cpu/kernel-ops';
+
+/**
+ * The TLB-maintenance instructions a strategy may execute. Their costs come from the machine
+ * profile (`cr3Write`, `invlpg`, `invpcid`, `invlpgbIssue`, `tlbsync`); a strategy never charges
+ * cycles itself. CR3 writes, INVLPG and INVPCID are serializing: they wait for the store buffer.
+ */
+export const OP_WRITE_CR3 = OP_FIRST_EXTENSION + 16;
+export const OP_INVLPG = OP_FIRST_EXTENSION + 17;
+export const OP_INVPCID_CTX = OP_FIRST_EXTENSION + 18;
+export const OP_INVLPGB = OP_FIRST_EXTENSION + 19;
+export const OP_TLBSYNC = OP_FIRST_EXTENSION + 20;
+
+export const TLB_OP_NAMES: Readonly<Record<number, string>> = {
+  [OP_WRITE_CR3]: 'write cr3',
+  [OP_INVLPG]: 'invlpg',
+  [OP_INVPCID_CTX]: 'invpcid',
+  [OP_INVLPGB]: 'invlpgb',
+  [OP_TLBSYNC]: 'tlbsync',
+};
+
+export class TlbOps extends KernelOps {
+  /**
+   * MOV to CR3: load `mmId`'s page tables (0 = init_mm) with PCID `asid`. Without `noflush` (or
+   * without PCID) the TLB and paging-structure-cache entries of that PCID are flushed.
+   */
+  writeCr3(mmId: number, asid: number, noflush: boolean): number {
+    return this.stage(OP_WRITE_CR3, mmId, asid, noflush ? 1 : 0, 0);
+  }
+  /** INVLPG: one page of the current PCID (and, as the SDM says, its PCID's paging-structure caches). */
+  invlpg(vpn: number): number {
+    return this.stage(OP_INVLPG, vpn, 0, 0, 0);
+  }
+  /** INVPCID single-context: every entry of PCID `asid`. */
+  invpcidContext(asid: number): number {
+    return this.stage(OP_INVPCID_CTX, asid, 0, 0, 0);
+  }
+  /** INVLPGB: broadcast invalidation of `pages` pages from `vpn` for ASID `asid` on every CPU (AMD). */
+  invlpgb(asid: number, vpn: number, pages: number): number {
+    return this.stage(OP_INVLPGB, asid, vpn, pages, 0);
+  }
+  /** TLBSYNC: wait until this CPU's INVLPGBs have completed everywhere. */
+  tlbsync(): number {
+    return this.stage(OP_TLBSYNC, 0, 0, 0, 0);
+  }
+}

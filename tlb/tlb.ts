@@ -1,0 +1,104 @@
+import type { Counter } from '../lib/stats/counter';
+import type { StatGroup } from '../lib/stats/group';
+import { TlbArray } from './tlb-array';
+
+/** Where a lookup hit. */
+export const HIT_L1 = 1;
+export const HIT_STLB = 2;
+export const MISS = 0;
+
+export interface TlbGeometry {
+  l1dTlbEntries: number;
+  l1dTlbWays: number;
+  stlbEntries: number;
+  stlbWays: number;
+}
+
+/**
+ * One CPU's data TLBs: an L1 dTLB in front of the second-level TLB, both PCID-tagged, plus the
+ * paging-structure cache (the upper page-table levels a walk can skip), which is tracked per
+ * PCID as "valid since cycle X" for the oracle's freed-page-table check.
+ */
+export class Tlb {
+  readonly l1: TlbArray;
+  readonly stlb: TlbArray;
+  /** Per PCID: whether the paging-structure cache holds upper-level entries. */
+  readonly pscValid: Uint8Array;
+  /** Per PCID: the cycle its paging-structure cache was last flushed. */
+  readonly pscFlushedAt: Float64Array;
+  /** The version of the entry found by the last `lookup`. */
+  version: number;
+  readonly l1Hits: Counter;
+  readonly l1Misses: Counter;
+  readonly stlbHits: Counter;
+  readonly stlbMisses: Counter;
+  readonly invlpgs: Counter;
+  readonly asidFlushes: Counter;
+  readonly fullFlushes: Counter;
+
+  constructor(g: TlbGeometry, nAsids: number, stats: StatGroup) {
+    this.l1 = new TlbArray(g.l1dTlbEntries, g.l1dTlbWays);
+    this.stlb = new TlbArray(g.stlbEntries, g.stlbWays);
+    this.pscValid = new Uint8Array(nAsids);
+    this.pscFlushedAt = new Float64Array(nAsids);
+    this.version = 0;
+    const l1 = stats.group('l1d');
+    this.l1Hits = l1.counter('hits', 'L1 dTLB hits');
+    this.l1Misses = l1.counter('misses', 'L1 dTLB misses');
+    const st = stats.group('stlb');
+    this.stlbHits = st.counter('hits', 'second-level TLB hits');
+    this.stlbMisses = st.counter('misses', 'second-level TLB misses (page walks)');
+    this.invlpgs = stats.counter('invlpgs', 'single-page invalidations (INVLPG, or an INVLPGB received)');
+    this.asidFlushes = stats.counter('asidFlushes', 'flushes of one PCID (CR3 write without NOFLUSH, INVPCID)');
+    this.fullFlushes = stats.counter('fullFlushes', 'flushes of every PCID (CR3 write without PCID support)');
+  }
+
+  /** L1, then STLB (which refills L1). Returns HIT_L1, HIT_STLB or MISS; `version` holds the entry's. */
+  lookup(asid: number, vpn: number): number {
+    if (this.l1.lookup(asid, vpn)) {
+      this.l1Hits.value++;
+      this.version = this.l1.version;
+      return HIT_L1;
+    }
+    this.l1Misses.value++;
+    if (this.stlb.lookup(asid, vpn)) {
+      this.stlbHits.value++;
+      this.version = this.stlb.version;
+      this.l1.fill(asid, vpn, this.version);
+      return HIT_STLB;
+    }
+    this.stlbMisses.value++;
+    return MISS;
+  }
+
+  fill(asid: number, vpn: number, version: number): void {
+    this.stlb.fill(asid, vpn, version);
+    this.l1.fill(asid, vpn, version);
+  }
+
+  invalidatePage(asid: number, vpn: number, now: number): void {
+    this.invlpgs.value++;
+    this.l1.invalidatePage(asid, vpn);
+    this.stlb.invalidatePage(asid, vpn);
+    this.flushPsc(asid, now); // INVLPG also drops the PCID's paging-structure-cache entries (SDM 4.10.4.1)
+  }
+
+  flushAsid(asid: number, now: number): void {
+    this.asidFlushes.value++;
+    this.l1.flushAsid(asid);
+    this.stlb.flushAsid(asid);
+    this.flushPsc(asid, now);
+  }
+
+  flushAll(now: number): void {
+    this.fullFlushes.value++;
+    this.l1.flushAll();
+    this.stlb.flushAll();
+    for (let a = 0; a < this.pscValid.length; a++) this.flushPsc(a, now);
+  }
+
+  private flushPsc(asid: number, now: number): void {
+    this.pscValid[asid] = 0;
+    this.pscFlushedAt[asid] = now;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Sim } from '../lib/engine/ops';
+import type { Cpu } from '../cpu/cpu';
+import type { Task } from '../cpu/task';
+import type { Translation } from '../cpu/translation';
+import { PTRS_PER_PTE, type Mm } from './mm';
+import type { Oracle } from './oracle';
+import { HIT_L1, MISS } from './tlb';
+import type { TlbOps } from './tlb-ops';
+import type { TlbUnit } from './tlb-unit';
+
+export interface WalkParams {
+  l1Hit: number;
+  stlbHit: number;
+  pageWalk: number;
+  pageFault: number;
+}
+
+/** A PTE word: version * 2 + writable; 0 means not present. */
+export const pteVersion = (pte: number): number => Math.floor(pte / 2);
+export const pteWritable = (pte: number): boolean => pte % 2 === 1;
+
+/**
+ * User memory accesses through the TLBs. A hit costs the data access (plus `stlbHit` from the
+ * second level) and is checked by the oracle; a miss walks the page tables in simulated memory
+ * (PGD, PUD and PMD only when the paging-structure cache has nothing for the PCID, then the PTE),
+ * charged `pageWalk` when every line hits L1 and more when a line must be fetched; a PTE that is
+ * not present, or read-only on a write (COW), takes a page fault that installs a new PTE version.
+ * `vaddr` is a virtual page number.
+ */
+export class TlbTranslation implements Translation {
+  private readonly unit: TlbUnit;
+  private readonly oracle: Oracle;
+  private readonly p: WalkParams;
+  private readonly now: () => number;
+  /** Called for a write to a read-only page: breaks COW (new page, flush of the old translation). */
+  cowBreak: ((k: TlbOps, cpu: Cpu, task: Task, mm: Mm, vpn: number) => Sim) | null;
+
+  constructor(unit: TlbUnit, oracle: Oracle, params: WalkParams, now: () => number) {
+    this.unit = unit;
+    this.oracle = oracle;
+    this.p = params;
+    this.now = now;
+    this.cowBreak = null;
+  }
+
+  *access(k0: unknown, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
+    const k = k0 as TlbOps;
+    const mm = task.mm as Mm;
+    const c = cpu.id;
+    const u = this.unit;
+    if (u.cr3Mm[c] !== mm.id) this.oracle.wrongMm(c, mm, vpn, u.cr3Mm[c], this.now());
+    const tlb = u.tlbs[c];
+    const asid = u.cr3Asid[c];
+    const hit = tlb.lookup(asid, vpn);
+    let pte: number;
+    if (hit !== MISS) {
+      pte = tlb.version;
+      this.oracle.checkUse(c, mm, vpn, pteVersion(pte), this.now());
+      if (hit !== HIT_L1) yield k.compute(this.p.stlbHit);
+    } else {
+      pte = yield* this.walk(k, c, mm, asid, vpn);
+      if (pte === 0) pte = yield* this.fault(k, c, mm, vpn);
+      tlb.fill(asid, vpn, pte);
+    }
+    if (write && !pteWritable(pte) && this.cowBreak !== null) {
+      yield* this.cowBreak(k, cpu, task, mm, vpn);
+      return;
+    }
+    yield k.compute(this.p.l1Hit); // the data access itself
+  }
+
+  /** The page walk: returns the PTE word. */
+  private *walk(k: TlbOps, c: number, mm: Mm, asid: number, vpn: number): Sim<number> {
+    const tlb = this.unit.tlbs[c];
+    let loads = 1;
+    if (tlb.pscValid[asid] === 0) {
+      // No paging-structure-cache entries for this PCID: read the upper levels too.
+      yield k.load(mm.pgdAddr);
+      yield k.load(mm.pudAddr);
+      yield k.load(mm.pmdAddr);
+      tlb.pscValid[asid] = 1;
+      loads += 3;
+    }
+    const pte = yield k.load(mm.pteAddr(vpn));
+    // `pageWalk` is the whole walk with every line in L1; fetched lines already cost their transfer.
+    const fixed = this.p.pageWalk - loads * this.p.l1Hit;
+    if (fixed > 0) yield k.compute(fixed);
+    return pte;
+  }
+
+  /**
+   * do_anonymous_page(): the kernel's fault work, then, under the page-table lock, the PTE is set
+   * unless another CPU got there first. The ground truth (`lastChange`) moves with the store.
+   */
+  private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim<number> {
+    yield k.compute(this.p.pageFault);
+    yield* mm.ptl.lock(k, cpu);
+    const region = Math.floor(vpn / PTRS_PER_PTE);
+    if (mm.ptePageLive[region] === 0) {
+      // pte_alloc(): a fresh PTE page, hooked into the PMD.
+      mm.ptePageLive[region] = 1;
+      yield k.store(mm.pmdAddr + 8 * region, 1);
+    }
+    let pte = yield k.load(mm.pteAddr(vpn));
+    if (pte === 0) {
+      const version = ++mm.changeSeq;
+      mm.lastChange[vpn] = version;
+      pte = version * 2 + 1;
+      yield k.store(mm.pteAddr(vpn), pte);
+    }
+    yield* mm.ptl.unlock(k, cpu);
+    return pte;
+  }
+}
