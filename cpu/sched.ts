@@ -124,6 +124,19 @@ export class Scheduler {
     return t;
   }
 
+  /**
+   * Creates a task at run time from `parent`'s context (fork/clone + wake_up_new_task): it is
+   * enqueued on `cpu`'s runqueue under its lock, and an idle target gets a reschedule IPI.
+   */
+  *spawnTask(parent: Task, name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>): Sim<Task> {
+    const t = this.newTask(name, mm, cpu, false);
+    t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
+    t.state = TASK_BLOCKED;
+    this.m.memory.poke(t.stateAddr, TASK_BLOCKED);
+    yield* tryToWakeUp(this, this.cpuOf(parent), t);
+    return t;
+  }
+
   /** Boots every CPU into its idle task; CPUs with queued tasks schedule at once. */
   start(): void {
     for (const rq of this.rqs) {

@@ -13,8 +13,9 @@ export interface MemMachineOptions {
   seed: number | string;
   /** Bytes of simulated memory for kernel variables (default 1 MiB). */
   memBytes?: number;
-  /** Randomized timing; the draws come from the streams `mem.transferJitter` and `mem.drainJitter`. */
-  perturb?: { transferMax: number; drainMax: number };
+  /** Randomized timing; the draws come from the streams `mem.transferJitter`, `mem.drainJitter`
+   *  and `mem.opDelay`. */
+  perturb?: { transferMax: number; drainMax: number; opDelayMax?: number };
   /** Operation set to stage simulated code in (a higher layer's subclass of `Ops`). */
   ops?: Ops;
 }
@@ -49,6 +50,8 @@ export class MemMachine {
         drainMax: options.perturb.drainMax,
         transferRng: this.rng.stream('mem.transferJitter'),
         drainRng: this.rng.stream('mem.drainJitter'),
+        opDelayMax: options.perturb.opDelayMax ?? 0,
+        opDelayRng: this.rng.stream('mem.opDelay'),
       };
       this.mem.perturb(p);
     }

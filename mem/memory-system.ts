@@ -2,7 +2,7 @@ import type { Engine, EventHandler, OpExecutor } from '../lib/engine/engine';
 import {
   OP_CMPXCHG, OP_LOAD, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
 } from '../lib/engine/ops';
-import { PROC_BLOCKED, type Process } from '../lib/engine/process';
+import { PROC_BLOCKED, PROC_READY, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
@@ -32,6 +32,9 @@ export interface Perturbation {
   drainMax: number;
   transferRng: Rng;
   drainRng: Rng;
+  /** Extra 0..opDelayMax cycles (log-uniform) before one memory operation in eight; 0 = off. */
+  opDelayMax: number;
+  opDelayRng: Rng;
 }
 
 /**
@@ -56,6 +59,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private readonly hDrainDone: number;
   private drainRng: Rng | null;
   private drainMax: number;
+  private opDelayRng: Rng | null;
+  private opDelayMax: number;
+  private readonly hDelayed: number;
   private readonly loads: Counter;
   private readonly forwarded: Counter;
   private readonly stores: Counter;
@@ -84,6 +90,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.hDrainDone = engine.registerHandler({ onEvent: (cpu: number) => self.drainDone(cpu) });
     this.drainRng = null;
     this.drainMax = 0;
+    this.opDelayRng = null;
+    this.opDelayMax = 0;
+    this.hDelayed = engine.registerHandler({ onEvent: (pid: number) => self.delayedDispatch(engine.processes[pid]) });
     this.loads = stats.counter('loads', 'loads executed');
     this.forwarded = stats.counter('forwarded', 'loads served from the own store buffer');
     this.stores = stats.counter('stores', 'stores retired into a store buffer');
@@ -103,6 +112,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.coherence.setJitter(p === null ? null : p.transferRng, p === null ? 0 : p.transferMax);
     this.drainRng = p === null ? null : p.drainRng;
     this.drainMax = p === null ? 0 : p.drainMax;
+    this.opDelayRng = p === null || p.opDelayMax === 0 ? null : p.opDelayRng;
+    this.opDelayMax = p === null ? 0 : p.opDelayMax;
   }
 
   execute(p: Process, ops: Ops): void {
@@ -112,6 +123,27 @@ export class MemorySystem implements OpExecutor, EventHandler {
     p.b = ops.b;
     p.c = ops.c;
     p.d = ops.d;
+    if (this.opDelayRng !== null && this.opDelayRng.int(8) === 0) {
+      // Exploration: this operation issues late, as if the core had stalled before it.
+      this.engine.block(p);
+      this.engine.schedule(this.engine.now + this.opDelayRng.logUniform(this.opDelayMax), this.hDelayed, p.id);
+      return;
+    }
+    this.dispatch(p);
+  }
+
+  private delayedDispatch(p: Process): void {
+    if (p.stale > 0) {
+      p.stale--; // an interrupt took over the CPU meanwhile (a spin restarts after it)
+      return;
+    }
+    p.state = PROC_READY;
+    this.dispatch(p);
+  }
+
+  /** Carries out the operation staged in the process's registers. */
+  private dispatch(p: Process): void {
+    const op = p.op;
     if (op === OP_LOAD) this.load(p);
     else if (op === OP_STORE) this.store(p);
     else if (op === OP_SPIN) this.spin(p);

@@ -7,7 +7,9 @@ import type { TlbUnit } from './tlb-unit';
 
 /**
  * Flush accounting that needs no help from the strategy: while a flush is open on a CPU, the IPIs
- * that CPU sends are its flush IPIs. Whether a target was lazy (CR3 on the mm while running a
+ * that CPU sends are its flush IPIs, and the CPUs it queues smp_call_function work for are the
+ * CPUs it interrupts (an IPI is skipped when the target's queue already had work, but the
+ * target is interrupted all the same). Whether a target was lazy (CR3 on the mm while running a
  * kernel thread or idle) is read from the scheduler and the TLB hardware, not from strategy state.
  */
 export class FlushStats {
@@ -37,8 +39,8 @@ export class FlushStats {
     this.remote = flushes.counter('remote', 'flushes that sent IPIs or broadcast invalidations');
     this.latency = flushes.histogram('latencyCycles', 'cycles from entering flush_tlb_mm_range to its return');
     this.tlbFlush = ipis.counter('tlbFlush', 'IPIs sent by flush_tlb_mm_range');
-    this.toLazyCpus = ipis.counter('toLazyCpus', 'flush IPIs sent to CPUs that were lazy on the flushed mm');
-    this.avoidedLazy = ipis.counter('avoidedLazy', 'CPUs lazy on the flushed mm that got no flush IPI');
+    this.toLazyCpus = ipis.counter('toLazyCpus', 'CPUs lazy on the flushed mm that a flush interrupted');
+    this.avoidedLazy = ipis.counter('avoidedLazy', 'CPUs lazy on the flushed mm (at its start) that the flush did not interrupt');
   }
 
   /** Lazy on `mm`: CR3 on its page tables while the CPU runs no user task of it. */
@@ -54,12 +56,16 @@ export class FlushStats {
     this.lazyAtStart[cpu] = lazy;
   }
 
-  /** Apic.onSend. */
-  onIpi(from: number, to: number): void {
+  /** Apic.onSend: a flush IPI. */
+  onIpi(from: number): void {
+    if (this.openMm[from] !== null) this.tlbFlush.value++;
+  }
+
+  /** Smp.onQueue: the flush interrupts `to`. */
+  onQueue(from: number, to: number): void {
     const mm = this.openMm[from];
-    if (mm === null) return;
+    if (mm === null || this.targets[from].has(to)) return;
     this.targets[from].add(to);
-    this.tlbFlush.value++;
     if (this.isLazy(to, mm)) this.toLazyCpus.value++;
   }
 

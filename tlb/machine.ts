@@ -46,7 +46,8 @@ export class TlbMachine extends CpuMachine {
   private readonly mmStats: StatGroup;
 
   constructor(options: TlbMachineOptions) {
-    super({ ...options, ops: new TlbOps() });
+    // Page tables, per-CPU state and CSDs need more room than the bottom layers' default.
+    super({ memBytes: 8 << 20, ...options, ops: new TlbOps() });
     const p = this.config.params;
     const so: StrategyOptions = {
       pcid: p.pcid === 1,
@@ -64,7 +65,8 @@ export class TlbMachine extends CpuMachine {
     this.strategy = options.strategy;
     this.sched = new Scheduler(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
     this.flushStats = new FlushStats(this.unit, this.sched, this.stats.group('flushes'), this.stats.group('ipis'));
-    this.cpu.apic.onSend = (from, to) => this.flushStats.onIpi(from, to);
+    this.cpu.apic.onSend = (from) => this.flushStats.onIpi(from);
+    this.smp.onQueue = (from, to) => this.flushStats.onQueue(from, to);
     if (options.ipiJitterMax !== undefined && options.ipiJitterMax > 0) {
       this.cpu.apic.setJitter(this.rng.stream('apic.jitter'), options.ipiJitterMax);
     }

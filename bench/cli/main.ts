@@ -5,7 +5,13 @@ import { profileNames } from '../../lib/machine/resolve';
 import { describeProfile } from '../../lib/machine/describe';
 import { VERSION } from '../../lib/version';
 import { LITMUS_DEFAULTS } from '../../mem/litmus/run';
+import { strategyNames } from '../../tlb/strategies/index';
+import { DEFAULT_WORKLOAD } from '../workloads/index';
+import { COMPARE_DEFAULT_MS, compareCommand } from './compare-command';
+import { EXPLORE_DEFAULT_MS, exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
+import { RUN_DEFAULT_MS, runCommand } from './run-command';
+import { addSimOptions, type SimOptions } from './sim-options';
 import { collectParam, intOption, machineFromOptions, seedOption } from './options';
 
 /** Builds the `lazytlb` command line. `out` receives results (stdout); exit codes: 0 ok, 1 check failed, 2 bad input. */
@@ -33,6 +39,36 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
       const machine = machineFromOptions(opts.machine, opts.param);
       setExit(litmusCommand(files, { runs: opts.runs, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
     });
+
+  const sim = (name: string, description: string, defaults: { workload: string; ms: number; machine: string; params?: string[] }) =>
+    addSimOptions(program.command(name).description(description), defaults);
+
+  sim('run', 'run one simulation of a strategy on a workload and report IPIs, flush latency, switch cost and violations', {
+    workload: DEFAULT_WORKLOAD,
+    ms: RUN_DEFAULT_MS,
+    machine: 'skylake-sp-2s',
+  })
+    .requiredOption('--strategy <name|file>', `strategy (${strategyNames().join(', ')}) or a .ts/.js file exporting one`)
+    .option('--perturb', 'add the exploration timing noise')
+    .action((opts: SimOptions & { strategy: string }) => setExit(runCommand(opts, out)));
+
+  sim('explore', 'run many seeded executions with timing perturbation and report each distinct violation once', {
+    workload: 'explore-mix',
+    ms: EXPLORE_DEFAULT_MS,
+    machine: 'skylake-sp-2s',
+    params: ['sockets=1', 'coresPerCcx=4'], // a small machine: short runs, dense interleavings
+  })
+    .requiredOption('--strategy <name|file>', 'strategy name or file')
+    .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
+    .action((opts: SimOptions & { strategy: string; seeds: number }) => setExit(exploreCommand(opts, out)));
+
+  sim('compare', 'run every shipped strategy on the same machine, workload and seed, and print them side by side', {
+    workload: DEFAULT_WORKLOAD,
+    ms: COMPARE_DEFAULT_MS,
+    machine: 'skylake-sp-2s',
+  })
+    .option('--strategies <list>', 'comma-separated subset of strategies')
+    .action((opts: SimOptions & { strategies?: string }) => setExit(compareCommand(opts, out)));
 
   program
     .command('profiles')

@@ -1,0 +1,73 @@
+import type { Sim } from '../../lib/engine/ops';
+import type { Rng } from '../../lib/rng';
+import type { Scheduler } from '../../cpu/sched';
+import type { TaskEnv } from '../../cpu/task';
+import type { TlbMachine } from '../../tlb/machine';
+import { PTRS_PER_PTE } from '../../tlb/mm';
+import type { TlbOps } from '../../tlb/tlb-ops';
+import type { Workload } from './workload';
+import { kernelThread } from './madvise-mix';
+
+/**
+ * The exploration workload: short, dense in the two hazards. On CPU 0 a thread of mm A flushes
+ * small ranges it and others use (switch-versus-flush), and every few rounds unmaps a whole PTE
+ * page that another thread walked (page-table freeing). On CPU 1 a thread of A and a kernel
+ * thread take turns quickly, so CPU 1 enters and leaves lazy mode on A all the time; on CPU 2 a
+ * thread of A touches the pages in the freed range and sleeps (lazy idle with A loaded); the
+ * other CPUs run an unrelated mm and kernel threads.
+ */
+export const exploreMix: Workload = {
+  name: 'explore-mix',
+  description: 'flusher vs. fast lazy/non-lazy alternation, plus munmap of whole page-table pages while another CPU sits lazy on them',
+  setup(m: TlbMachine, rng: Rng): void {
+    const a = m.createMm('A', 2 * PTRS_PER_PTE);
+    const b = m.createMm('B', 64);
+    const s = m.sched;
+    const n = m.topology.nCpus;
+    const hot = 16;
+    const freedBase = PTRS_PER_PTE;
+    s.createTask('flusher', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (let round = 0; ; round++) {
+        for (let p = 0; p < hot; p++) yield* sched.touch(task, p, true);
+        const start = rng.int(hot - 4);
+        yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, start, start + rng.range(1, 4));
+        yield k.compute(rng.range(500, 4_000));
+        if (round % 4 === 3) {
+          for (let p = 0; p < 4; p++) yield* sched.touch(task, freedBase + p, true);
+          yield k.compute(rng.range(2_000, 8_000));
+          yield* m.mapping.munmap(k as TlbOps, sched.cpuOf(task), a, freedBase, freedBase + PTRS_PER_PTE);
+        }
+      }
+    });
+    s.createTask('toggler', a, 1 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (;;) {
+        for (let p = 0; p < hot; p++) yield* sched.touch(task, p, false);
+        yield k.compute(rng.range(200, 2_000));
+        yield* sched.sleepFor(task, rng.range(500, 6_000));
+      }
+    });
+    s.createTask('kworker/1', null, 1 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (;;) {
+        yield k.compute(rng.range(300, 3_000));
+        yield* sched.sleepFor(task, rng.range(500, 6_000));
+      }
+    });
+    s.createTask('walker', a, 2 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (;;) {
+        for (let p = 0; p < 4; p++) yield* sched.touch(task, freedBase + p, false);
+        yield k.compute(rng.range(500, 3_000));
+        yield* sched.sleepFor(task, rng.range(5_000, 40_000));
+      }
+    });
+    for (let c = 3; c < n; c++) {
+      s.createTask(`other${c}`, b, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+        for (;;) {
+          for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
+          yield k.compute(rng.range(1_000, 5_000));
+          yield* sched.sleepFor(task, rng.range(2_000, 20_000));
+        }
+      });
+      s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
+    }
+  },
+};

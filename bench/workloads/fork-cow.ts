@@ -1,0 +1,52 @@
+import type { Sim } from '../../lib/engine/ops';
+import type { Rng } from '../../lib/rng';
+import type { Scheduler } from '../../cpu/sched';
+import type { TaskEnv } from '../../cpu/task';
+import type { TlbMachine } from '../../tlb/machine';
+import type { TlbOps } from '../../tlb/tlb-ops';
+import type { Workload } from './workload';
+import { kernelThread, lazyAlternator } from './madvise-mix';
+
+const PAGES = 128;
+
+/**
+ * A process that forks repeatedly (like a shell or a pre-fork server). Each fork write-protects
+ * the parent's pages and flushes its whole mm; the child touches and writes a few pages (COW
+ * breaks in the child) and exits (exit_mmap: page tables freed, a freed-tables flush); the
+ * parent then writes its pages again, breaking COW one page and one flush at a time. A reader
+ * thread of the parent context-switches with a kernel thread meanwhile, so it is often lazy
+ * when those flushes come.
+ */
+export const forkCow: Workload = {
+  name: 'fork-cow',
+  description: 'a process forks repeatedly: COW breaks flush while a reader thread context-switches; children exit and free their page tables',
+  setup(m: TlbMachine, rng: Rng): void {
+    const parent = m.createMm('parent', PAGES);
+    const s = m.sched;
+    const n = m.topology.nCpus;
+    let forks = 0;
+    s.createTask('forker', parent, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (let p = 0; p < PAGES; p++) yield* sched.touch(task, p, true);
+      for (;;) {
+        const child = m.createMm(`child${forks++}`, PAGES);
+        yield* m.mapping.forkCopy(k as TlbOps, sched.cpuOf(task), parent, child);
+        let done = false;
+        const me = task;
+        yield* sched.spawnTask(task, `child${forks}`, child, 1 + rng.int(Math.max(1, n - 1)), function* (env: TaskEnv<Scheduler>): Sim {
+          for (let i = 0; i < 8; i++) yield* env.sched.touch(env.task, rng.int(PAGES), rng.chance(0.5));
+          yield env.k.compute(rng.range(2_000, 10_000));
+          yield* m.mapping.exitMmap(env.k as TlbOps, env.sched.cpuOf(env.task), child);
+          done = true;
+          yield* env.sched.wakeUp(env.task, me);
+        });
+        for (let i = 0; i < 12; i++) yield* sched.touch(task, rng.int(PAGES), true); // COW breaks
+        while (!done) yield* sched.sleepFor(task, 20_000);
+        yield k.compute(rng.range(5_000, 20_000));
+      }
+    });
+    for (let c = 1; c < Math.min(n, 4); c++) {
+      s.createTask(`reader${c}`, parent, c, lazyAlternator(rng, PAGES));
+      s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
+    }
+  },
+};
