@@ -49,7 +49,7 @@ export class Mapping {
     for (let vpn = start; vpn < end; vpn++) {
       if ((yield k.load(mm.pteAddr(vpn))) === 0) continue;
       mm.lastChange[vpn] = ++mm.changeSeq;
-      yield k.store(mm.pteAddr(vpn), 0);
+      yield k.xchg(mm.pteAddr(vpn), 0); // ptep_get_and_clear(): xchg on x86 SMP, a full barrier
       n++;
     }
     yield* mm.ptl.unlock(k, cpu.id);
@@ -150,6 +150,6 @@ export class Mapping {
     const version = ++mm.changeSeq;
     mm.lastChange[vpn] = version;
     const w = writable === null ? old % 2 : writable ? 1 : 0;
-    yield k.store(mm.pteAddr(vpn), version * 2 + w);
+    yield k.xchg(mm.pteAddr(vpn), version * 2 + w); // ptep_modify_prot_start/commit: get_and_clear, then set
   }
 }

@@ -1,10 +1,16 @@
 import { ConfigError } from '../../lib/errors';
 import type { StrategyFactory } from '../strategy';
+import { eager } from './eager';
 import { linux48 } from './linux-4.8';
+import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
 /** Every shipped strategy, in kernel-history order; names are what `--strategy` takes. */
 export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.freeze({
+  eager,
   'linux-4.8': linux48,
+  'rfc2016-naive': rfc2016Naive,
+  'rfc2016-xchg': rfc2016Xchg,
+  'rfc2016-rqlock': rfc2016Rqlock,
 });
 
 export function strategyNames(): string[] {

@@ -8,8 +8,8 @@ import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocalRange } from './common';
 
-const TLBSTATE_OK = 1;
-const TLBSTATE_LAZY = 2;
+export const TLBSTATE_OK = 1;
+export const TLBSTATE_LAZY = 2;
 
 /**
  * Linux v4.8, arch/x86/mm/tlb.c and asm/mmu_context.h (the TLBSTATE_OK/LAZY scheme used from
@@ -63,7 +63,7 @@ export class Linux48 implements Strategy {
       // Re-load page tables (load_cr3 is serializing: it orders the cpumask store before any
       // load from next->pgd).
       yield k.writeCr3(next.id, 0, false);
-      if (prev !== null && prev.id !== INIT_MM_ID) yield* prev.cpumask.clearBit(k, c);
+      if (prev !== null) yield* prev.cpumask.clearBit(k, c);
       return;
     }
     yield k.store(this.tlbstate.addr(c, 'state'), TLBSTATE_OK);
@@ -79,9 +79,13 @@ export class Linux48 implements Strategy {
     const c = cpu.id;
     yield k.preemptAdd(1);
     const current = this.current(c);
-    if (current.activeMm === mm) {
-      if (current.mm === null) yield* this.leaveMm(k, cpu);
-      else yield* flushTlbLocalRange(this.ctx, k, cpu, start, end);
+    if (current.activeMm !== mm) {
+      yield k.mfence(); // "Synchronize with switch_mm": the PTE stores before the mm_cpumask read
+    } else if (current.mm === null) {
+      yield* this.leaveMm(k, cpu);
+      yield k.mfence();
+    } else {
+      yield* flushTlbLocalRange(this.ctx, k, cpu, start, end);
     }
     if (yield* this.othersInMask(k, c, mm.cpumask)) {
       yield* this.fillInfo(k, c, mm, start, flushEnd(this.ctx, start, end));

@@ -6,11 +6,10 @@ import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
 import { flushTlbLocalRange, flushEnd } from './common';
-import { Linux48 } from './linux-4.8';
+import { Linux48, TLBSTATE_LAZY, TLBSTATE_OK } from './linux-4.8';
 
-/** cpu_tlbstate.state values. OK and LAZY are v4.8's (and linux-4.8.ts's) values; FLUSH is the RFC's. */
-export const TLBSTATE_OK = 1;
-export const TLBSTATE_LAZY = 2;
+/** cpu_tlbstate.state values: OK and LAZY are v4.8's; FLUSH is the RFC's. */
+export { TLBSTATE_LAZY, TLBSTATE_OK };
 export const TLBSTATE_FLUSH = 3;
 
 /**
@@ -48,6 +47,11 @@ export class Rfc2016Naive extends Linux48 {
   /** Address of `per_cpu(cpu_tlbstate.state, cpu)` (for tests and stats). */
   stateAddr(cpu: number): number {
     return this.tlbstate.addr(cpu, 'state');
+  }
+
+  /** The globally visible value of a CPU's state word (outside simulated time; for tests). */
+  peekState(cpu: number): number {
+    return this.ctx.memory.peek(this.stateAddr(cpu));
   }
 
   /** enter_lazy_tlb() (v4.8, unchanged by the RFC): OK → LAZY; LAZY and FLUSH stay as they are. */
