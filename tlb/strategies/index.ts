@@ -1,6 +1,9 @@
 import { ConfigError } from '../../lib/errors';
 import type { StrategyFactory } from '../strategy';
 import { eager } from './eager';
+import { linux413 } from './linux-4.13';
+import { linux414, linux414Pcid } from './linux-4.14';
+import { linux420 } from './linux-4.20';
 import { linux48 } from './linux-4.8';
 import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
@@ -11,6 +14,10 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.free
   'rfc2016-naive': rfc2016Naive,
   'rfc2016-xchg': rfc2016Xchg,
   'rfc2016-rqlock': rfc2016Rqlock,
+  'linux-4.13': linux413,
+  'linux-4.14-pcid': linux414Pcid,
+  'linux-4.14': linux414,
+  'linux-4.20': linux420,
 });
 
 export function strategyNames(): string[] {

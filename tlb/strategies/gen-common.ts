@@ -1,0 +1,312 @@
+import type { Sim } from '../../lib/engine/ops';
+import type { Counter } from '../../lib/stats/counter';
+import type { SimMemory } from '../../mem/memory';
+import type { Cpu } from '../../cpu/cpu';
+import type { Cpumask } from '../../cpu/cpumask';
+import type { Task } from '../../cpu/task';
+import { PerCpuStruct, type FieldSpec } from '../layout';
+import type { Mm } from '../mm';
+import type { Strategy, StrategyContext } from '../strategy';
+import type { TlbOps } from '../tlb-ops';
+import { TLB_FLUSH_ALL, flushEnd, flushTlbLocal } from './common';
+
+/**
+ * The tlb_gen / PCID machinery of x86 Linux since v4.13 (Andy Lutomirski's rework), for every
+ * strategy from linux-4.13 on:
+ * - `TlbState`: `cpu_tlbstate` accessors (loaded_mm, loaded_mm_asid/next_asid, ctxs[], is_lazy
+ *   wherever the version keeps it); each version declares its own field list, so fields share
+ *   lines exactly as in that version;
+ * - `FlushTlbInfo`: `struct flush_tlb_info`, which the remote handlers read;
+ * - `incMmTlbGen`, `chooseNewAsid`, `loadNewMmCr3`, `cpumaskAnyBut`: the kernel helpers;
+ * - `GenStrategy`: the v4.13–v5.12 skeleton (flush_tlb_mm_range local-then-remote,
+ *   flush_tlb_func_remote, flush_tlb_func_common and its three-generation `catchUp`). A version
+ *   supplies its layout, enter_lazy_tlb, switch_mm_irqs_off, lazy check and flush_tlb_others;
+ *   later kernels (5.13 concurrent flushes, 6.15 INVLPGB) override flushTlbMmRange as well.
+ */
+
+/** TLB_NR_DYN_ASIDS (v4.14+): "6 because 6 should be plenty and struct tlb_state will fit in two cache lines". */
+export const TLB_NR_DYN_ASIDS = 6;
+/** LOADED_MM_SWITCHING (v4.19+): loaded_mm while CR3 changes. The kernel's is (struct mm_struct *)1; mm ids start at 0 here. */
+export const LOADED_MM_SWITCHING = -1;
+/** ctx_id of an empty ctxs[] slot. The kernel writes 0 (real ids start at 1); init_mm's ctx_id is 0 here. */
+export const NO_CTX_ID = -1;
+
+/** `struct tlb_context ctxs[n]` = { u64 ctx_id; u64 tlb_gen; } per slot, as fields `ctxs[i].ctx_id`, `ctxs[i].tlb_gen`. */
+export function tlbContextFields(n: number): FieldSpec[] {
+  const out: FieldSpec[] = [];
+  for (let i = 0; i < n; i++) out.push({ name: `ctxs[${i}].ctx_id`, bytes: 8 }, { name: `ctxs[${i}].tlb_gen`, bytes: 8 });
+  return out;
+}
+
+export interface TlbStateOptions {
+  /** ctxs[] slots: 1 in v4.13, TLB_NR_DYN_ASIDS from v4.14. */
+  nrAsids: number;
+  /** The struct has `u16 loaded_mm_asid; u16 next_asid;` (v4.14+); without them the ASID is 0. */
+  asids: boolean;
+  /** The struct with the `is_lazy` field: cpu_tlbstate (v4.14–5.12), cpu_tlbstate_shared (5.13+), none (v4.13). */
+  lazy: PerCpuStruct | null;
+}
+
+/**
+ * `cpu_tlbstate` of a tlb_gen kernel. Addresses come from the version's own `PerCpuStruct`.
+ *
+ * `u16 loaded_mm_asid; u16 next_asid;` are adjacent halves of one 4-byte word, and simulated
+ * memory is word-granular, so the word holds `loaded_mm_asid + 65536 * next_asid` (little endian)
+ * and a u16 store is modelled as a load and a store of the word: both halves are private to the
+ * CPU, so this costs one L1 hit and no coherence traffic.
+ */
+export class TlbState {
+  readonly s: PerCpuStruct;
+  readonly nrAsids: number;
+  readonly hasAsids: boolean;
+  private readonly lazy: PerCpuStruct | null;
+
+  constructor(tlbstate: PerCpuStruct, options: TlbStateOptions) {
+    this.s = tlbstate;
+    this.nrAsids = options.nrAsids;
+    this.hasAsids = options.asids;
+    this.lazy = options.lazy;
+    const w = this.hasAsids ? tlbstate.addr(0, 'loaded_mm_asid') : 0;
+    if (this.hasAsids && (w % 4 !== 0 || tlbstate.addr(0, 'next_asid') !== w + 2)) throw new Error(`${tlbstate.name}: loaded_mm_asid and next_asid must fill one word`);
+  }
+
+  /** Addresses of per_cpu(cpu_tlbstate.loaded_mm, c), .is_lazy, .ctxs[asid].ctx_id and .ctxs[asid].tlb_gen. */
+  loadedMm(c: number): number { return this.s.addr(c, 'loaded_mm'); }
+  isLazy(c: number): number { return (this.lazy ?? this.s).addr(c, 'is_lazy'); }
+  ctxId(c: number, asid: number): number { return this.s.addr(c, `ctxs[${asid}].ctx_id`); }
+  ctxTlbGen(c: number, asid: number): number { return this.s.addr(c, `ctxs[${asid}].tlb_gen`); }
+
+  /**
+   * Boot: the static initializer (`.loaded_mm = &init_mm, .next_asid = 1`) and
+   * initialize_tlbstate_and_flush() (ASID 0 = init_mm at its tlb_gen): the TLB unit's reset CR3.
+   */
+  boot(memory: SimMemory, initMm: Mm, nCpus: number): void {
+    for (let c = 0; c < nCpus; c++) {
+      memory.poke(this.loadedMm(c), initMm.id);
+      if (this.hasAsids) memory.poke(this.s.addr(c, 'loaded_mm_asid'), 65536); // asid 0, next_asid 1
+      for (let a = 0; a < this.nrAsids; a++) {
+        memory.poke(this.ctxId(c, a), a === 0 ? initMm.ctxId : NO_CTX_ID);
+        memory.poke(this.ctxTlbGen(c, a), a === 0 ? memory.peek(initMm.tlbGenAddr) : 0);
+      }
+      if (this.lazy !== null) memory.poke(this.isLazy(c), 0);
+    }
+  }
+
+  /** this_cpu_read(cpu_tlbstate.loaded_mm_asid) (0 where the version has no ASIDs). */
+  *readLoadedMmAsid(k: TlbOps, c: number): Sim<number> {
+    return this.hasAsids ? (yield k.load(this.s.addr(c, 'loaded_mm_asid'))) % 65536 : 0;
+  }
+  /** this_cpu_write(cpu_tlbstate.loaded_mm_asid, asid). */
+  *writeLoadedMmAsid(k: TlbOps, c: number, asid: number): Sim {
+    if (this.hasAsids) yield* this.updateHalf(k, c, false, () => asid);
+  }
+  /** this_cpu_add_return(cpu_tlbstate.next_asid, 1) (a non-locked XADD on the CPU's own line). */
+  *addReturnNextAsid(k: TlbOps, c: number): Sim<number> {
+    return yield* this.updateHalf(k, c, true, (next) => next + 1);
+  }
+  /** this_cpu_write(cpu_tlbstate.next_asid, v). */
+  *writeNextAsid(k: TlbOps, c: number, v: number): Sim {
+    yield* this.updateHalf(k, c, true, () => v);
+  }
+
+  /** Rewrites one u16 of the loaded_mm_asid/next_asid word (load, then store) → its new value. */
+  private *updateHalf(k: TlbOps, c: number, high: boolean, f: (old: number) => number): Sim<number> {
+    const w = this.s.addr(c, 'loaded_mm_asid');
+    const old = yield k.load(w);
+    const lo = old % 65536;
+    const hi = Math.floor(old / 65536);
+    const v = f(high ? hi : lo);
+    yield k.store(w, high ? lo + 65536 * v : 65536 * hi + v);
+    return v;
+  }
+}
+
+/**
+ * `struct flush_tlb_info`, one per initiating CPU (on its stack before 5.2, per-CPU after: a
+ * line the initiator writes and the handlers read). `mm` holds an mm id, `end` TLB_FLUSH_ALL for
+ * a full flush. Handlers get its address and read the fields they need.
+ */
+export class FlushTlbInfo {
+  private readonly s: PerCpuStruct;
+  private readonly hasFreedTables: boolean;
+
+  constructor(memory: SimMemory, nCpus: number, fields: readonly FieldSpec[]) {
+    this.s = new PerCpuStruct(memory, 'flush_tlb_info', nCpus, fields);
+    this.hasFreedTables = fields.some((f) => f.name === 'freed_tables');
+  }
+
+  /** The info of CPU `c`: what it passes to smp_call_function as `info`. */
+  addr(c: number): number {
+    return this.s.addr(c, 'mm');
+  }
+  /** Address of field `name` of the info at `f`. */
+  field(f: number, name: string): number {
+    return f + this.s.addr(0, name) - this.s.addr(0, 'mm');
+  }
+
+  /** The initiator fills in its info (stores to its own line). */
+  *fill(k: TlbOps, c: number, mm: Mm, start: number, end: number, newTlbGen: number, freedTables: boolean): Sim {
+    const f = this.addr(c);
+    for (const [name, v] of [['mm', mm.id], ['start', start], ['end', end], ['new_tlb_gen', newTlbGen]] as const) yield k.store(this.field(f, name), v);
+    if (this.hasFreedTables) yield k.store(this.field(f, 'freed_tables'), freedTables ? 1 : 0);
+  }
+}
+
+/** flush_tlb_info as v4.13–v4.19 have it: { mm, start, end, new_tlb_gen }. */
+export const FLUSH_TLB_INFO_V4_13: readonly FieldSpec[] = ['mm', 'start', 'end', 'new_tlb_gen'].map((name) => ({ name, bytes: 8 }));
+/** flush_tlb_info from v4.20: stride_shift and freed_tables added. */
+export const FLUSH_TLB_INFO_V4_20: readonly FieldSpec[] = [...FLUSH_TLB_INFO_V4_13, { name: 'stride_shift', bytes: 4 }, { name: 'freed_tables', bytes: 1 }];
+
+/** inc_mm_tlb_gen() (v4.13+): atomic64_inc_return(&mm->context.tlb_gen), a LOCK XADD and so a full barrier. */
+export function* incMmTlbGen(k: TlbOps, mm: Mm): Sim<number> {
+  return (yield k.xadd(mm.tlbGenAddr, 1)) + 1;
+}
+
+/** cpumask_any_but(mask, cpu) < nr_cpu_ids: loads of the mask's words. */
+export function* cpumaskAnyBut(k: TlbOps, mask: Cpumask, cpu: number): Sim<boolean> {
+  const cpus = yield* mask.loadCpus(k);
+  return cpus.some((x) => x !== cpu);
+}
+
+/**
+ * choose_new_asid() (v4.14; unchanged in substance until global ASIDs in 6.15): without PCID,
+ * ASID 0 and always flush. Otherwise the slot already holding `next` (flush iff its tlb_gen is
+ * behind `nextTlbGen`), else the round-robin victim `next_asid++` (wrapping to 0), flushed.
+ */
+export function* chooseNewAsid(ctx: StrategyContext, ts: TlbState, k: TlbOps, c: number, next: Mm, nextTlbGen: number): Sim<{ asid: number; needFlush: boolean }> {
+  if (!ctx.options.pcid) return { asid: 0, needFlush: true };
+  const ctxId = yield k.load(next.ctxIdAddr);
+  for (let asid = 0; asid < ts.nrAsids; asid++) {
+    if ((yield k.load(ts.ctxId(c, asid))) !== ctxId) continue;
+    return { asid, needFlush: (yield k.load(ts.ctxTlbGen(c, asid))) < nextTlbGen };
+  }
+  let asid = (yield* ts.addReturnNextAsid(k, c)) - 1;
+  if (asid >= ts.nrAsids) {
+    asid = 0;
+    yield* ts.writeNextAsid(k, c, 1);
+  }
+  return { asid, needFlush: true };
+}
+
+/** load_new_mm_cr3() (v4.15+; open-coded write_cr3 in v4.13/4.14): CR3 = next's pgd | asid, CR3_NOFLUSH unless need_flush. Serializing. */
+export function loadNewMmCr3(k: TlbOps, next: Mm, asid: number, needFlush: boolean): number {
+  return k.writeCr3(next.id, asid, !needFlush);
+}
+
+/** The v4.13–v5.12 skeleton (see the top of the file); stats: lazyCatchUpFlushes, lazyToInitMm. */
+export abstract class GenStrategy implements Strategy {
+  abstract readonly name: string;
+  abstract readonly kernel: string;
+  abstract readonly supportsPcid: boolean;
+  protected ctx!: StrategyContext;
+  protected ts!: TlbState;
+  protected info!: FlushTlbInfo;
+  /** smp function id of flush_tlb_func_remote. */
+  protected flushFunc = 0;
+  protected catchUps!: Counter;
+  protected lazyToInitMm!: Counter;
+
+  attach(ctx: StrategyContext): void {
+    this.ctx = ctx;
+    this.ts = this.layout(ctx);
+    this.ts.boot(ctx.memory, ctx.initMm, ctx.nCpus);
+    this.info = new FlushTlbInfo(ctx.memory, ctx.nCpus, this.flushInfoFields());
+    this.flushFunc = ctx.smp.register('flush_tlb_func_remote', (cpu, f) => this.flushTlbFuncRemote(cpu, f));
+    this.catchUps = ctx.stats.counter('lazyCatchUpFlushes', 'returns from lazy mode to the same mm that flushed because its tlb_gen had moved');
+    this.lazyToInitMm = ctx.stats.counter('lazyToInitMm', 'lazy CPUs that a flush (remote or local) switched to init_mm');
+  }
+
+  /** cpu_tlbstate's addresses (for tests and stats). */
+  get tlbState(): TlbState {
+    return this.ts;
+  }
+
+  /** The version's cpu_tlbstate (and cpu_tlbstate_shared). */
+  protected abstract layout(ctx: StrategyContext): TlbState;
+  /** The version's struct flush_tlb_info. */
+  protected flushInfoFields(): readonly FieldSpec[] {
+    return FLUSH_TLB_INFO_V4_13;
+  }
+  abstract enterLazyTlb(k: TlbOps, cpu: Cpu, activeMm: Mm | null, next: Task): Sim;
+  abstract switchMmIrqsOff(k: TlbOps, cpu: Cpu, prev: Mm | null, next: Mm, tsk?: Task | null): Sim;
+  /** flush_tlb_func_common()'s init_mm and lazy checks. True: return without catching up (it may have left for init_mm). */
+  protected abstract lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean>;
+  /** native_flush_tlb_others(mm_cpumask(mm), info): the remote part. */
+  protected abstract flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim;
+
+  /**
+   * flush_tlb_mm_range() (v4.13–v5.12; freed_tables from v4.20): bump tlb_gen ("This is also a
+   * barrier that synchronizes with switch_mm()"), turn a range above the ceiling into a full
+   * flush, flush locally if this CPU has the mm loaded, then the remote CPUs: local first, then
+   * remote, as every kernel before 5.13.
+   */
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+    const c = cpu.id;
+    yield k.preemptAdd(1); // get_cpu()
+    const newTlbGen = yield* incMmTlbGen(k, mm);
+    const fEnd = flushEnd(this.ctx, start, end);
+    const f = this.info.addr(c);
+    yield* this.info.fill(k, c, mm, fEnd === TLB_FLUSH_ALL ? 0 : start, fEnd, newTlbGen, freedTables);
+    if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
+      yield k.irqDisable();
+      yield* this.flushTlbFuncCommon(k, cpu, f); // flush_tlb_func_local()
+      yield k.irqEnable();
+    }
+    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) yield* this.flushTlbOthers(k, cpu, mm, f, freedTables);
+    yield k.preemptAdd(-1); // put_cpu()
+  }
+
+  /** flush_tlb_func_remote() (v4.13–v5.12): ignore a flush of an mm this CPU no longer has loaded. */
+  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+    const k = this.ctx.k;
+    const mmId = yield k.load(f);
+    if (mmId !== (yield k.load(this.ts.loadedMm(cpu.id)))) return;
+    yield* this.flushTlbFuncCommon(k, cpu, f);
+  }
+
+  /**
+   * flush_tlb_func_common() (v4.13–v5.12), with interrupts off: read loaded_mm, its ASID,
+   * mm_tlb_gen (the mm's latest) and local_tlb_gen (what this ASID has caught up to); the
+   * version's init_mm/lazy checks; nothing to do if up to date; else `catchUp`.
+   */
+  protected *flushTlbFuncCommon(k: TlbOps, cpu: Cpu, f: number): Sim {
+    const c = cpu.id;
+    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
+    const asid = yield* this.ts.readLoadedMmAsid(k, c);
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(c, asid));
+    if (yield* this.lazyCheck(k, cpu, loaded)) return;
+    if (localTlbGen === mmTlbGen) return; // a concurrent flush already caught us up
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
+  }
+
+  /**
+   * The tail of flush_tlb_func_common() (v4.13–v6.x): INVLPG the range only if this flush is
+   * exactly the next generation and the latest (`f->end != TLB_FLUSH_ALL && f->new_tlb_gen ==
+   * local_tlb_gen + 1 && f->new_tlb_gen == mm_tlb_gen`), else flush the whole ASID; either way
+   * ctxs[asid].tlb_gen = mm_tlb_gen. No barrier needed: the flushes are serializing.
+   */
+  protected *catchUp(k: TlbOps, cpu: Cpu, f: number, asid: number, localTlbGen: number, mmTlbGen: number): Sim {
+    const fEnd = yield k.load(this.info.field(f, 'end'));
+    const newTlbGen = yield k.load(this.info.field(f, 'new_tlb_gen'));
+    if (fEnd !== TLB_FLUSH_ALL && newTlbGen === localTlbGen + 1 && newTlbGen === mmTlbGen) {
+      const start = yield k.load(this.info.field(f, 'start'));
+      for (let vpn = start; vpn < fEnd; vpn++) yield k.invlpg(vpn); // __flush_tlb_single()
+    } else {
+      yield* flushTlbLocal(this.ctx, k, cpu); // local_flush_tlb(): CR3 rewritten, this PCID flushed
+    }
+    yield k.store(this.ts.ctxTlbGen(cpu.id, asid), mmTlbGen);
+  }
+
+  /** switch_mm_irqs_off(NULL, &init_mm, NULL): how a lazy CPU leaves its mm from a flush (v4.14+). */
+  protected *switchToInitMm(k: TlbOps, cpu: Cpu): Sim {
+    this.lazyToInitMm.value++;
+    yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm, null);
+  }
+
+  /** The mm a `loaded_mm` value names. */
+  protected mm(id: number): Mm {
+    if (id === LOADED_MM_SWITCHING) throw new Error(`${this.name}: loaded_mm is LOADED_MM_SWITCHING outside switch_mm_irqs_off`);
+    return this.ctx.mmById(id);
+  }
+}

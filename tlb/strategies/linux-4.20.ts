@@ -1,0 +1,147 @@
+import type { Sim } from '../../lib/engine/ops';
+import type { Cpu } from '../../cpu/cpu';
+import type { KernelOps } from '../../cpu/kernel-ops';
+import { PerCpuStruct, type FieldSpec } from '../layout';
+import type { Mm } from '../mm';
+import type { Strategy, StrategyContext } from '../strategy';
+import type { TlbOps } from '../tlb-ops';
+import {
+  FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, loadNewMmCr3, tlbContextFields,
+} from './gen-common';
+
+/**
+ * Linux v4.20–v5.12 (D1 in the reference note): Rik van Riel's "make lazy TLB mode even lazier"
+ * series on top of the v4.14 machinery. Lazy mode is always on and costs one local store: a lazy
+ * CPU keeps CR3 and stays in mm_cpumask with `is_lazy` set. A PTE-only flush skips it through
+ * on_each_cpu_cond_mask(tlb_is_not_lazy), which reads every candidate's is_lazy remotely (until
+ * 5.13 on the same line as that CPU's loaded_mm, ASIDs and ctxs[0..1]); a flush that frees page
+ * tables IPIs the whole mask, and a lazy receiver switches to init_mm. Coming back to the same mm,
+ * the CPU does smp_mb() and compares tlb_gen: the store of is_lazy = false, the barrier and the
+ * load pair with the flusher's LOCK XADD on tlb_gen followed by its is_lazy load, so either the
+ * flusher sees the CPU as not lazy or the CPU sees the new generation. Local flush first, then
+ * remote, with the initiator waiting (serial).
+ */
+export class Linux420 extends GenStrategy {
+  readonly name: string = 'linux-4.20';
+  readonly kernel: string = 'Linux 4.20–5.12 (is_lazy; IPIs skip lazy CPUs unless page tables are freed)';
+  readonly supportsPcid: boolean = true;
+  /** tlb_is_not_lazy as the smp_cond_func_t on_each_cpu_cond_mask() calls. */
+  protected readonly tlbIsNotLazy = (k: KernelOps, _cpu: Cpu, target: number): Sim<boolean> => this.isNotLazy(k, target);
+
+  /**
+   * struct tlb_state (v4.20 as released, the IBPB union having replaced last_ctx_id late in the
+   * -rc series; either way is_lazy's line is the same): { loaded_mm, last_user_mm_ibpb,
+   * u16 loaded_mm_asid, u16 next_asid, bool is_lazy, bool invalidate_other, u16
+   * user_pcid_flush_mask, cr4, ctxs[6] }: 128 bytes, two lines. is_lazy is on line 0 with
+   * loaded_mm, the ASIDs, cr4 and ctxs[0..1], so a flusher's remote is_lazy read pulls the line
+   * this CPU writes on every switch (it moves to cpu_tlbstate_shared only in 5.13). is_lazy,
+   * invalidate_other and user_pcid_flush_mask share one simulated word; only is_lazy is used
+   * (PTI is not modelled).
+   */
+  protected layout(ctx: StrategyContext): TlbState {
+    const s = new PerCpuStruct(ctx.memory, 'cpu_tlbstate', ctx.nCpus, [
+      { name: 'loaded_mm', bytes: 8 },
+      { name: 'last_user_mm_ibpb', bytes: 8 },
+      { name: 'loaded_mm_asid', bytes: 2 },
+      { name: 'next_asid', bytes: 2 },
+      { name: 'is_lazy', bytes: 1 },
+      { name: 'invalidate_other', bytes: 1 },
+      { name: 'user_pcid_flush_mask', bytes: 2 },
+      { name: 'cr4', bytes: 8 },
+      ...tlbContextFields(TLB_NR_DYN_ASIDS),
+    ]);
+    return new TlbState(s, { nrAsids: TLB_NR_DYN_ASIDS, asids: true, lazy: s });
+  }
+
+  protected override flushInfoFields(): readonly FieldSpec[] {
+    return FLUSH_TLB_INFO_V4_20;
+  }
+
+  /** enter_lazy_tlb() (v4.20): "Please ignore the name of this function": nothing on init_mm, else is_lazy = true (a plain store). */
+  *enterLazyTlb(k: TlbOps, cpu: Cpu): Sim {
+    const c = cpu.id;
+    if ((yield k.load(this.ts.loadedMm(c))) === this.ctx.initMm.id) return;
+    yield k.store(this.ts.isLazy(c), 1);
+  }
+
+  /**
+   * switch_mm_irqs_off() (v4.20). was_lazy = is_lazy; is_lazy = false. Same mm: a thread switch
+   * needs nothing; back from lazy, smp_mb() then compare ctxs[prev_asid].tlb_gen with the mm's
+   * and flush the same ASID if it moved. Another mm: cpumask clear/set skipped for init_mm
+   * ("the bitmap manipulation can cause cache line contention"), read tlb_gen after the LOCK BTS,
+   * choose_new_asid, loaded_mm = LOADED_MM_SWITCHING while CR3 changes. Then CR3 (NOFLUSH if
+   * the slot is current), loaded_mm, loaded_mm_asid.
+   */
+  *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
+    const c = cpu.id;
+    const ts = this.ts;
+    const initMm = this.ctx.initMm;
+    const realPrev = this.mm(yield k.load(ts.loadedMm(c)));
+    const prevAsid = yield* ts.readLoadedMmAsid(k, c);
+    const wasLazy = (yield k.load(ts.isLazy(c))) !== 0;
+    yield k.store(ts.isLazy(c), 0);
+    let asid: number;
+    let needFlush: boolean;
+    let nextTlbGen: number;
+    if (realPrev === next) {
+      // WARN_ON_ONCE(real_prev != &init_mm && !cpumask_test_cpu(...)): lazy CPUs stay in the mask.
+      if (realPrev !== initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
+      if (!wasLazy) return; // thread to thread of one process
+      yield* this.smpMb(k); // pairs with inc_mm_tlb_gen() in the flusher
+      nextTlbGen = yield k.load(next.tlbGenAddr);
+      if ((yield k.load(ts.ctxTlbGen(c, prevAsid))) === nextTlbGen) return;
+      this.catchUps.value++; // "TLB contents went out of date while we were in lazy mode"
+      asid = prevAsid;
+      needFlush = true;
+    } else {
+      if (realPrev !== initMm) yield* realPrev.cpumask.clearBit(k, c); // stop remote flushes for prev
+      if (next !== initMm) yield* next.cpumask.setBit(k, c); // start remote flushes and then read tlb_gen
+      nextTlbGen = yield k.load(next.tlbGenAddr);
+      ({ asid, needFlush } = yield* chooseNewAsid(this.ctx, ts, k, c, next, nextTlbGen));
+      yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING); // for nmi_uaccess_okay()
+    }
+    if (needFlush) {
+      const ctxId = yield k.load(next.ctxIdAddr);
+      yield k.store(ts.ctxId(c, asid), ctxId);
+      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
+    }
+    yield loadNewMmCr3(k, next, asid, needFlush);
+    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
+    yield* ts.writeLoadedMmAsid(k, c, asid);
+  }
+
+  /**
+   * flush_tlb_func_common()'s checks (v4.20): nothing to do on init_mm; a lazy CPU (it got the
+   * IPI because page tables were freed, or raced) switches to init_mm: "This should be rare, with
+   * native_flush_tlb_others skipping IPIs to lazy TLB mode CPUs."
+   */
+  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+    if (loaded === this.ctx.initMm) return true;
+    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
+    yield* this.switchToInitMm(k, cpu);
+    return true;
+  }
+
+  /**
+   * native_flush_tlb_others() (v4.20–v5.12): freed_tables → smp_call_function_many on the whole
+   * mask ("to prevent CPUs in lazy TLB mode from tripping up on the new contents of what used to
+   * be page tables"); otherwise on_each_cpu_cond_mask(tlb_is_not_lazy, ...) on it.
+   */
+  protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
+    const smp = this.ctx.smp;
+    if (freedTables) yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
+    else yield* smp.onEachCpuCondMask(k, cpu, this.tlbIsNotLazy, this.flushFunc, f, true, mm.cpumask, 'serial');
+  }
+
+  /** smp_mb() on the way back from lazy mode (MFENCE): orders the is_lazy = false store before the tlb_gen load. */
+  protected *smpMb(k: TlbOps): Sim {
+    yield k.mfence();
+  }
+
+  /** tlb_is_not_lazy(cpu) (v4.20–5.12): !per_cpu(cpu_tlbstate.is_lazy, cpu), a load of that CPU's cpu_tlbstate line. */
+  protected *isNotLazy(k: KernelOps, target: number): Sim<boolean> {
+    return (yield k.load(this.ts.isLazy(target))) === 0;
+  }
+}
+
+export const linux420 = (): Strategy => new Linux420();
