@@ -56,6 +56,10 @@ export class Scheduler {
   readonly switchMmCycles: Counter;
   /** Run by the idle loop before it halts (e.g. leave_mm() before a deep C-state). */
   idleEnter: ((k: KernelOps, cpu: Cpu) => Sim) | null;
+  /** Per CPU: inside the mm hooks of context_switch(). */
+  readonly inMmSwitch: Uint8Array;
+  /** Called when a CPU has finished the mm hooks of a context switch. */
+  afterMmSwitch: ((cpu: number) => void) | null;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
   readonly overloadAddr: number;
   private overloaded: number;
@@ -91,6 +95,8 @@ export class Scheduler {
     this.preemptions = this.stats.counter('preemptions', 'tasks preempted on return from an interrupt');
     this.switchMmCycles = this.stats.counter('switchMmCycles', 'cycles spent in enter_lazy_tlb and switch_mm_irqs_off');
     this.idleEnter = null;
+    this.inMmSwitch = new Uint8Array(m.topology.nCpus);
+    this.afterMmSwitch = null;
     this.tasks = [];
     this.rqs = [];
     this.overloadAddr = m.memory.allocLines('rd.overload');
@@ -191,13 +197,13 @@ export class Scheduler {
       rq.tickArmed = true;
       this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK);
     }
-    // finish_task_switch()'s unlock happens before the hand-over here (same CPU, same cost);
+    yield k.delay(this.m.config.params.contextSwitch); // switch_to and the rest the model does not itemize
+    // finish_task_switch()'s unlock happens just before the hand-over here (same CPU, same cost);
     // interrupts come back on with the hand-over itself.
     yield* rq.lock.unlock(k, cpu.id);
-    // finish_task_switch(): smp_store_release(&prev->on_cpu, 0). A waker that wants to run prev
-    // elsewhere waits for it; the hand-over below retires before that store becomes visible.
+    // smp_store_release(&prev->on_cpu, 0): until this store is visible, wakers and load
+    // balancers leave prev alone; the hand-over below retires right after it.
     yield k.store(prev.onCpuAddr, 0);
-    yield k.delay(this.m.config.params.contextSwitch); // switch_to and the rest the model does not itemize
     this.handOverCheck(cpu, prev, next);
     this.switchCycles.record(this.m.engine.now - start);
     yield k.switchTo((next.process as { id: number }).id, prev.state === TASK_DEAD);
@@ -222,6 +228,7 @@ export class Scheduler {
   private *contextSwitch(cpu: Cpu, prev: Task, next: Task): Sim {
     const k = this.k;
     const start = this.m.engine.now;
+    this.inMmSwitch[cpu.id] = 1;
     if (next.mm === null) {
       next.activeMm = prev.activeMm; // a kernel thread borrows the mm: lazy TLB
       yield* this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next);
@@ -229,6 +236,8 @@ export class Scheduler {
       yield* this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next);
     }
     this.switchMmCycles.value += this.m.engine.now - start;
+    this.inMmSwitch[cpu.id] = 0;
+    if (this.afterMmSwitch !== null) this.afterMmSwitch(cpu.id);
     if (prev.mm === null) prev.activeMm = null;
     const s = this.switches;
     s.count.value++;

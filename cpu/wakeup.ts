@@ -107,8 +107,8 @@ export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | n
   let pulled: Task | null = null;
   if (rq.queue.length > 0) {
     pulled = rq.queue.shift() as Task;
-  } else if (src.queue.length > 0) {
-    pulled = src.queue.pop() as Task;
+  } else if ((pulled = yield* detachable(s, src)) !== null) {
+    src.queue.splice(src.queue.indexOf(pulled), 1);
     yield* s.setNrRunning(src, src.nrRunning - 1);
     pulled.cpu = cpu.id;
     s.migrations.value++;
@@ -116,6 +116,18 @@ export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | n
   }
   yield* src.lock.unlock(k, cpu.id);
   return pulled;
+}
+
+/**
+ * can_migrate_task(): the newest queued task that is not still on its CPU (`p->on_cpu`: a task
+ * just preempted stays on its CPU until that CPU's switch completes).
+ */
+function* detachable(s: Scheduler, src: Runqueue): Sim<Task | null> {
+  for (let i = src.queue.length - 1; i >= 0; i--) {
+    const t = src.queue[i];
+    if ((yield s.k.load(t.onCpuAddr)) === 0) return t;
+  }
+  return null;
 }
 
 /** The CPU whose rq->nr_running (a remote read each) is highest and above 1, in or outside the LLC. */

@@ -59,11 +59,12 @@ export class TlbMachine extends CpuMachine {
     so.pcid = so.pcid && options.strategy.supportsPcid;
     this.strategyOptions = so;
     this.unit = new TlbUnit(this.engine, this.cpu, { ...p, pcid: so.pcid ? 1 : 0 }, this.cpu.cpus.map((c) => c.stats));
-    this.oracle = new Oracle(this.unit, this.stats.group('violations'));
+    this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1);
     this.smp = new Smp(this, this.stats.group('smp'));
     this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now);
     this.strategy = options.strategy;
     this.sched = new Scheduler(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
+    this.sched.afterMmSwitch = (cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now);
     this.flushStats = new FlushStats(this.unit, this.sched, this.stats.group('flushes'), this.stats.group('ipis'));
     this.cpu.apic.onSend = (from) => this.flushStats.onIpi(from);
     this.smp.onQueue = (from, to) => this.flushStats.onQueue(from, to);
@@ -75,6 +76,7 @@ export class TlbMachine extends CpuMachine {
     this.mms = [];
     this.mmStats = this.stats.group('mm');
     this.initMm = this.createMm('init_mm', 0);
+    for (const rq of this.sched.rqs) rq.idle.activeMm = this.initMm; // the boot CPUs run on init_mm
     const ctx: StrategyContext = {
       k: this.k,
       memory: this.memory,
@@ -101,7 +103,8 @@ export class TlbMachine extends CpuMachine {
     if (!(nPages >= 0 && nPages <= MAX_MM_PAGES)) throw new ConfigError(`mm ${name}: ${nPages} pages is out of range [0, ${MAX_MM_PAGES}]`);
     const id = this.mms.length;
     const ptl = new Spinlock(`${name}.page_table_lock`, this.memory, this.engine, this.mmStats.group(`${name}_ptl`));
-    const mm = new Mm(id, name, nPages, id, this.memory, this.topology.nCpus, ptl);
+    // ctx_id: init_mm's is 1 and new ones count up from last_mm_ctx_id (arch/x86/mm/tlb.c).
+    const mm = new Mm(id, name, nPages, id + 1, this.memory, this.topology.nCpus, ptl);
     this.mms.push(mm);
     return mm;
   }

@@ -31,7 +31,11 @@ export class Mapping {
     this.pageFault = pageFault;
   }
 
-  /** flush_tlb_mm_range(), bracketed by the oracle and the flush statistics. */
+  /**
+   * flush_tlb_mm_range(), bracketed by the oracle and the flush statistics. The mapping
+   * operations run with preemption disabled (as under the page-table lock and get_cpu()), so the
+   * task cannot move to another CPU in the middle and `cpu` stays the one it runs on.
+   */
   *flush(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
     const t0 = this.engine.now;
     const id = this.oracle.beginFlush(cpu.id, mm, start, end, freedTables, t0);
@@ -58,6 +62,7 @@ export class Mapping {
 
   /** munmap(): zap, free the PTE pages the range covers completely (free_pgtables), flush. */
   *munmap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield k.preemptAdd(1);
     yield* this.zap(k, cpu, mm, start, end);
     let freed = false;
     yield* mm.ptl.lock(k, cpu.id);
@@ -70,37 +75,46 @@ export class Mapping {
     yield* mm.ptl.unlock(k, cpu.id);
     if (freed) mm.tablesFreedAt = this.engine.now;
     yield* this.flush(k, cpu, mm, start, end, freed);
+    yield k.preemptAdd(-1);
   }
 
   /** madvise(MADV_DONTNEED): zap the pages, keep the page tables. */
   *madviseDontneed(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield k.preemptAdd(1);
     yield* this.zap(k, cpu, mm, start, end);
     yield* this.flush(k, cpu, mm, start, end, false);
+    yield k.preemptAdd(-1);
   }
 
   /** mprotect(): rewrite present PTEs with new permissions (a new version each), then flush. */
   *mprotect(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, writable: boolean): Sim {
+    yield k.preemptAdd(1);
     yield* mm.ptl.lock(k, cpu.id);
     for (let vpn = start; vpn < end; vpn++) yield* this.rewrite(k, mm, vpn, writable, true);
     yield* mm.ptl.unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, start, end, false);
+    yield k.preemptAdd(-1);
   }
 
   /** wp_page_copy(): a write to a COW page gets a private copy; the old translation is flushed. */
   *cowBreak(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
+    yield k.preemptAdd(1);
     yield k.compute(this.pageFault);
     yield* mm.ptl.lock(k, cpu.id);
     yield* this.rewrite(k, mm, vpn, true, false);
     yield* mm.ptl.unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, vpn, vpn + 1, false); // ptep_clear_flush → flush_tlb_page
+    yield k.preemptAdd(-1);
   }
 
   /** migrate_pages() of one page (by whichever CPU runs the migration). */
   *migratePage(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
+    yield k.preemptAdd(1);
     yield* mm.ptl.lock(k, cpu.id);
     yield* this.rewrite(k, mm, vpn, null, true);
     yield* mm.ptl.unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, vpn, vpn + 1, false);
+    yield k.preemptAdd(-1);
   }
 
   /**
@@ -108,6 +122,7 @@ export class Mapping {
    * child (COW), then the parent's whole mm is flushed (flush_tlb_mm).
    */
   *forkCopy(k: TlbOps, cpu: Cpu, parent: Mm, child: Mm): Sim {
+    yield k.preemptAdd(1);
     yield* parent.ptl.lock(k, cpu.id);
     for (let vpn = 0; vpn < parent.nPages; vpn++) {
       const old = yield k.load(parent.pteAddr(vpn));
@@ -124,10 +139,12 @@ export class Mapping {
     }
     yield* parent.ptl.unlock(k, cpu.id);
     yield* this.flush(k, cpu, parent, 0, parent.nPages, false);
+    yield k.preemptAdd(-1);
   }
 
   /** exit_mmap(): zap everything, free every page table, one full flush with freed_tables. */
   *exitMmap(k: TlbOps, cpu: Cpu, mm: Mm): Sim {
+    yield k.preemptAdd(1);
     yield* this.zap(k, cpu, mm, 0, mm.nPages);
     yield* mm.ptl.lock(k, cpu.id);
     for (let r = 0; r < mm.ptePageLive.length; r++) {
@@ -138,6 +155,7 @@ export class Mapping {
     yield* mm.ptl.unlock(k, cpu.id);
     mm.tablesFreedAt = this.engine.now;
     yield* this.flush(k, cpu, mm, 0, mm.nPages, true);
+    yield k.preemptAdd(-1);
   }
 
   /**

@@ -34,6 +34,15 @@ interface OpenFlush {
   info: FlushInfo;
   mmRef: Mm;
   snapshot: Float64Array;
+  /** When the tables this flush covers were freed (a later free belongs to a later flush). */
+  freedAt: number;
+}
+
+/** A freed-table check postponed until a CPU finishes the context switch it is in. */
+interface Deferred {
+  info: FlushInfo;
+  mm: Mm;
+  freedAt: number;
 }
 
 /** How many violations are kept in full; the rest are only counted. */
@@ -60,9 +69,14 @@ export class Oracle {
   private readonly open: Map<number, OpenFlush>;
   private readonly counts: Record<ViolationKind, Counter>;
   private readonly checks: Counter;
+  /** Whether a CPU is inside switch_mm (interrupts off, CR3 about to change). */
+  private readonly switching: (cpu: number) => boolean;
+  private readonly deferred: Deferred[][];
 
-  constructor(unit: TlbUnit, stats: StatGroup) {
+  constructor(unit: TlbUnit, stats: StatGroup, switching: (cpu: number) => boolean) {
     this.unit = unit;
+    this.switching = switching;
+    this.deferred = Array.from({ length: unit.cr3Mm.length }, () => []);
     this.violations = [];
     this.reproduce = '';
     this.covered = new Map();
@@ -81,7 +95,7 @@ export class Oracle {
     const id = this.flushes.length;
     const info: FlushInfo = { id, mm: mm.name, start, end, freedTables, initiator, startCycle: now, returnCycle: -1 };
     this.flushes.push(info);
-    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end) });
+    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt });
     return id;
   }
 
@@ -106,15 +120,31 @@ export class Oracle {
         by[f.info.start + i] = id;
       }
     }
-    if (!f.info.freedTables || mm.tablesFreedAt < 0) return;
-    const u = this.unit;
-    for (let c = 0; c < u.cr3Mm.length; c++) {
-      if (u.cr3Mm[c] !== mm.id) continue;
-      const asid = u.cr3Asid[c];
-      if (u.tlbs[c].pscFlushedAt[asid] >= mm.tablesFreedAt) continue;
-      this.record('freed-page-table', c, now, mm, -1, f.info,
-        `CR3 still points at ${mm.name}'s page tables, freed at cycle ${mm.tablesFreedAt}, and the paging-structure cache of PCID ${asid} was last flushed at cycle ${u.tlbs[c].pscFlushedAt[asid]}`);
+    if (!f.info.freedTables || f.freedAt < 0) return;
+    for (let c = 0; c < this.unit.cr3Mm.length; c++) {
+      // A CPU inside switch_mm has interrupts off: it holds off the grace period after which the
+      // tables are really reused, and its CR3 is about to change. Judge it when the switch is done.
+      if (this.switching(c)) this.deferred[c].push({ info: f.info, mm, freedAt: f.freedAt });
+      else this.checkFreed(c, f.info, mm, f.freedAt, now);
     }
+  }
+
+  /** The scheduler finished switch_mm on `cpu`: run the freed-table checks postponed for it. */
+  afterMmSwitch(cpu: number, now: number): void {
+    const list = this.deferred[cpu];
+    if (list.length === 0) return;
+    for (const d of list) this.checkFreed(cpu, d.info, d.mm, d.freedAt, now);
+    list.length = 0;
+  }
+
+  private checkFreed(c: number, info: FlushInfo, mm: Mm, freedAt: number, now: number): void {
+    const u = this.unit;
+    if (u.cr3Mm[c] !== mm.id) return;
+    const asid = u.cr3Asid[c];
+    const flushedAt = u.tlbs[c].pscFlushedAt[asid];
+    if (flushedAt >= freedAt) return;
+    this.record('freed-page-table', c, now, mm, -1, info,
+      `CR3 still points at ${mm.name}'s page tables, freed at cycle ${freedAt}, and the paging-structure cache of PCID ${asid} was last flushed at cycle ${flushedAt}`);
   }
 
   /** A user access on `cpu` hit a TLB entry of `mm` holding PTE version `version`. */

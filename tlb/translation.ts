@@ -52,6 +52,8 @@ export class TlbTranslation implements Translation {
     const tlb = u.tlbs[c];
     const asid = u.cr3Asid[c];
     const hit = tlb.lookup(asid, vpn);
+    // The access, its walk and fault run without preemption, so `cpu` stays this CPU.
+    yield k.preemptAdd(1);
     let pte: number;
     if (hit !== MISS) {
       pte = tlb.version;
@@ -64,9 +66,10 @@ export class TlbTranslation implements Translation {
     }
     if (write && !pteWritable(pte) && this.cowBreak !== null) {
       yield* this.cowBreak(k, cpu, task, mm, vpn);
-      return;
+    } else {
+      yield k.compute(this.p.l1Hit); // the data access itself
     }
-    yield k.compute(this.p.l1Hit); // the data access itself
+    yield k.preemptAdd(-1);
   }
 
   /** The page walk: returns the PTE word. */
