@@ -8,7 +8,8 @@ import { LITMUS_DEFAULTS } from '../../mem/litmus/run';
 import { strategyNames } from '../../tlb/strategies/index';
 import { DEFAULT_WORKLOAD } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, compareCommand } from './compare-command';
-import { EXPLORE_DEFAULT_MS, exploreCommand } from './explore-command';
+import { EXPLORE_DEFAULTS } from '../explore';
+import { exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
 import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { addSimOptions, type SimOptions } from './sim-options';
@@ -53,10 +54,8 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
     .action((opts: SimOptions & { strategy: string }) => setExit(runCommand(opts, out)));
 
   sim('explore', 'run many seeded executions with timing perturbation and report each distinct violation once', {
-    workload: 'explore-mix',
-    ms: EXPLORE_DEFAULT_MS,
-    machine: 'skylake-sp-2s',
-    params: ['sockets=1', 'coresPerCcx=4'], // a small machine: short runs, dense interleavings
+    ...EXPLORE_DEFAULTS,
+    params: [...EXPLORE_DEFAULTS.params],
   })
     .requiredOption('--strategy <name|file>', 'strategy name or file')
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)

@@ -18,3 +18,23 @@ test('run --json is byte-identical across processes, host stats aside', () => {
   const c = strip(execFileSync('node', args.map((x) => (x === '7' ? '8' : x)), { encoding: 'utf8' }));
   expect(c).not.toBe(a);
 });
+
+/** Runs the CLI; exit status 1 (violations found) still returns what it printed. */
+function cli(args: string[]): string {
+  try {
+    return execFileSync('node', [CLI, ...args], { encoding: 'utf8' });
+  } catch (e) {
+    const err = e as { status: number; stdout: string };
+    if (err.status === 1) return err.stdout;
+    throw e;
+  }
+}
+
+/** A violation's reproducer command replays the same run: the same violation at the same cycle. */
+test('explore prints a reproducer that replays the violation exactly', () => {
+  const ex = JSON.parse(cli(['explore', '--strategy', 'rfc2016-naive', '--seeds', '3', '--json']));
+  const v = ex.violations[0];
+  expect(v.reproduce).toMatch(/^npx lazytlb run /);
+  const replay = JSON.parse(cli([...v.reproduce.replace(/^npx lazytlb /, '').split(' '), '--json']));
+  expect(replay.violations.some((x: { kind: string; cpu: number; cycle: number }) => x.kind === v.kind && x.cpu === v.cpu && x.cycle === v.cycle)).toBe(true);
+});

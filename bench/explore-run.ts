@@ -1,0 +1,27 @@
+import { STRATEGIES } from '../tlb/strategies/index';
+import { explore, exploreConfig, missedTargets } from './explore';
+
+/**
+ * The long exploration of issue #4: 10,000 perturbed seeds per shipped strategy (or
+ * `--seeds N`, `--only NAME`), checked against EXPLORE_TARGETS. Exits 1 on a missed target.
+ * Run with `npm run bench:explore`.
+ */
+function main(argv: string[]): number {
+  const seeds = Number(argv[argv.indexOf('--seeds') + 1] ?? NaN);
+  const n = argv.includes('--seeds') && Number.isSafeInteger(seeds) && seeds > 0 ? seeds : 10_000;
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const missed: string[] = [];
+  for (const name of Object.keys(STRATEGIES)) {
+    if (only !== undefined && name !== only) continue;
+    const t0 = Date.now();
+    const r = explore(exploreConfig(name), STRATEGIES[name], n, 1);
+    const found = r.first.map((v) => `${v.kind} ×${r.counts[v.kind]} (first seed ${v.seed})`).join(', ') || 'none';
+    console.log(`${name.padEnd(16)} ${n} seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s: ${found}`);
+    missed.push(...missedTargets(r));
+  }
+  for (const m of missed) console.log(`MISSED: ${m}`);
+  console.log(missed.length === 0 ? 'all exploration targets met' : `${missed.length} targets missed`);
+  return missed.length === 0 ? 0 : 1;
+}
+
+process.exitCode = main(process.argv.slice(2));
