@@ -21,7 +21,7 @@ export interface RunConfig {
 }
 
 /** The exploration noise preset, in cycles. */
-export const PERTURBATION = { transferMax: 200, drainMax: 1_000, opDelayMax: 2_000, ipiJitterMax: 2_000 } as const;
+export const PERTURBATION = { transferMax: 200, drainMax: 5_000, opDelayMax: 2_000, ipiJitterMax: 2_000 } as const;
 
 /** The run result: stable, documented keys (README "Result JSON"). */
 export interface RunJson {

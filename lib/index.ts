@@ -73,3 +73,34 @@ export { AlwaysSwitch } from '../cpu/mm-switch';
 export type { MmSwitch } from '../cpu/mm-switch';
 export { AlwaysHit } from '../cpu/translation';
 export type { Translation } from '../cpu/translation';
+
+// TLBs, page tables, strategies, the oracle
+export { TlbOps } from '../tlb/tlb-ops';
+export { TlbMachine, MAX_MM_PAGES } from '../tlb/machine';
+export type { TlbMachineOptions } from '../tlb/machine';
+export { TlbUnit } from '../tlb/tlb-unit';
+export { Tlb } from '../tlb/tlb';
+export { Mm, INIT_MM_ID, PTRS_PER_PTE } from '../tlb/mm';
+export { Mapping } from '../tlb/mapping';
+export { Oracle } from '../tlb/oracle';
+export type { Violation, ViolationKind, FlushInfo } from '../tlb/oracle';
+export { PerCpuStruct } from '../tlb/layout';
+export type { FieldSpec } from '../tlb/layout';
+export type { Strategy, StrategyContext, StrategyFactory, StrategyOptions } from '../tlb/strategy';
+export { TLB_FLUSH_ALL, flushTlbLocal, flushTlbLocalRange, flushEnd } from '../tlb/strategies/common';
+export { GenStrategy, TlbState, FlushTlbInfo, chooseNewAsid, incMmTlbGen, loadNewMmCr3, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS } from '../tlb/strategies/gen-common';
+export { STRATEGIES, strategyNames, strategyByName } from '../tlb/strategies/index';
+export { Eager } from '../tlb/strategies/eager';
+export { Linux48 } from '../tlb/strategies/linux-4.8';
+export { Rfc2016Naive } from '../tlb/strategies/rfc2016';
+export { Linux413 } from '../tlb/strategies/linux-4.13';
+export { Linux414 } from '../tlb/strategies/linux-4.14';
+export { Linux420 } from '../tlb/strategies/linux-4.20';
+
+// Runs, workloads, exploration
+export { runSimulation, reproducer, PERTURBATION } from '../bench/runner';
+export type { RunConfig, RunJson } from '../bench/runner';
+export { WORKLOADS, DEFAULT_WORKLOAD, workloadByName } from '../bench/workloads/index';
+export type { Workload } from '../bench/workloads/workload';
+export { explore, exploreConfig, EXPLORE_TARGETS, missedTargets } from '../bench/explore';
+export type { ExploreReport } from '../bench/explore';
