@@ -43,33 +43,57 @@ export class TlbTranslation implements Translation {
     this.cowBreak = null;
   }
 
+  /**
+   * One user load or store. The lookup, the walk, the fill and the data access are one
+   * instruction: an interrupt (a flush IPI) waits until it is done, or a handler's INVLPG could
+   * run between a walk and its fill and leave a stale entry behind. A page fault runs in between
+   * with interrupts on, and the instruction then starts over with a fresh walk, as on hardware.
+   * The access runs without preemption, so `cpu` stays the CPU it runs on.
+   */
   *access(k0: unknown, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
     const k = k0 as TlbOps;
     const mm = task.mm as Mm;
     const c = cpu.id;
     const u = this.unit;
-    if (u.cr3Mm[c] !== mm.id) this.oracle.wrongMm(c, mm, vpn, u.cr3Mm[c], this.now());
     const tlb = u.tlbs[c];
-    const asid = u.cr3Asid[c];
-    const hit = tlb.lookup(asid, vpn);
-    // The access, its walk and fault run without preemption, so `cpu` stays this CPU.
-    yield k.preemptAdd(1);
-    let pte: number;
-    if (hit !== MISS) {
-      pte = tlb.version;
-      this.oracle.checkUse(c, mm, vpn, pteVersion(pte), this.now());
-      if (hit !== HIT_L1) yield k.compute(this.p.stlbHit);
-    } else {
+    const irqsWereOn = cpu.irqsOn;
+    cpu.preemptCount++;
+    cpu.irqsOn = false;
+    if (u.cr3Mm[c] !== mm.id) this.oracle.wrongMm(c, mm, vpn, u.cr3Mm[c], this.now());
+    let pte = 0;
+    for (let attempt = 0; pte === 0; attempt++) {
+      const asid = u.cr3Asid[c];
+      const hit = tlb.lookup(asid, vpn);
+      if (hit !== MISS) {
+        pte = tlb.version;
+        this.oracle.checkUse(c, mm, vpn, pteVersion(pte), this.now());
+        if (hit !== HIT_L1) yield k.compute(this.p.stlbHit);
+        break;
+      }
       pte = yield* this.walk(k, c, mm, asid, vpn);
-      if (pte === 0) pte = yield* this.fault(k, c, mm, vpn);
-      tlb.fill(asid, vpn, pte);
+      if (pte !== 0) {
+        tlb.fill(asid, vpn, pte);
+        break;
+      }
+      if (attempt > 8) throw new Error(`page ${vpn} of ${mm.name} never became present`);
+      yield* this.setIrqs(k, cpu, irqsWereOn);
+      yield* this.fault(k, c, mm, vpn);
+      cpu.irqsOn = false;
     }
     if (write && !pteWritable(pte) && this.cowBreak !== null) {
+      yield* this.setIrqs(k, cpu, irqsWereOn);
       yield* this.cowBreak(k, cpu, task, mm, vpn);
     } else {
       yield k.compute(this.p.l1Hit); // the data access itself
+      yield* this.setIrqs(k, cpu, irqsWereOn);
     }
-    yield k.preemptAdd(-1);
+    cpu.preemptCount--;
+  }
+
+  /** Restores the interrupt flag; an interrupt that became pending meanwhile is taken now. */
+  private *setIrqs(k: TlbOps, cpu: Cpu, on: boolean): Sim {
+    cpu.irqsOn = on;
+    if (on && cpu.pending !== 0) yield k.irqEnable();
   }
 
   /** The page walk: returns the PTE word. */
@@ -95,7 +119,7 @@ export class TlbTranslation implements Translation {
    * do_anonymous_page(): the kernel's fault work, then, under the page-table lock, the PTE is set
    * unless another CPU got there first. The ground truth (`lastChange`) moves with the store.
    */
-  private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim<number> {
+  private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim {
     yield k.compute(this.p.pageFault);
     yield* mm.ptl.lock(k, cpu);
     const region = Math.floor(vpn / PTRS_PER_PTE);
@@ -104,14 +128,11 @@ export class TlbTranslation implements Translation {
       mm.ptePageLive[region] = 1;
       yield k.store(mm.pmdAddr + 8 * region, 1);
     }
-    let pte = yield k.load(mm.pteAddr(vpn));
-    if (pte === 0) {
+    if ((yield k.load(mm.pteAddr(vpn))) === 0) {
       const version = ++mm.changeSeq;
       mm.lastChange[vpn] = version;
-      pte = version * 2 + 1;
-      yield k.store(mm.pteAddr(vpn), pte);
+      yield k.store(mm.pteAddr(vpn), version * 2 + 1);
     }
     yield* mm.ptl.unlock(k, cpu);
-    return pte;
   }
 }

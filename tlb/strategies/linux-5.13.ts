@@ -1,0 +1,240 @@
+import type { Sim } from '../../lib/engine/ops';
+import type { Counter } from '../../lib/stats/counter';
+import type { Cpu } from '../../cpu/cpu';
+import { Cpumask } from '../../cpu/cpumask';
+import { PerCpuStruct, type FieldSpec } from '../layout';
+import type { Mm } from '../mm';
+import type { Strategy, StrategyContext } from '../strategy';
+import type { TlbOps } from '../tlb-ops';
+import { TLB_FLUSH_ALL, flushEnd } from './common';
+import {
+  FLUSH_TLB_INFO_V4_13, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut, incMmTlbGen, loadNewMmCr3, tlbContextFields,
+} from './gen-common';
+import { Linux420 } from './linux-4.20';
+
+/** TLB_GENERATION_INVALID (5.19, 8f1d56f64f8d): new_tlb_gen of a flush that names no generation (batched reclaim). */
+export const TLB_GENERATION_INVALID = 0;
+
+/**
+ * flush_tlb_info from v5.13 ({ mm, start, end, new_tlb_gen, u32 initiating_cpu, u8 stride_shift,
+ * u8 freed_tables }, one per-CPU line). Simulated memory is word-granular, so each u8 gets a word
+ * of its own (u8s sharing a word would overwrite each other); the struct stays on one line.
+ */
+export const FLUSH_TLB_INFO_V5_13: readonly FieldSpec[] = [
+  ...FLUSH_TLB_INFO_V4_13, { name: 'initiating_cpu', bytes: 4 }, { name: 'stride_shift', bytes: 4 }, { name: 'freed_tables', bytes: 4 },
+];
+
+/**
+ * Linux v5.13 (E1 in the reference note): Nadav Amit's concurrent flushes and cacheline hygiene
+ * on top of v4.20's lazy mode, plus the handler shortcut of v5.19 (E1b), as the reference's §9
+ * item 9 prescribes:
+ * - flush_tlb_multi() with the initiator in the mask: IPIs go out first, the local flush runs
+ *   while they fly, then the initiator waits (4ce94eabac16; smp_call_function_many_cond with
+ *   SCF_RUN_LOCAL, 'concurrent' order), so latency is max(local, remote) not their sum;
+ * - is_lazy moves to `cpu_tlbstate_shared`, a line of its own ("Privatize cpu_tlbstate",
+ *   2f4305b19fe6): a flusher's remote is_lazy read no longer pulls the owner's cpu_tlbstate line;
+ * - `if (was_lazy) is_lazy = false` (09c5272e4861): no store, so no invalidation of the line in
+ *   the flushers' caches, when the CPU was not lazy;
+ * - the lazy filter open-coded into a per-CPU `cond_cpumask` (6035152d8eeb; reverted in 5.18 by
+ *   "x86/mm/tlb: Revert retpoline avoidance approach" [M]);
+ * - flush_tlb_func() returns early when `f->new_tlb_gen <= local_tlb_gen` without reading the
+ *   mm's contended tlb_gen line (aa44284960d5, 5.19), except for TLB_GENERATION_INVALID
+ *   (8f1d56f64f8d: generation 0 made batched reclaim flushes look done).
+ */
+export class Linux513 extends Linux420 {
+  override readonly name: string = 'linux-5.13';
+  override readonly kernel: string = 'Linux 5.13 (concurrent local/remote flush, private is_lazy line; handler shortcut of 5.19)';
+  /** cpu_tlbstate_shared (for tests of the layout). */
+  protected shared!: PerCpuStruct;
+  /** Per CPU: `flush_tlb_mask`, the scratch cond_cpumask of native_flush_tlb_multi(). */
+  protected condMasks: Cpumask[] = [];
+  /** Handlers that returned on `f->new_tlb_gen <= local_tlb_gen` without reading the mm's tlb_gen. */
+  protected genReadsSkipped!: Counter;
+
+  override attach(ctx: StrategyContext): void {
+    super.attach(ctx);
+    this.genReadsSkipped = ctx.stats.counter('tlbGenReadsSkipped', 'flush handlers whose generation was already reached, so they did not read the mm tlb_gen');
+    this.condMasks = [];
+    for (let c = 0; c < ctx.nCpus; c++) this.condMasks.push(new Cpumask(ctx.memory, `flush_tlb_mask[${c}]`, ctx.nCpus));
+  }
+
+  /** cpu_tlbstate_shared's PerCpuStruct. */
+  get sharedState(): PerCpuStruct {
+    return this.shared;
+  }
+
+  /**
+   * struct tlb_state (v5.13, DEFINE_PER_CPU_ALIGNED): { loaded_mm, last_user_mm_spec, u16
+   * loaded_mm_asid, u16 next_asid, bool invalidate_other, u16 user_pcid_flush_mask, cr4, ctxs[6] }:
+   * 128 bytes, is_lazy gone from it.
+   */
+  protected tlbStateFields(): FieldSpec[] {
+    return [
+      { name: 'loaded_mm', bytes: 8 },
+      { name: 'last_user_mm_spec', bytes: 8 },
+      { name: 'loaded_mm_asid', bytes: 2 },
+      { name: 'next_asid', bytes: 2 },
+      { name: 'invalidate_other', bytes: 1 },
+      { name: 'user_pcid_flush_mask', bytes: 2 },
+      { name: 'cr4', bytes: 8 },
+      ...tlbContextFields(TLB_NR_DYN_ASIDS),
+    ];
+  }
+
+  /** cpu_tlbstate, and `struct tlb_state_shared { bool is_lazy; }` (DEFINE_PER_CPU_SHARED_ALIGNED: a line of its own). */
+  protected override layout(ctx: StrategyContext): TlbState {
+    const s = new PerCpuStruct(ctx.memory, 'cpu_tlbstate', ctx.nCpus, this.tlbStateFields());
+    this.shared = new PerCpuStruct(ctx.memory, 'cpu_tlbstate_shared', ctx.nCpus, [{ name: 'is_lazy', bytes: 1, lineAligned: true }]);
+    return new TlbState(s, { nrAsids: TLB_NR_DYN_ASIDS, asids: true, lazy: this.shared });
+  }
+
+  protected override flushInfoFields(): readonly FieldSpec[] {
+    return FLUSH_TLB_INFO_V5_13;
+  }
+
+  /**
+   * switch_mm_irqs_off() (v5.13): as v4.20, but is_lazy (now on its own line) is written only if
+   * it was set ("Do not make is_lazy dirty for no reason"). Same mm: a thread switch returns at
+   * once; back from lazy, smp_mb() then the tlb_gen compare. Another mm: clear prev's bit, set
+   * next's (LOCK BTS, a full barrier before the tlb_gen read), choose_new_asid, loaded_mm =
+   * LOADED_MM_SWITCHING while CR3 changes.
+   */
+  override *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
+    const c = cpu.id;
+    const ts = this.ts;
+    const initMm = this.ctx.initMm;
+    const realPrev = this.mm(yield k.load(ts.loadedMm(c)));
+    const prevAsid = yield* ts.readLoadedMmAsid(k, c);
+    const wasLazy = (yield k.load(ts.isLazy(c))) !== 0;
+    if (wasLazy) yield k.store(ts.isLazy(c), 0);
+    let asid: number;
+    let needFlush: boolean;
+    let nextTlbGen: number;
+    if (realPrev === next) {
+      // WARN_ON_ONCE(real_prev != &init_mm && !cpumask_test_cpu(...)): lazy CPUs stay in the mask.
+      if (realPrev !== initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
+      if (!wasLazy) return; // thread to thread of one process
+      yield* this.smpMb(k); // pairs with inc_mm_tlb_gen() in the flusher
+      nextTlbGen = yield k.load(next.tlbGenAddr);
+      if ((yield k.load(ts.ctxTlbGen(c, prevAsid))) === nextTlbGen) return;
+      this.catchUps.value++; // "TLB contents went out of date while we were in lazy mode"
+      asid = prevAsid;
+      needFlush = true;
+    } else {
+      if (realPrev !== initMm) yield* realPrev.cpumask.clearBit(k, c);
+      if (next !== initMm) yield* next.cpumask.setBit(k, c);
+      nextTlbGen = yield k.load(next.tlbGenAddr);
+      ({ asid, needFlush } = yield* chooseNewAsid(this.ctx, ts, k, c, next, nextTlbGen));
+      yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING); // for nmi_uaccess_okay()
+    }
+    if (needFlush) {
+      yield k.store(ts.ctxId(c, asid), yield k.load(next.ctxIdAddr));
+      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
+    }
+    yield loadNewMmCr3(k, next, asid, needFlush);
+    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
+    yield* ts.writeLoadedMmAsid(k, c, asid);
+  }
+
+  /**
+   * flush_tlb_mm_range() (v5.13): bump tlb_gen (the barrier that pairs with switch_mm), fill the
+   * per-CPU flush_tlb_info, then flush_tlb_multi(mm_cpumask(mm)) if any other CPU is in the mask:
+   * the local flush happens inside it, concurrently with the remote ones. Otherwise only the
+   * local flush_tlb_func(), with interrupts off, if this CPU has the mm loaded.
+   */
+  override *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+    const c = cpu.id;
+    yield k.preemptAdd(1); // get_cpu()
+    const f = yield* this.fillInfo(k, c, mm, start, end, freedTables);
+    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) {
+      yield* this.flushTlbOthers(k, cpu, mm, f, freedTables); // flush_tlb_multi()
+    } else if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
+      yield k.irqDisable();
+      yield* this.flushTlbFuncRemote(cpu, f); // flush_tlb_func(info), locally
+      yield k.irqEnable();
+    }
+    yield k.preemptAdd(-1); // put_cpu()
+  }
+
+  /** inc_mm_tlb_gen() and get_flush_tlb_info(): the range above the ceiling becomes a full flush; → the info's address. */
+  protected *fillInfo(k: TlbOps, c: number, mm: Mm, start: number, end: number, freedTables: boolean): Sim<number> {
+    const newTlbGen = yield* incMmTlbGen(k, mm);
+    const fEnd = flushEnd(this.ctx, start, end);
+    const f = this.info.addr(c);
+    yield* this.info.fill(k, c, mm, fEnd === TLB_FLUSH_ALL ? 0 : start, fEnd, newTlbGen, freedTables);
+    yield k.store(this.info.field(f, 'initiating_cpu'), c);
+    return f;
+  }
+
+  /**
+   * native_flush_tlb_multi() (v5.13; native_flush_tlb_others before): freed_tables → every CPU
+   * of the mask, lazy ones included (on_each_cpu_mask); otherwise the open-coded filter:
+   * cpumask_clear(cond_cpumask), then for each CPU of the mask a remote read of its is_lazy and
+   * __cpumask_set_cpu (a non-atomic RMW of this CPU's private mask), then on_each_cpu_mask on it.
+   * Either way the initiator is in the mask and runs its flush between send and wait.
+   */
+  protected override *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
+    const smp = this.ctx.smp;
+    if (freedTables) {
+      yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'concurrent', true);
+      return;
+    }
+    const cond = this.condMasks[cpu.id];
+    for (let w = 0; w < cond.nWords; w++) yield k.store(cond.addr + 4 * w, 0);
+    for (const t of yield* mm.cpumask.loadCpus(k)) {
+      if (!(yield* this.isNotLazy(k, t))) continue;
+      const a = cond.wordAddr(t);
+      yield k.store(a, ((yield k.load(a)) | (1 << Cpumask.bit(t))) >>> 0);
+    }
+    yield* smp.smpCallFunctionMany(k, cpu, cond, this.flushFunc, f, true, 'concurrent', true);
+  }
+
+  /**
+   * flush_tlb_func() (v5.13: flush_tlb_func_local/remote unified, 4c1ba3923e6c), with interrupts
+   * off: a remote CPU ignores a flush of an mm it no longer has loaded; nothing to do on init_mm;
+   * a lazy CPU leaves for init_mm; then the generation check (`flushTail`).
+   */
+  protected override *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+    const k = this.ctx.k;
+    const c = cpu.id;
+    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
+    const asid = yield* this.ts.readLoadedMmAsid(k, c);
+    const local = (yield k.load(this.info.field(f, 'initiating_cpu'))) === c;
+    if (!local && (yield k.load(f)) !== loaded.id) return; // "Can only happen on remote CPUs"
+    if (yield* this.lazyCheck(k, cpu, loaded)) return;
+    yield* this.flushTail(k, cpu, f, loaded, asid);
+  }
+
+  /**
+   * The generation check of flush_tlb_func() since v5.19 (aa44284960d5 + 8f1d56f64f8d): read
+   * local_tlb_gen; if the flush's generation is valid and already reached, return without
+   * touching the mm's tlb_gen line ("checking mm_tlb_gen unnecessarily would have negative
+   * caching effects"); else read mm_tlb_gen, and catch up unless a concurrent flush already did.
+   */
+  protected *flushTail(k: TlbOps, cpu: Cpu, f: number, loaded: Mm, asid: number): Sim {
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(cpu.id, asid));
+    const newTlbGen = yield k.load(this.info.field(f, 'new_tlb_gen'));
+    if (newTlbGen !== TLB_GENERATION_INVALID && newTlbGen <= localTlbGen) {
+      this.genReadsSkipped.value++;
+      return;
+    }
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    if (localTlbGen === mmTlbGen) return;
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
+  }
+
+  /**
+   * leave_mm() from cpuidle_enter_state() for idle states with CPUIDLE_FLAG_TLB_FLUSHED (put back
+   * by b956575bed91 in v4.14, still there in 6.x): only when `idleLeaveMm` says the idle state
+   * loses the TLB anyway (the HLT modelled here does not, so it is off by default). leave_mm():
+   * nothing on init_mm, else switch_mm(NULL, &init_mm, NULL); the idle loop has interrupts off.
+   */
+  *idleEnter(k: TlbOps, cpu: Cpu): Sim {
+    if (!this.ctx.options.idleLeaveMm) return;
+    if ((yield k.load(this.ts.loadedMm(cpu.id))) === this.ctx.initMm.id) return;
+    yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm);
+  }
+
+}
+
+export const linux513 = (): Strategy => new Linux513();
