@@ -63,6 +63,14 @@ describe('lazytlb litmus', () => {
     [['litmus', path.join(DATA, 'SB.litmus'), '--machine', 'pentium'], /unknown machine profile 'pentium'/],
     [['litmus', path.join(DATA, 'expected.txt')], /expected.txt:1: /],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['run'], /required option '--strategy <name\|file>' not specified/],
+    [['run', '--strategy', 'linux-9'], /unknown strategy 'linux-9'/],
+    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: madvise-mix/],
+    [['run', '--strategy', 'linux-4.8', '--ms', '-1'], /--ms expects a positive number, got '-1'/],
+    [['run', '--strategy', 'linux-4.8', '--ms', '1', '--cycles', '5'], /cannot be used with option '--cycles/],
+    [['run', '--strategy', 'linux-4.8', '--param', 'sockets=0'], /sockets.*range/],
+    [['explore', '--strategy', 'linux-4.8', '--seeds', 'x'], /--seeds expects an integer/],
+    [['compare', '--strategies', 'linux-4.8,bogus'], /unknown strategy 'bogus'/],
   ])('bad input %j gives one clear line and exit 2', (args, message) => {
     const r = cli(...(args as string[]));
     expect(r.code).toBe(2);
@@ -77,5 +85,27 @@ describe('lazytlb profiles', () => {
     const sky = cli('profiles', 'skylake-sp-2s').out;
     expect(sky).toMatch(/transferRemote/);
     expect(sky).toMatch(/core-to-core-latency/);
+  });
+});
+
+describe('lazytlb run and compare', () => {
+  test('run prints a summary with the oracle verdict; --json has the documented keys', () => {
+    const text = cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/linux-4.20 on skylake-sp-2s, workload madvise-mix/);
+    expect(text.out).toMatch(/violations: 0 stale translations, 0 freed page tables/);
+    const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2', '--json').out);
+    expect(Object.keys(json)).toEqual(['version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'coherence', 'tlb', 'violationCounts', 'violations', 'host']);
+    expect(Object.keys(json.ipis)).toEqual(['sent', 'tlbFlush', 'toLazyCpus', 'avoidedLazy']);
+    expect(Object.keys(json.flushes.latencyCycles)).toEqual(['p50', 'p90', 'p99', 'max', 'mean']);
+    expect(json.flushes.count).toBeGreaterThan(0);
+    expect(json.simulated.cycles).toBe(500_000);
+  });
+
+  test('compare runs the chosen strategies on one seed and tabulates them', () => {
+    const r = cli('compare', '--strategies', 'linux-4.8,linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2');
+    expect(r.code).toBe(0);
+    const rows = r.out.split('\n').filter((l) => /^linux-/.test(l));
+    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['linux-4.8', 'linux-4.20']);
   });
 });
