@@ -63,7 +63,9 @@ export class Mm implements AddressSpace {
     this.globalAsidAddr = misc + 8;
     this.asidTransitionAddr = misc + 16;
     memory.poke(this.ctxIdAddr, ctxId);
-    memory.poke(this.tlbGenAddr, 1); // init_new_context(): tlb_gen starts at 1
+    // init_new_context() starts tlb_gen at 0; here it starts at 1, so that a per-CPU generation
+    // that was never written (0) can never look current.
+    memory.poke(this.tlbGenAddr, 1);
     this.lastChange = new Float64Array(nPages);
     this.changeSeq = 0;
     this.tablesFreedAt = -1;

@@ -55,8 +55,9 @@ const KEEP = 64;
  *   user access by any CPU that hits a TLB entry filled before a PTE change the flush covered is
  *   a violation;
  * - freed page tables: once a flush with `freed_tables` has returned, any CPU whose CR3 still
- *   points at that mm's page tables and whose paging-structure cache (for its PCID) has not been
- *   flushed since the tables were freed is a violation (a speculative walk may read freed memory).
+ *   points at that mm's page tables and whose paging-structure cache (for its PCID) still holds
+ *   entries cached before the tables were freed is a violation (a speculative walk may read
+ *   freed memory).
  */
 export class Oracle {
   readonly violations: Violation[];
@@ -141,10 +142,12 @@ export class Oracle {
     const u = this.unit;
     if (u.cr3Mm[c] !== mm.id) return;
     const asid = u.cr3Asid[c];
-    const flushedAt = u.tlbs[c].pscFlushedAt[asid];
-    if (flushedAt >= freedAt) return;
+    const tlb = u.tlbs[c];
+    // Hazardous only if the paging-structure cache holds entries cached before the free: an empty
+    // one, or one filled after it (from the cleared PMD), sends a walk nowhere near the freed page.
+    if (tlb.pscValid[asid] === 0 || tlb.pscFilledAt[asid] >= freedAt) return;
     this.record('freed-page-table', c, now, mm, -1, info,
-      `CR3 still points at ${mm.name}'s page tables, freed at cycle ${freedAt}, and the paging-structure cache of PCID ${asid} was last flushed at cycle ${flushedAt}`);
+      `CR3 still points at ${mm.name}'s page tables, freed at cycle ${freedAt}, and the paging-structure cache of PCID ${asid} holds entries cached at cycle ${tlb.pscFilledAt[asid]} (last flushed at cycle ${tlb.pscFlushedAt[asid]})`);
   }
 
   /** A user access on `cpu` hit a TLB entry of `mm` holding PTE version `version`. */

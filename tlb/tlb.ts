@@ -26,6 +26,8 @@ export class Tlb {
   readonly pscValid: Uint8Array;
   /** Per PCID: the cycle its paging-structure cache was last flushed. */
   readonly pscFlushedAt: Float64Array;
+  /** Per PCID: the cycle a walk last filled its (empty) paging-structure cache. */
+  readonly pscFilledAt: Float64Array;
   /** The version of the entry found by the last `lookup`. */
   version: number;
   readonly l1Hits: Counter;
@@ -41,6 +43,7 @@ export class Tlb {
     this.stlb = new TlbArray(g.stlbEntries, g.stlbWays);
     this.pscValid = new Uint8Array(nAsids);
     this.pscFlushedAt = new Float64Array(nAsids);
+    this.pscFilledAt = new Float64Array(nAsids);
     this.version = 0;
     const l1 = stats.group('l1d');
     this.l1Hits = l1.counter('hits', 'L1 dTLB hits');
@@ -95,6 +98,12 @@ export class Tlb {
     this.l1.flushAll();
     this.stlb.flushAll();
     for (let a = 0; a < this.pscValid.length; a++) this.flushPsc(a, now);
+  }
+
+  /** A walk cached the upper page-table levels of this PCID. */
+  fillPsc(asid: number, now: number): void {
+    this.pscValid[asid] = 1;
+    this.pscFilledAt[asid] = now;
   }
 
   private flushPsc(asid: number, now: number): void {

@@ -105,7 +105,7 @@ export class TlbTranslation implements Translation {
       yield k.load(mm.pgdAddr);
       yield k.load(mm.pudAddr);
       yield k.load(mm.pmdAddr);
-      tlb.pscValid[asid] = 1;
+      tlb.fillPsc(asid, this.now());
       loads += 3;
     }
     const pte = yield k.load(mm.pteAddr(vpn));

@@ -5,6 +5,9 @@ import { linux413 } from './linux-4.13';
 import { linux414, linux414Pcid } from './linux-4.14';
 import { linux420 } from './linux-4.20';
 import { linux48 } from './linux-4.8';
+import { linux513 } from './linux-5.13';
+import { linux615 } from './linux-6.15';
+import { invlpgb } from './invlpgb';
 import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
 /** Every shipped strategy, in kernel-history order; names are what `--strategy` takes. */
@@ -18,6 +21,9 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.free
   'linux-4.14-pcid': linux414Pcid,
   'linux-4.14': linux414,
   'linux-4.20': linux420,
+  'linux-5.13': linux513,
+  'linux-6.15': linux615,
+  invlpgb,
 });
 
 export function strategyNames(): string[] {

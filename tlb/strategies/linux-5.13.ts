@@ -12,7 +12,7 @@ import {
 } from './gen-common';
 import { Linux420 } from './linux-4.20';
 
-/** TLB_GENERATION_INVALID (5.19, 8f1d56f64f8d): new_tlb_gen of a flush that names no generation (batched reclaim). */
+/** TLB_GENERATION_INVALID (5.19, "x86/mm/tlb: Ignore f->new_tlb_gen when zero"): new_tlb_gen of a flush that names no generation (batched reclaim). */
 export const TLB_GENERATION_INVALID = 0;
 
 /**
@@ -39,7 +39,7 @@ export const FLUSH_TLB_INFO_V5_13: readonly FieldSpec[] = [
  *   "x86/mm/tlb: Revert retpoline avoidance approach" [M]);
  * - flush_tlb_func() returns early when `f->new_tlb_gen <= local_tlb_gen` without reading the
  *   mm's contended tlb_gen line (aa44284960d5, 5.19), except for TLB_GENERATION_INVALID
- *   (8f1d56f64f8d: generation 0 made batched reclaim flushes look done).
+ *   ("Ignore f->new_tlb_gen when zero": generation 0 made batched reclaim flushes look done).
  */
 export class Linux513 extends Linux420 {
   override readonly name: string = 'linux-5.13';
@@ -206,7 +206,7 @@ export class Linux513 extends Linux420 {
   }
 
   /**
-   * The generation check of flush_tlb_func() since v5.19 (aa44284960d5 + 8f1d56f64f8d): read
+   * The generation check of flush_tlb_func() since v5.19 (aa44284960d5 and its "when zero" fix): read
    * local_tlb_gen; if the flush's generation is valid and already reached, return without
    * touching the mm's tlb_gen line ("checking mm_tlb_gen unnecessarily would have negative
    * caching effects"); else read mm_tlb_gen, and catch up unless a concurrent flush already did.
