@@ -1,14 +1,10 @@
 import type { Sim } from '../../../lib/engine/ops';
-import { resolveMachine } from '../../../lib/machine/resolve';
 import type { Cpu } from '../../../cpu/cpu';
-import type { Scheduler } from '../../../cpu/sched';
-import type { TaskEnv } from '../../../cpu/task';
-import { TlbMachine } from '../../../tlb/machine';
 import type { Mm } from '../../../tlb/mm';
-import type { Strategy } from '../../../tlb/strategy';
 import type { TlbOps } from '../../../tlb/tlb-ops';
 import { Linux413, linux413 } from '../../../tlb/strategies/linux-4.13';
 import { ROLES, flushScenario } from '../scenario';
+import { randomRun } from '../random-workload';
 
 const LAZY = ROLES.lazyKthread;
 const PAGES = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -86,67 +82,3 @@ describe('linux-4.13', () => {
     expect(freed).toBeGreaterThan(0); // v4.13's known hazard: the workload frees PTE pages while CPUs are lazy
   });
 });
-
-/**
- * The randomized workload (the same in the linux-4.13/4.14/4.20 tests): 4 CPUs, mm `a` of 1024
- * pages. Threads of `a` started on cpu0 and cpu1 touch pages, then madvise(DONTNEED) a few pages
- * or a range above the flush ceiling, or mprotect; the first one also munmaps the second PTE page
- * (freeing it when live). Only one thread frees tables because the oracle keeps one
- * `tablesFreedAt` per mm: a free during another freed-tables flush would be charged to that
- * earlier flush. Both sleep or compute between operations. cpu2 and cpu3 alternate between a
- * thread of `a`, a kernel thread (lazy on whatever mm it borrows), a thread of `b` and idle.
- * Memory timing is perturbed.
- */
-function randomRun(strategy: Strategy, seed: number): TlbMachine {
-  const m = new TlbMachine({
-    config: resolveMachine('skylake-sp-2s', { sockets: 1, coresPerCcx: 4 }),
-    seed,
-    strategy,
-    perturb: { transferMax: 100, drainMax: 500 },
-  });
-  const a = m.createMm('a', 1024);
-  const b = m.createMm('b', 64);
-  const rng = m.rng.stream('test.workload');
-  const s = m.sched;
-  type Env = TaskEnv<Scheduler>;
-  for (const cpu of [0, 1]) {
-    s.createTask(`a${cpu}`, a, cpu, function* ({ k: k0, task, sched }: Env): Sim {
-      const k = k0 as TlbOps;
-      for (let i = 0; i < 12; i++) {
-        for (let j = 0; j < 6; j++) yield* sched.touch(task, rng.chance(0.2) ? 512 + rng.int(16) : rng.int(48), rng.chance(0.5));
-        const lo = rng.int(40);
-        const op = rng.int(cpu === 0 ? 4 : 3); // one thread frees tables: see the note above
-        const c = sched.cpuOf(task);
-        if (op === 0) yield* m.mapping.madviseDontneed(k, c, a, lo, lo + 1 + rng.int(8));
-        else if (op === 1) yield* m.mapping.madviseDontneed(k, c, a, 0, 48); // above the ceiling: a full flush
-        else if (op === 2) yield* m.mapping.mprotect(k, c, a, lo, lo + 4, rng.chance(0.5));
-        else yield* m.mapping.munmap(k, c, a, 512, 1024); // frees the second PTE page if it is live
-        if (rng.chance(0.5)) yield* sched.sleepFor(task, rng.range(2_000, 30_000));
-        else yield k.compute(rng.range(1_000, 10_000));
-      }
-    });
-  }
-  for (const cpu of [2, 3]) {
-    s.createTask(`a${cpu}`, a, cpu, function* ({ task, sched }: Env): Sim {
-      for (let i = 0; i < 15; i++) {
-        for (let j = 0; j < 4; j++) yield* sched.touch(task, rng.chance(0.2) ? 512 + rng.int(16) : rng.int(48), false);
-        yield* sched.sleepFor(task, rng.range(1_000, 40_000));
-      }
-    });
-    s.createTask(`kthread${cpu}`, null, cpu, function* ({ k, task, sched }: Env): Sim {
-      for (let i = 0; i < 15; i++) {
-        yield k.compute(rng.range(1_000, 20_000));
-        yield* sched.sleepFor(task, rng.range(1_000, 40_000));
-      }
-    });
-  }
-  s.createTask('b3', b, 3, function* ({ task, sched }: Env): Sim {
-    for (let i = 0; i < 10; i++) {
-      for (let j = 0; j < 4; j++) yield* sched.touch(task, rng.int(64), true);
-      yield* sched.sleepFor(task, rng.range(5_000, 60_000));
-    }
-  });
-  s.start();
-  m.engine.run({ maxCycles: 1e9 });
-  return m;
-}
