@@ -44,6 +44,9 @@ export class Coherence {
   readonly dir: Uint8Array;
   readonly owner: Int32Array;
   readonly sharerCount: Int32Array;
+  /** The caches holding each line in S, as a bitmap (W words a line): scans visit sharers only. */
+  private readonly sharerBits: Uint32Array;
+  private readonly words: number;
   readonly busyUntil: Float64Array;
   /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
   private readonly warm: Uint8Array;
@@ -77,6 +80,8 @@ export class Coherence {
     this.dir = new Uint8Array(lines);
     this.owner = new Int32Array(lines).fill(-1);
     this.sharerCount = new Int32Array(lines);
+    this.words = Math.ceil(n / 32);
+    this.sharerBits = new Uint32Array(lines * this.words);
     this.busyUntil = new Float64Array(lines);
     this.warm = new Uint8Array(lines);
     this.lineTransfers = new Float64Array(lines);
@@ -139,6 +144,7 @@ export class Coherence {
       cost = this.cleanCost[this.nearestSharer(cpu, line)];
       this.state[idx] = S;
       this.sharerCount[line]++;
+      this.setSharer(line, cpu);
     } else {
       // Directory E/M + GetS: Fwd_GetS to the owner, which sends data and a writeback and keeps S.
       const o = this.owner[line];
@@ -149,6 +155,8 @@ export class Coherence {
       this.dir[line] = S;
       this.owner[line] = -1;
       this.sharerCount[line] = 2;
+      this.setSharer(line, o);
+      this.setSharer(line, cpu);
     }
     return this.finish(line, start, cost);
   }
@@ -171,6 +179,7 @@ export class Coherence {
     this.state[idx] = cacheNext(st, EV_REPLACEMENT);
     this.warm[line] = 1;
     if (st === S) {
+      this.sharerBits[line * this.words + (cpu >>> 5)] &= ~(1 << (cpu & 31));
       if (--this.sharerCount[line] === 0) this.dir[line] = I;
     } else {
       if (st === M) this.writebacks.value++;
@@ -217,42 +226,52 @@ export class Coherence {
     this.dir[line] = M;
     this.owner[line] = cpu;
     this.sharerCount[line] = 0;
+    this.sharerBits.fill(0, line * this.words, (line + 1) * this.words);
     return this.finish(line, start, cost + hold);
   }
 
   /** Sends Inv to every sharer but the requester; returns the slowest ack's round trip. */
   private invalidateSharers(cpu: number, line: number): number {
-    const n = this.nCpus;
-    const base = line * n;
-    let left = this.sharerCount[line] - (this.state[base + cpu] === S ? 1 : 0);
+    const base = line * this.nCpus;
+    const wbase = line * this.words;
     let slowest = 0;
-    for (let c = 0; left > 0; c++) {
-      if (c === cpu || this.state[base + c] !== S) continue;
-      left--;
-      this.state[base + c] = cacheNext(S, EV_INV);
-      this.invalidations.value++;
-      const cost = this.dirtyCost[this.topology.distanceUnchecked(cpu, c)];
-      if (cost > slowest) slowest = cost;
+    for (let w = 0; w < this.words; w++) {
+      let bits = this.sharerBits[wbase + w];
+      while (bits !== 0) {
+        const c = (w << 5) + 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        if (c === cpu) continue;
+        this.state[base + c] = cacheNext(S, EV_INV);
+        this.invalidations.value++;
+        const cost = this.dirtyCost[this.topology.distanceUnchecked(cpu, c)];
+        if (cost > slowest) slowest = cost;
+      }
     }
     return slowest;
   }
 
   private nearestSharer(cpu: number, line: number): number {
-    const n = this.nCpus;
-    const base = line * n;
+    const wbase = line * this.words;
     const nearest = this.topology.nearestDistance;
-    let left = this.sharerCount[line];
     let best = DIST_REMOTE;
-    for (let c = 0; left > 0 && best > nearest; c++) {
-      if (this.state[base + c] === I || c === cpu) continue;
-      left--;
-      const d = this.topology.distanceUnchecked(cpu, c);
-      if (d < best) best = d;
+    for (let w = 0; w < this.words && best > nearest; w++) {
+      let bits = this.sharerBits[wbase + w];
+      while (bits !== 0 && best > nearest) {
+        const c = (w << 5) + 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        if (c === cpu) continue;
+        const d = this.topology.distanceUnchecked(cpu, c);
+        if (d < best) best = d;
+      }
     }
     if (best <= DIST_CCX) this.llcFills.value++;
     else this.transfers[best].value++;
     if (best > DIST_CCX) this.lineTransfers[line]++;
     return best;
+  }
+
+  private setSharer(line: number, cpu: number): void {
+    this.sharerBits[line * this.words + (cpu >>> 5)] |= 1 << (cpu & 31);
   }
 
   private transferFrom(cpu: number, from: number, line: number): number {
@@ -308,6 +327,10 @@ export class Coherence {
     const d = this.dir[line];
     if (owners === 1 && ((d !== E && d !== M) || this.state[base + this.owner[line]] < E)) return `line ${line}: directory owner mismatch`;
     if (sharers > 0 && (d !== S || this.sharerCount[line] !== sharers)) return `line ${line}: directory sharers mismatch`;
+    for (let c = 0; c < this.nCpus; c++) {
+      const bit = (this.sharerBits[line * this.words + (c >>> 5)] >>> (c & 31)) & 1;
+      if (bit !== (this.state[base + c] === S ? 1 : 0)) return `line ${line}: sharer bitmap disagrees for cpu ${c}`;
+    }
     if (owners === 0 && sharers === 0 && d !== I) return `line ${line}: directory not I for an uncached line`;
     return null;
   }
