@@ -304,6 +304,16 @@ export abstract class GenStrategy implements Strategy {
     yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm, null);
   }
 
+  /**
+   * leave_mm() from cpuidle_enter_state() before the idle CPU halts, when the `idleLeaveMm`
+   * option asks for it (re-added in v4.14 by "x86/mm: Flush more aggressively in lazy TLB mode").
+   */
+  *idleEnter(k: TlbOps, cpu: Cpu): Sim {
+    if (!this.ctx.options.idleLeaveMm) return;
+    if ((yield k.load(this.ts.loadedMm(cpu.id))) === this.ctx.initMm.id) return;
+    yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm, null);
+  }
+
   /** The mm a `loaded_mm` value names. */
   protected mm(id: number): Mm {
     if (id === LOADED_MM_SWITCHING) throw new Error(`${this.name}: loaded_mm is LOADED_MM_SWITCHING outside switch_mm_irqs_off`);

@@ -21,6 +21,10 @@ export class Linux413 extends GenStrategy {
   readonly kernel: string = 'Linux 4.13 (tlb_gen; lazy CPUs leave mm_cpumask, no PCID)';
   readonly supportsPcid: boolean = false;
 
+  /** v4.13 took leave_mm() out of the idle code ("x86/mm: Stop calling leave_mm() in idle code"):
+   *  lazy mode already suppresses every flush IPI, so `idleLeaveMm` changes nothing here. */
+  override *idleEnter(): Sim {}
+
   /** struct tlb_state (v4.13): { loaded_mm, cr4, ctxs[1] }: 32 bytes, one line. */
   protected layout(ctx: StrategyContext): TlbState {
     const s = new PerCpuStruct(ctx.memory, 'cpu_tlbstate', ctx.nCpus, [

@@ -109,6 +109,11 @@ export class Linux48 implements Strategy {
     }
   }
 
+  /** intel_idle / acpi_idle before deep C-states (until v4.13): leave_mm() so no flush IPI wakes us. */
+  *idleEnter(k: TlbOps, cpu: Cpu): Sim {
+    if (this.ctx.options.idleLeaveMm) yield* this.leaveMm(k, cpu);
+  }
+
   /** leave_mm(cpu): drop out of mm_cpumask and run on swapper_pg_dir until the next switch. */
   protected *leaveMm(k: TlbOps, cpu: Cpu): Sim {
     const c = cpu.id;

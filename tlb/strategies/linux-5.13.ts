@@ -223,17 +223,7 @@ export class Linux513 extends Linux420 {
     yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
   }
 
-  /**
-   * leave_mm() from cpuidle_enter_state() for idle states with CPUIDLE_FLAG_TLB_FLUSHED (put back
-   * by b956575bed91 in v4.14, still there in 6.x): only when `idleLeaveMm` says the idle state
-   * loses the TLB anyway (the HLT modelled here does not, so it is off by default). leave_mm():
-   * nothing on init_mm, else switch_mm(NULL, &init_mm, NULL); the idle loop has interrupts off.
-   */
-  *idleEnter(k: TlbOps, cpu: Cpu): Sim {
-    if (!this.ctx.options.idleLeaveMm) return;
-    if ((yield k.load(this.ts.loadedMm(cpu.id))) === this.ctx.initMm.id) return;
-    yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm);
-  }
+
 
 }
 
