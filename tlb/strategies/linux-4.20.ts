@@ -79,7 +79,7 @@ export class Linux420 extends GenStrategy {
     const realPrev = this.mm(yield k.load(ts.loadedMm(c)));
     const prevAsid = yield* ts.readLoadedMmAsid(k, c);
     const wasLazy = (yield k.load(ts.isLazy(c))) !== 0;
-    yield k.store(ts.isLazy(c), 0);
+    yield* this.clearIsLazy(k, c, wasLazy);
     let asid: number;
     let needFlush: boolean;
     let nextTlbGen: number;
@@ -131,6 +131,11 @@ export class Linux420 extends GenStrategy {
     const smp = this.ctx.smp;
     if (freedTables) yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
     else yield* smp.onEachCpuCondMask(k, cpu, this.tlbIsNotLazy, this.flushFunc, f, true, mm.cpumask, 'serial');
+  }
+
+  /** this_cpu_write(cpu_tlbstate.is_lazy, false): v4.20 writes it on every switch. */
+  protected *clearIsLazy(k: TlbOps, c: number, _wasLazy: boolean): Sim {
+    yield k.store(this.ts.isLazy(c), 0);
   }
 
   /** smp_mb() on the way back from lazy mode (MFENCE): orders the is_lazy = false store before the tlb_gen load. */

@@ -8,7 +8,7 @@ import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd } from './common';
 import {
-  FLUSH_TLB_INFO_V4_13, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut, incMmTlbGen, loadNewMmCr3, tlbContextFields,
+  FLUSH_TLB_INFO_V4_13, TLB_NR_DYN_ASIDS, TlbState, cpumaskAnyBut, incMmTlbGen, tlbContextFields,
 } from './gen-common';
 import { Linux420 } from './linux-4.20';
 
@@ -93,48 +93,13 @@ export class Linux513 extends Linux420 {
   }
 
   /**
-   * switch_mm_irqs_off() (v5.13): as v4.20, but is_lazy (now on its own line) is written only if
-   * it was set ("Do not make is_lazy dirty for no reason"). Same mm: a thread switch returns at
-   * once; back from lazy, smp_mb() then the tlb_gen compare. Another mm: clear prev's bit, set
-   * next's (LOCK BTS, a full barrier before the tlb_gen read), choose_new_asid, loaded_mm =
-   * LOADED_MM_SWITCHING while CR3 changes.
+   * switch_mm_irqs_off() (v5.13) is v4.20's, except that is_lazy (now on its own line) is written
+   * only if it was set: "x86/mm/tlb: Do not make is_lazy dirty for no reason" (09c5272e4861).
    */
-  override *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
-    const c = cpu.id;
-    const ts = this.ts;
-    const initMm = this.ctx.initMm;
-    const realPrev = this.mm(yield k.load(ts.loadedMm(c)));
-    const prevAsid = yield* ts.readLoadedMmAsid(k, c);
-    const wasLazy = (yield k.load(ts.isLazy(c))) !== 0;
-    if (wasLazy) yield k.store(ts.isLazy(c), 0);
-    let asid: number;
-    let needFlush: boolean;
-    let nextTlbGen: number;
-    if (realPrev === next) {
-      // WARN_ON_ONCE(real_prev != &init_mm && !cpumask_test_cpu(...)): lazy CPUs stay in the mask.
-      if (realPrev !== initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
-      if (!wasLazy) return; // thread to thread of one process
-      yield* this.smpMb(k); // pairs with inc_mm_tlb_gen() in the flusher
-      nextTlbGen = yield k.load(next.tlbGenAddr);
-      if ((yield k.load(ts.ctxTlbGen(c, prevAsid))) === nextTlbGen) return;
-      this.catchUps.value++; // "TLB contents went out of date while we were in lazy mode"
-      asid = prevAsid;
-      needFlush = true;
-    } else {
-      if (realPrev !== initMm) yield* realPrev.cpumask.clearBit(k, c);
-      if (next !== initMm) yield* next.cpumask.setBit(k, c);
-      nextTlbGen = yield k.load(next.tlbGenAddr);
-      ({ asid, needFlush } = yield* chooseNewAsid(this.ctx, ts, k, c, next, nextTlbGen));
-      yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING); // for nmi_uaccess_okay()
-    }
-    if (needFlush) {
-      yield k.store(ts.ctxId(c, asid), yield k.load(next.ctxIdAddr));
-      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
-    }
-    yield loadNewMmCr3(k, next, asid, needFlush);
-    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
-    yield* ts.writeLoadedMmAsid(k, c, asid);
+  protected override *clearIsLazy(k: TlbOps, c: number, wasLazy: boolean): Sim {
+    if (wasLazy) yield k.store(this.ts.isLazy(c), 0);
   }
+
 
   /**
    * flush_tlb_mm_range() (v5.13): bump tlb_gen (the barrier that pairs with switch_mm), fill the
