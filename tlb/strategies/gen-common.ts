@@ -230,7 +230,34 @@ export abstract class GenStrategy implements Strategy {
   abstract enterLazyTlb(k: TlbOps, cpu: Cpu, activeMm: Mm | null, next: Task): Sim;
   abstract switchMmIrqsOff(k: TlbOps, cpu: Cpu, prev: Mm | null, next: Mm, tsk?: Task | null): Sim;
   /** flush_tlb_func_common()'s init_mm and lazy checks. True: return without catching up (it may have left for init_mm). */
-  protected abstract lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean>;
+  /**
+   * flush_tlb_func_common()'s checks (v4.14+): nothing to do on init_mm; a lazy CPU switches to
+   * init_mm: "We need to at least flush our paging-structure cache to avoid speculatively
+   * reading garbage into our TLB. Since switching to init_mm is barely slower than a minimal
+   * flush, just switch to init_mm." (In v4.20+ it gets such an IPI only when page tables were
+   * freed, or by a race.) Returns true when there is nothing more to do.
+   */
+  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+    if (loaded === this.ctx.initMm) return true;
+    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
+    yield* this.switchToInitMm(k, cpu);
+    return true;
+  }
+
+  /**
+   * The end of switch_mm_irqs_off() (v4.14+): record the new context in the ASID slot if it is
+   * flushed, write CR3 (NOFLUSH when the slot is current), then loaded_mm and loaded_mm_asid.
+   */
+  protected *loadNewMm(k: TlbOps, c: number, next: Mm, asid: number, needFlush: boolean, nextTlbGen: number): Sim {
+    const ts = this.ts;
+    if (needFlush) {
+      yield k.store(ts.ctxId(c, asid), yield k.load(next.ctxIdAddr));
+      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
+    }
+    yield loadNewMmCr3(k, next, asid, needFlush);
+    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
+    yield* ts.writeLoadedMmAsid(k, c, asid);
+  }
   /** native_flush_tlb_others(mm_cpumask(mm), info): the remote part. */
   protected abstract flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim;
 

@@ -83,7 +83,7 @@ export class Linux413 extends GenStrategy {
    * kernel thread coincidentally flushes the mm it's lazily still using"); it catches up through
    * tlb_gen when it switches back.
    */
-  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+  protected override *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
     return !(yield* loaded.cpumask.testBit(k, cpu.id));
   }
 

@@ -4,7 +4,7 @@ import { PerCpuStruct } from '../layout';
 import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
-import { GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, loadNewMmCr3, tlbContextFields } from './gen-common';
+import { GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextFields } from './gen-common';
 
 /**
  * Linux v4.14–v4.19 (C3 + C4 in the reference note): PCID with TLB_NR_DYN_ASIDS per-CPU ASID
@@ -86,27 +86,7 @@ export class Linux414 extends GenStrategy {
     yield* next.cpumask.setBit(k, c); // start remote flushes and then read tlb_gen
     const nextTlbGen = yield k.load(next.tlbGenAddr);
     const { asid, needFlush } = yield* chooseNewAsid(this.ctx, ts, k, c, next, nextTlbGen);
-    if (needFlush) {
-      const ctxId = yield k.load(next.ctxIdAddr);
-      yield k.store(ts.ctxId(c, asid), ctxId);
-      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
-    }
-    yield loadNewMmCr3(k, next, asid, needFlush);
-    yield k.store(ts.loadedMm(c), next.id);
-    yield* ts.writeLoadedMmAsid(k, c, asid);
-  }
-
-  /**
-   * flush_tlb_func_common()'s checks (v4.14): nothing to do on init_mm; a lazy CPU switches to
-   * init_mm: "We need to at least flush our paging-structure cache to avoid speculatively
-   * reading garbage into our TLB. Since switching to init_mm is barely slower than a minimal
-   * flush, just switch to init_mm."
-   */
-  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
-    if (loaded === this.ctx.initMm) return true;
-    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
-    yield* this.switchToInitMm(k, cpu);
-    return true;
+    yield* this.loadNewMm(k, c, next, asid, needFlush, nextTlbGen);
   }
 
   /** native_flush_tlb_others() (v4.14): smp_call_function_many(mm_cpumask(mm), ...), lazy CPUs included. */

@@ -6,7 +6,7 @@ import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
 import {
-  FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, loadNewMmCr3, tlbContextFields,
+  FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextFields,
 } from './gen-common';
 
 /**
@@ -100,26 +100,7 @@ export class Linux420 extends GenStrategy {
       ({ asid, needFlush } = yield* chooseNewAsid(this.ctx, ts, k, c, next, nextTlbGen));
       yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING); // for nmi_uaccess_okay()
     }
-    if (needFlush) {
-      const ctxId = yield k.load(next.ctxIdAddr);
-      yield k.store(ts.ctxId(c, asid), ctxId);
-      yield k.store(ts.ctxTlbGen(c, asid), nextTlbGen);
-    }
-    yield loadNewMmCr3(k, next, asid, needFlush);
-    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
-    yield* ts.writeLoadedMmAsid(k, c, asid);
-  }
-
-  /**
-   * flush_tlb_func_common()'s checks (v4.20): nothing to do on init_mm; a lazy CPU (it got the
-   * IPI because page tables were freed, or raced) switches to init_mm: "This should be rare, with
-   * native_flush_tlb_others skipping IPIs to lazy TLB mode CPUs."
-   */
-  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
-    if (loaded === this.ctx.initMm) return true;
-    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
-    yield* this.switchToInitMm(k, cpu);
-    return true;
+    yield* this.loadNewMm(k, c, next, asid, needFlush, nextTlbGen);
   }
 
   /**
