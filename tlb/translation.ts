@@ -1,5 +1,6 @@
 import type { Sim } from '../lib/engine/ops';
 import type { Cpu } from '../cpu/cpu';
+import type { KernelOps } from '../cpu/kernel-ops';
 import type { Task } from '../cpu/task';
 import type { Translation } from '../cpu/translation';
 import { PTRS_PER_PTE, type Mm } from './mm';
@@ -50,8 +51,8 @@ export class TlbTranslation implements Translation {
    * with interrupts on, and the instruction then starts over with a fresh walk, as on hardware.
    * The access runs without preemption, so `cpu` stays the CPU it runs on.
    */
-  *access(k0: unknown, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
-    const k = k0 as TlbOps;
+  *access(k0: KernelOps, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
+    const k = k0 as TlbOps; // the machine stages TLB operations too
     const mm = task.mm as Mm;
     const c = cpu.id;
     const u = this.unit;
