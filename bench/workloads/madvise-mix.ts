@@ -13,7 +13,8 @@ const PAGES = 256;
  * other CPU; each worker touches random pages and now and then drops a random range with
  * madvise(MADV_DONTNEED), which flushes. On the remaining CPUs a thread of the same process
  * alternates with a kernel thread and with sleep, so those CPUs keep going lazy on the app's mm
- * and coming back: the situation every lazy-TLB strategy is about.
+ * and coming back: the situation every lazy-TLB strategy is about. A kcompactd-like kernel thread
+ * migrates an app page now and then, so some flushes come from a CPU with no mm of its own.
  */
 export const madviseMix: Workload = {
   name: 'madvise-mix',
@@ -40,6 +41,12 @@ export const madviseMix: Workload = {
         s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
       }
     }
+    s.createTask('kcompactd0', null, (n - 1) % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      for (;;) {
+        yield* sched.sleepFor(task, rng.range(40_000, 160_000));
+        yield* m.mapping.migratePage(k as TlbOps, sched.cpuOf(task), app, rng.int(PAGES));
+      }
+    });
   },
 };
 
