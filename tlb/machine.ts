@@ -4,7 +4,6 @@ import { CpuMachine, type CpuMachineOptions } from '../cpu/machine';
 import { Scheduler, type SchedOptions } from '../cpu/sched';
 import { Smp } from '../cpu/smp';
 import { Spinlock } from '../cpu/spinlock';
-import type { Task } from '../cpu/task';
 import { FlushStats } from './flush-stats';
 import { Mapping } from './mapping';
 import { INIT_MM_ID, Mm, PTRS_PER_PTE } from './mm';
@@ -107,16 +106,6 @@ export class TlbMachine extends CpuMachine {
     const mm = new Mm(id, name, nPages, id + 1, this.memory, this.topology.nCpus, ptl);
     this.mms.push(mm);
     return mm;
-  }
-
-  /** The mm whose page tables a CPU's CR3 points at. */
-  loadedMm(cpu: number): Mm {
-    return this.mms[this.unit.cr3Mm[cpu]];
-  }
-
-  /** The task a CPU runs. */
-  current(cpu: number): Task {
-    return this.sched.rqs[cpu].curr;
   }
 }
 

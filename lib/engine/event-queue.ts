@@ -96,10 +96,6 @@ export class EventQueue {
     p[2 * pos + 1] = lastA;
   }
 
-  clear(): void {
-    this.size = 0;
-  }
-
   /**
    * Starts a new epoch: pending events keep their order but get sequence numbers 0..size-1, and
    * `base` moves to the earliest cycle among them and `time`. A sorted array is a valid heap.
