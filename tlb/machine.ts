@@ -6,7 +6,7 @@ import { Smp } from '../cpu/smp';
 import { Spinlock } from '../cpu/spinlock';
 import { FlushStats } from './flush-stats';
 import { Mapping } from './mapping';
-import { INIT_MM_ID, Mm, PTRS_PER_PTE } from './mm';
+import { Mm, PTRS_PER_PTE } from './mm';
 import { Oracle } from './oracle';
 import type { Strategy, StrategyContext, StrategyOptions } from './strategy';
 import { TlbOps } from './tlb-ops';
@@ -108,5 +108,3 @@ export class TlbMachine extends CpuMachine {
     return mm;
   }
 }
-
-export { INIT_MM_ID };
