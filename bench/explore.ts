@@ -1,6 +1,8 @@
 import type { Violation, ViolationKind } from '../tlb/oracle';
 import type { StrategyFactory } from '../tlb/strategy';
 import { runSimulation, type RunConfig } from './runner';
+import { workloadByName } from './workloads/index';
+import type { Workload } from './workloads/workload';
 
 /** The default exploration setup: a small machine (short runs, dense interleavings), 0.4 ms each. */
 export const EXPLORE_DEFAULTS = {
@@ -8,6 +10,8 @@ export const EXPLORE_DEFAULTS = {
   params: ['sockets=1', 'coresPerCcx=4'],
   workload: 'explore-mix',
   ms: 0.4,
+  /** No warm-up: violations count over the whole run anyway, and the runs are short. */
+  warmupMs: 0,
 } as const;
 
 /** The run configuration of the default exploration of `strategy` (seed filled in per run). */
@@ -17,7 +21,9 @@ export function exploreConfig(strategy: string): RunConfig {
     params: Object.fromEntries(EXPLORE_DEFAULTS.params.map((p) => p.split('='))),
     strategy,
     workload: EXPLORE_DEFAULTS.workload,
+    workloadParams: {},
     cycles: Math.round(EXPLORE_DEFAULTS.ms * 2.5e6), // skylake-sp-2s runs at 2.5 GHz
+    warmupCycles: 0,
     seed: '1',
     strategyOptions: {},
     perturb: true,
@@ -38,12 +44,12 @@ export interface ExploreReport {
  * Runs `seeds` perturbed executions (seeds firstSeed, firstSeed+1, ...) of one configuration and
  * collects each distinct violation kind once.
  */
-export function explore(base: RunConfig, factory: StrategyFactory, seeds: number, firstSeed: number): ExploreReport {
+export function explore(base: RunConfig, factory: StrategyFactory, seeds: number, firstSeed: number, workload: Workload = workloadByName(base.workload)): ExploreReport {
   const counts: Partial<Record<ViolationKind, number>> = {};
   const first = new Map<ViolationKind, Violation & { seed: string }>();
   for (let i = 0; i < seeds; i++) {
     const seed = String(firstSeed + i);
-    const r = runSimulation({ ...base, seed, perturb: true }, factory);
+    const r = runSimulation({ ...base, seed, perturb: true }, factory, workload);
     for (const v of r.violations) {
       counts[v.kind] = (counts[v.kind] ?? 0) + 1;
       if (!first.has(v.kind)) first.set(v.kind, { ...v, seed });

@@ -6,6 +6,7 @@ import { ConfigError } from '../lib/errors';
 import type { Cpu } from './cpu';
 import type { KernelOps } from './kernel-ops';
 import type { CpuMachine } from './machine';
+import { CpuSet } from './cpuset';
 import { AlwaysSwitch, type MmSwitch } from './mm-switch';
 import { Runqueue } from './runqueue';
 import { TASK_BLOCKED, TASK_DEAD, TASK_RUNNING, TIF_NEED_RESCHED, Task, type AddressSpace, type TaskBody, type TaskEnv } from './task';
@@ -60,6 +61,8 @@ export class Scheduler {
   readonly inMmSwitch: Uint8Array;
   /** Called when a CPU has finished the mm hooks of a context switch. */
   afterMmSwitch: ((cpu: number) => void) | null;
+  /** The default affinity: every CPU (shared, never modified). */
+  readonly allCpus: CpuSet;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
   readonly overloadAddr: number;
   private overloaded: number;
@@ -99,6 +102,7 @@ export class Scheduler {
     this.afterMmSwitch = null;
     this.tasks = [];
     this.rqs = [];
+    this.allCpus = CpuSet.all(m.topology.nCpus);
     this.overloadAddr = m.memory.allocLines('rd.overload');
     this.overloaded = 0;
     const rqStats = this.stats.group('rq');
@@ -116,9 +120,12 @@ export class Scheduler {
     sys.irqExitHook = (cpu: Cpu) => self.irqExit(cpu);
   }
 
-  /** A user task in `mm`, runnable on `cpu` from the start. */
-  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>): Task {
-    const t = this.newTask(name, mm, cpu, false);
+  /**
+   * A task in `mm` (null: a kernel thread), runnable on `cpu` from the start. `allowed` is its
+   * affinity (`sched_setaffinity`; default every CPU) and must contain `cpu`.
+   */
+  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>, allowed?: CpuSet): Task {
+    const t = this.newTask(name, mm, cpu, false, allowed);
     t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
     t.onRq = true;
     const rq = this.rqs[cpu];
@@ -134,8 +141,8 @@ export class Scheduler {
    * Creates a task at run time from `parent`'s context (fork/clone + wake_up_new_task): it is
    * enqueued on `cpu`'s runqueue under its lock, and an idle target gets a reschedule IPI.
    */
-  *spawnTask(parent: Task, name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>): Sim<Task> {
-    const t = this.newTask(name, mm, cpu, false);
+  *spawnTask(parent: Task, name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>, allowed?: CpuSet): Sim<Task> {
+    const t = this.newTask(name, mm, cpu, false, allowed);
     t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
     t.state = TASK_BLOCKED;
     this.m.memory.poke(t.stateAddr, TASK_BLOCKED);
@@ -347,6 +354,25 @@ export class Scheduler {
     yield* this.block(task);
   }
 
+  /**
+   * sched_setaffinity(0, mask) from the task itself. If its CPU is no longer allowed it must
+   * move: the kernel's stopper (migration_cpu_stop) takes it off this CPU and queues it on an
+   * allowed one. Modelled as a wake-up raised on this CPU with interrupts off, so it is taken only
+   * once the task is off the CPU: try_to_wake_up, which honours the mask, then places it
+   * (select_fallback_rq when its CPU is not allowed).
+   */
+  *setAffinity(task: Task, allowed: CpuSet): Sim {
+    if (allowed.size === 0) throw new ConfigError(`sched_setaffinity of ${task.name}: the CPU set is empty`);
+    task.cpusAllowed = allowed;
+    const cpu = this.cpuOf(task);
+    if (allowed.has(cpu.id)) return;
+    yield this.k.irqDisable();
+    task.state = TASK_BLOCKED;
+    yield this.k.xchg(task.stateAddr, TASK_BLOCKED);
+    this.timers.arm(cpu.id, this.m.engine.now, task.pid);
+    yield* this.schedule(cpu, false);
+  }
+
   /** sched_yield(). */
   *yieldCpu(task: Task): Sim {
     yield* this.schedule(this.cpuOf(task), false);
@@ -364,8 +390,12 @@ export class Scheduler {
     yield* this.schedule(this.cpuOf(task), false);
   }
 
-  private newTask(name: string, mm: AddressSpace | null, cpu: number, isIdle: boolean): Task {
-    const t = new Task(this.tasks.length, name, mm, cpu, isIdle, this.m.memory);
+  private newTask(name: string, mm: AddressSpace | null, cpu: number, isIdle: boolean, allowed?: CpuSet): Task {
+    const n = this.m.topology.nCpus;
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < n)) throw new ConfigError(`task ${name}: CPU ${cpu} is outside 0-${n - 1}`);
+    const mask = allowed ?? (isIdle ? CpuSet.of(n, [cpu]) : this.allCpus);
+    if (!mask.has(cpu)) throw new ConfigError(`task ${name}: CPU ${cpu} is not in its affinity ${mask.toString()}`);
+    const t = new Task(this.tasks.length, name, mm, cpu, isIdle, this.m.memory, mask);
     this.tasks.push(t);
     return t;
   }

@@ -1,6 +1,7 @@
 import type { Sim } from '../lib/engine/ops';
 import type { Process } from '../lib/engine/process';
 import type { SimMemory } from '../mem/memory';
+import type { CpuSet } from './cpuset';
 import type { KernelOps } from './kernel-ops';
 
 /** An address space as the CPU layer sees it; the TLB layer's `Mm` implements it. */
@@ -37,6 +38,9 @@ export class Task {
   process: Process | null;
   /** The CPU whose runqueue the task belongs to. */
   cpu: number;
+  /** `p->cpus_mask`: where the task may run (sched_setaffinity). Wake-up placement, idle
+   *  balancing and migration honour it. */
+  cpusAllowed: CpuSet;
   state: number;
   onRq: boolean;
   /** The CPU it runs on right now, or -1: checked so that no task ever runs on two CPUs. */
@@ -49,7 +53,7 @@ export class Task {
   readonly onCpuAddr: number;
   switchesIn: number;
 
-  constructor(pid: number, name: string, mm: AddressSpace | null, cpu: number, isIdle: boolean, memory: SimMemory) {
+  constructor(pid: number, name: string, mm: AddressSpace | null, cpu: number, isIdle: boolean, memory: SimMemory, cpusAllowed: CpuSet) {
     this.pid = pid;
     this.name = name;
     this.mm = mm;
@@ -57,6 +61,7 @@ export class Task {
     this.isIdle = isIdle;
     this.process = null;
     this.cpu = cpu;
+    this.cpusAllowed = cpusAllowed;
     this.state = TASK_RUNNING;
     this.onRq = false;
     this.runningOn = -1;

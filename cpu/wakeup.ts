@@ -62,22 +62,40 @@ export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
 }
 
 /**
- * select_task_rq_fair() reduced to select_idle_sibling(): the task's previous CPU if it is idle,
- * else an idle CPU sharing its LLC (reading each candidate's rq->nr_running, a remote load),
- * else the previous CPU.
+ * select_task_rq_fair() reduced to select_idle_sibling(): the task's previous CPU if it is
+ * allowed and idle, else an idle allowed CPU sharing its LLC (reading each candidate's
+ * rq->nr_running, a remote load), else the previous CPU. When the previous CPU is not allowed
+ * (its affinity changed), select_fallback_rq() picks the nearest allowed CPU first.
  */
 function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
-  const prev = p.cpu;
+  const allowed = p.cpusAllowed;
+  const prev = allowed.has(p.cpu) ? p.cpu : fallbackCpu(s, p);
   if ((yield s.k.load(s.rqs[prev].nrRunningAddr)) === 0) return prev;
   const topo = s.m.topology;
   const llc = topo.ccxOf(prev);
   const n = topo.nCpus;
   for (let i = 1; i < n; i++) {
     const c = (prev + i) % n;
-    if (topo.ccxOf(c) !== llc) continue;
+    if (topo.ccxOf(c) !== llc || !allowed.has(c)) continue;
     if ((yield s.k.load(s.rqs[c].nrRunningAddr)) === 0) return c;
   }
   return prev;
+}
+
+/** select_fallback_rq(): the allowed CPU nearest to the task's previous one (lowest id on ties). */
+function fallbackCpu(s: Scheduler, p: Task): number {
+  const topo = s.m.topology;
+  let best = -1;
+  let bestDist = Infinity;
+  for (let c = 0; c < topo.nCpus; c++) {
+    if (!p.cpusAllowed.has(c)) continue;
+    const d = topo.distance(p.cpu, c);
+    if (d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  return best;
 }
 
 /**
@@ -107,7 +125,7 @@ export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | n
   let pulled: Task | null = null;
   if (rq.queue.length > 0) {
     pulled = rq.queue.shift() as Task;
-  } else if ((pulled = yield* detachable(s, src)) !== null) {
+  } else if ((pulled = yield* detachable(s, src, cpu.id)) !== null) {
     src.queue.splice(src.queue.indexOf(pulled), 1);
     yield* s.setNrRunning(src, src.nrRunning - 1);
     pulled.cpu = cpu.id;
@@ -119,12 +137,14 @@ export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | n
 }
 
 /**
- * can_migrate_task(): the newest queued task that is not still on its CPU (`p->on_cpu`: a task
- * just preempted stays on its CPU until that CPU's switch completes).
+ * can_migrate_task(): the newest queued task that may run on `dst` (its affinity) and is not
+ * still on its CPU (`p->on_cpu`: a task just preempted stays on its CPU until that CPU's switch
+ * completes).
  */
-function* detachable(s: Scheduler, src: Runqueue): Sim<Task | null> {
+function* detachable(s: Scheduler, src: Runqueue, dst: number): Sim<Task | null> {
   for (let i = src.queue.length - 1; i >= 0; i--) {
     const t = src.queue[i];
+    if (!t.cpusAllowed.has(dst)) continue;
     if ((yield s.k.load(t.onCpuAddr)) === 0) return t;
   }
   return null;

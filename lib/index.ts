@@ -12,6 +12,9 @@ export type { Sim } from './engine/ops';
 export { Process } from './engine/process';
 export type { HostStats } from './engine/host-clock';
 
+// Observation
+export { ProbePoint } from './probe';
+
 // Errors a user can cause
 export { LazytlbError, ConfigError, ParseError, WatchdogError } from './errors';
 
@@ -66,6 +69,7 @@ export { Cpumask } from '../cpu/cpumask';
 export { Smp } from '../cpu/smp';
 export type { SmpFunc, SmpCond, CallOrder } from '../cpu/smp';
 export { Scheduler, SCHED_DEFAULTS } from '../cpu/sched';
+export { CpuSet } from '../cpu/cpuset';
 export type { SchedOptions } from '../cpu/sched';
 export { Task, TASK_RUNNING, TASK_BLOCKED, TASK_DEAD } from '../cpu/task';
 export type { AddressSpace, TaskBody, TaskEnv } from '../cpu/task';
@@ -98,9 +102,15 @@ export { Linux414 } from '../tlb/strategies/linux-4.14';
 export { Linux420 } from '../tlb/strategies/linux-4.20';
 
 // Runs, workloads, exploration
-export { runSimulation, reproducer, PERTURBATION } from '../bench/runner';
-export type { RunConfig, RunJson } from '../bench/runner';
-export { WORKLOADS, DEFAULT_WORKLOAD, workloadByName } from '../bench/workloads/index';
-export type { Workload } from '../bench/workloads/workload';
+export { runSimulation, reproducer, PERTURBATION, DEFAULT_WARMUP_MS } from '../bench/runner';
+export type { RunConfig } from '../bench/runner';
+export { MIN_FLUSHES } from '../bench/result-json';
+export type { RunJson } from '../bench/result-json';
+export { WORKLOADS, DEFAULT_WORKLOAD, workloadByName, workloadNames, loadWorkload } from '../bench/workloads/index';
+export { defineWorkload } from '../bench/workloads/workload';
+export type { Workload, WorkloadContext } from '../bench/workloads/workload';
+export { resolveWorkloadParams, wparam } from '../bench/workloads/params';
+export type { WorkloadParamSpec, WorkloadParamSpecs, WorkloadParamValues, WorkloadParamInput, NumericSpec, ChoiceSpec, CpuListSpec } from '../bench/workloads/params';
+export { lazyAlternator, kernelThread } from '../bench/workloads/common';
 export { explore, exploreConfig, EXPLORE_TARGETS, missedTargets } from '../bench/explore';
 export type { ExploreReport } from '../bench/explore';

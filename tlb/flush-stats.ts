@@ -22,6 +22,8 @@ export class FlushStats {
   readonly count: Counter;
   readonly local: Counter;
   readonly remote: Counter;
+  /** CPUs interrupted, summed over flushes (targets per flush = targets / count). */
+  readonly targetCpus: Counter;
   readonly latency: Histogram;
   readonly tlbFlush: Counter;
   readonly toLazyCpus: Counter;
@@ -37,6 +39,7 @@ export class FlushStats {
     this.count = flushes.counter('count', 'flush_tlb_mm_range calls');
     this.local = flushes.counter('local', 'flushes that reached no other CPU');
     this.remote = flushes.counter('remote', 'flushes that sent IPIs or broadcast invalidations');
+    this.targetCpus = flushes.counter('targetCpus', 'CPUs a flush interrupted (queued flush work for), summed over flushes');
     this.latency = flushes.histogram('latencyCycles', 'cycles from entering flush_tlb_mm_range to its return');
     this.tlbFlush = ipis.counter('tlbFlush', 'IPIs sent by flush_tlb_mm_range');
     this.toLazyCpus = ipis.counter('toLazyCpus', 'CPUs lazy on the flushed mm that a flush interrupted');
@@ -73,6 +76,7 @@ export class FlushStats {
     this.count.value++;
     this.latency.record(cycles);
     const targets = this.targets[cpu];
+    this.targetCpus.value += targets.size;
     if (targets.size > 0 || broadcast) this.remote.value++;
     else this.local.value++;
     for (const c of this.lazyAtStart[cpu]) if (!targets.has(c)) this.avoidedLazy.value++;

@@ -1,7 +1,7 @@
 import { EXPLORE_DEFAULTS, explore } from '../explore';
+import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
 import { runConfig, type SimOptions } from './sim-options';
-
 
 /**
  * `lazytlb explore`: many seeded executions with timing perturbation (delays before memory
@@ -10,7 +10,9 @@ import { runConfig, type SimOptions } from './sim-options';
  */
 export function exploreCommand(o: SimOptions & { strategy: string; seeds: number }, out: (s: string) => void): number {
   const base = Number.isSafeInteger(Number(o.seed)) ? Number(o.seed) : 1;
-  const report = explore(runConfig(o.strategy, { ...o, seed: String(base) }, EXPLORE_DEFAULTS.ms), loadStrategy(o.strategy), o.seeds, base);
+  const workload = loadWorkload(o.workload);
+  const cfg = runConfig(o.strategy, { ...o, seed: String(base) }, workload, EXPLORE_DEFAULTS.ms, EXPLORE_DEFAULTS.warmupMs);
+  const report = explore(cfg, loadStrategy(o.strategy), o.seeds, base, workload);
   if (o.json === true) {
     out(JSON.stringify({ strategy: o.strategy, workload: o.workload, seeds: report.runs, firstSeed: base, counts: report.counts, violations: report.first }, null, 2));
   } else {

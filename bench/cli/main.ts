@@ -6,7 +6,8 @@ import { describeProfile } from '../../lib/machine/describe';
 import { VERSION } from '../../lib/version';
 import { LITMUS_DEFAULTS } from '../../mem/litmus/run';
 import { strategyNames } from '../../tlb/strategies/index';
-import { DEFAULT_WORKLOAD } from '../workloads/index';
+import { describeWorkload, listWorkloads } from '../workloads/describe';
+import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, compareCommand } from './compare-command';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
@@ -15,8 +16,11 @@ import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { addSimOptions, type SimOptions } from './sim-options';
 import { collectParam, intOption, machineFromOptions, seedOption } from './options';
 
-/** Builds the `lazytlb` command line. `out` receives results (stdout); exit codes: 0 ok, 1 check failed, 2 bad input. */
-export function buildCli(out: (s: string) => void, setExit: (code: number) => void): Command {
+/**
+ * Builds the `lazytlb` command line. `out` receives results (stdout), `warn` warnings (stderr);
+ * exit codes: 0 ok, 1 check failed, 2 bad input.
+ */
+export function buildCli(out: (s: string) => void, setExit: (code: number) => void, warn: (s: string) => void = out): Command {
   const program = new Command('lazytlb')
     .description('Cycle-level x86 multicore simulator for comparing Linux lazy-TLB strategies')
     .version(VERSION)
@@ -41,7 +45,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
       setExit(litmusCommand(files, { runs: opts.runs, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
     });
 
-  const sim = (name: string, description: string, defaults: { workload: string; ms: number; machine: string; params?: string[] }) =>
+  const sim = (name: string, description: string, defaults: Parameters<typeof addSimOptions>[1]) =>
     addSimOptions(program.command(name).description(description), defaults);
 
   sim('run', 'run one simulation of a strategy on a workload and report IPIs, flush latency, switch cost and violations', {
@@ -51,11 +55,12 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
   })
     .requiredOption('--strategy <name|file>', `strategy (${strategyNames().join(', ')}) or a .ts/.js file exporting one`)
     .option('--perturb', 'add the exploration timing noise')
-    .action((opts: SimOptions & { strategy: string }) => setExit(runCommand(opts, out)));
+    .action((opts: SimOptions & { strategy: string }) => setExit(runCommand(opts, out, warn)));
 
   sim('explore', 'run many seeded executions with timing perturbation and report each distinct violation once', {
     ...EXPLORE_DEFAULTS,
     params: [...EXPLORE_DEFAULTS.params],
+    warmup: String(EXPLORE_DEFAULTS.warmupMs),
   })
     .requiredOption('--strategy <name|file>', 'strategy name or file')
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
@@ -67,7 +72,15 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
     machine: 'skylake-sp-2s',
   })
     .option('--strategies <list>', 'comma-separated subset of strategies')
-    .action((opts: SimOptions & { strategies?: string }) => setExit(compareCommand(opts, out)));
+    .action((opts: SimOptions & { strategies?: string }) => setExit(compareCommand(opts, out, warn)));
+
+  program
+    .command('workloads')
+    .description('list the workloads, or print one with its sources and every parameter (unit, range, default)')
+    .argument('[workload]', 'workload name or file')
+    .action((name?: string) => {
+      out(name === undefined ? listWorkloads(Object.values(WORKLOADS)) : describeWorkload(loadWorkload(name)));
+    });
 
   program
     .command('profiles')
@@ -83,7 +96,11 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
 /** Runs the CLI; user errors print one line (never a stack trace) and exit 2. */
 export function main(argv: string[]): number {
   let code = 0;
-  const program = buildCli((s) => process.stdout.write(s + '\n'), (c) => (code = c));
+  const program = buildCli(
+    (s) => process.stdout.write(s + '\n'),
+    (c) => (code = c),
+    (s) => process.stderr.write(`lazytlb: ${s}\n`),
+  );
   try {
     program.parse(argv, { from: 'user' });
     return code;

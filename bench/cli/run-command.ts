@@ -1,30 +1,39 @@
-import type { RunJson } from '../runner';
+import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
+import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
 import { runConfig, type SimOptions } from './sim-options';
 
 export const RUN_DEFAULT_MS = 2;
 
-/** `lazytlb run`: one simulation; JSON with --json, otherwise a readable summary. */
-export function runCommand(o: SimOptions & { strategy: string }, out: (s: string) => void): number {
-  const cfg = runConfig(o.strategy, o, RUN_DEFAULT_MS);
-  const result = runSimulation(cfg, loadStrategy(o.strategy));
+/** `lazytlb run`: one simulation; JSON with --json, otherwise a readable summary. Warnings go to `warn`. */
+export function runCommand(o: SimOptions & { strategy: string }, out: (s: string) => void, warn: (s: string) => void): number {
+  const workload = loadWorkload(o.workload);
+  const cfg = runConfig(o.strategy, o, workload, RUN_DEFAULT_MS);
+  const result = runSimulation(cfg, loadStrategy(o.strategy), workload);
+  for (const w of result.warnings) warn(`warning: ${w}`);
   out(o.json === true ? JSON.stringify(result, null, 2) : summary(result));
   return 0;
 }
 
+const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toFixed(digits));
+
 export function summary(r: RunJson): string {
   const f = r.flushes;
+  const l = f.latencyCycles;
   const lines = [
-    `${r.config.strategy} on ${r.config.machine.profile}, workload ${r.config.workload}, seed ${r.seed}: ${r.simulated.cycles} cycles (${(r.simulated.seconds * 1e3).toFixed(3)} ms)`,
+    `${r.config.strategy} on ${r.config.machine.profile}, workload ${r.config.workload}, seed ${r.seed}: ${r.simulated.cycles} cycles measured (${(r.simulated.seconds * 1e3).toFixed(3)} ms) after ${r.config.warmupCycles} cycles of warm-up`,
+    `  rates per simulated second: ${fmt(r.rates.contextSwitches)} context switches, ${fmt(r.rates.flushes)} flushes, ${fmt(r.rates.flushIpis)} flush IPIs`,
     `  IPIs sent ${r.ipis.sent}; flush IPIs ${r.ipis.tlbFlush}, to lazy CPUs ${r.ipis.toLazyCpus}, lazy CPUs spared ${r.ipis.avoidedLazy}`,
-    `  flushes ${f.count} (${f.local} local, ${f.remote} remote); latency cycles p50 ${f.latencyCycles.p50}, p99 ${f.latencyCycles.p99}, max ${f.latencyCycles.max}`,
+    `  flushes ${f.count} (${f.local} local, ${f.remote} remote); latency cycles p50 ${fmt(l.p50)}, p99 ${fmt(l.p99)}, max ${fmt(l.max)}`,
+    `  per flush: ${fmt(r.perFlush.ipis, 2)} IPIs, ${fmt(r.perFlush.targets, 2)} CPUs interrupted, ${fmt(r.perFlush.lazySkipped, 2)} lazy CPUs skipped`,
     `  context switches ${r.contextSwitches.count}; cycles in switch_mm/enter_lazy_tlb ${r.contextSwitches.switchMmCycles}`,
     `  coherence: ${r.coherence.lineTransfers} line transfers, ${r.coherence.rmw} locked RMWs (${r.coherence.cmpxchgFailed} failed cmpxchg)`,
     `  TLB: ${r.tlb.stlbMisses} page walks, ${r.tlb.invlpgs} page invalidations, ${r.tlb.pcidFlushes} PCID flushes, ${r.tlb.fullFlushes} full flushes`,
-    `  violations: ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables`,
+    `  violations (whole run): ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables`,
   ];
   for (const v of r.violations.slice(0, 5)) lines.push(`    ${v.kind} on cpu${v.cpu} at cycle ${v.cycle}: ${v.detail}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  host: ${r.host.wallMs.toFixed(0)} ms, ${r.host.events} events, ${(r.host.eventsPerSecond / 1e6).toFixed(2)} M events/s`);
   return lines.join('\n');
 }

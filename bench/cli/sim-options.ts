@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import { parseAssignment } from '../../lib/config-text';
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment, profileNames, resolveMachine } from '../../lib/machine/resolve';
-import type { RunConfig } from '../runner';
+import { DEFAULT_WARMUP_MS, type RunConfig } from '../runner';
+import type { Workload } from '../workloads/workload';
 import { collectParam, intOption, seedOption } from './options';
 
 /** Options shared by `run`, `explore` and `compare`. */
@@ -9,8 +11,11 @@ export interface SimOptions {
   machine: string;
   param: string[];
   workload: string;
+  wparam: string[];
   ms?: number;
   cycles?: number;
+  warmupMs?: number;
+  warmupCycles?: number;
   seed: string;
   json?: boolean;
   pcid: boolean;
@@ -19,13 +24,26 @@ export interface SimOptions {
   perturb?: boolean;
 }
 
-export function addSimOptions(cmd: Command, defaults: { workload: string; ms: number; machine: string; params?: string[] }): Command {
+/** Commander collector for repeatable `--wparam key=value`. */
+function collectWparam(value: string, previous: string[]): string[] {
+  parseAssignment(value, '--wparam');
+  return [...previous, value];
+}
+
+export function addSimOptions(cmd: Command, defaults: { workload: string; ms: number; machine: string; params?: string[]; warmup?: string }): Command {
   return cmd
     .addOption(new Option('--machine <profile>', `machine profile (${profileNames().join(', ')})`).default(defaults.machine))
     .option('--param <key=value>', `override a machine parameter (repeatable)${defaults.params ? `; defaults: ${defaults.params.join(' ')}` : ''}`, collectParam, defaults.params ?? [])
-    .option('--workload <name>', 'workload', defaults.workload)
-    .addOption(new Option('--ms <ms>', `simulated milliseconds (default ${defaults.ms})`).argParser(positiveNumber('--ms')).conflicts('cycles'))
-    .option('--cycles <n>', 'simulated cycles (instead of --ms)', intOption('--cycles', 1, Number.MAX_SAFE_INTEGER))
+    .option('--workload <name|file>', 'a shipped workload (lazytlb workloads) or a .ts/.js file exporting one', defaults.workload)
+    .option('--wparam <key=value>', 'set a workload parameter (repeatable; lazytlb workloads NAME lists them)', collectWparam, [])
+    .addOption(new Option('--ms <ms>', `simulated milliseconds measured, after the warm-up (default ${defaults.ms})`).argParser(positiveNumber('--ms')).conflicts('cycles'))
+    .option('--cycles <n>', 'simulated cycles measured (instead of --ms)', intOption('--cycles', 1, Number.MAX_SAFE_INTEGER))
+    .addOption(
+      new Option('--warmup-ms <ms>', `simulated milliseconds run before measuring (default: ${defaults.warmup ?? `the workload's, else ${DEFAULT_WARMUP_MS}`})`)
+        .argParser(nonNegativeNumber('--warmup-ms'))
+        .conflicts('warmupCycles'),
+    )
+    .option('--warmup-cycles <n>', 'warm-up in cycles (instead of --warmup-ms)', intOption('--warmup-cycles', 0, Number.MAX_SAFE_INTEGER))
     .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
@@ -33,21 +51,33 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--json', 'print the result as JSON');
 }
 
-/** The run configuration of a strategy under the shared options. */
-export function runConfig(strategy: string, o: SimOptions, defaultMs: number): RunConfig {
+/**
+ * The run configuration of a strategy under the shared options. The warm-up defaults to the
+ * command's own (`defaultWarmupMs`, e.g. 0 for explore), else the workload's, else DEFAULT_WARMUP_MS.
+ */
+export function runConfig(strategy: string, o: SimOptions, workload: Workload, defaultMs: number, defaultWarmupMs?: number): RunConfig {
   const params: Record<string, string> = {};
   for (const text of o.param) {
     const [k, v] = parseParamAssignment(text);
     params[k] = v;
   }
+  const workloadParams: Record<string, string> = {};
+  for (const text of o.wparam) {
+    const [k, v] = parseAssignment(text, '--wparam');
+    workloadParams[k] = v;
+  }
   const machine = resolveMachine(o.machine, params); // validates early, naming the bad key
-  const cycles = o.cycles ?? Math.round((o.ms ?? defaultMs) * machine.params.clockGhz * 1e6);
+  const toCycles = (ms: number) => Math.round(ms * machine.params.clockGhz * 1e6);
+  const cycles = o.cycles ?? toCycles(o.ms ?? defaultMs);
+  const warmupCycles = o.warmupCycles ?? toCycles(o.warmupMs ?? defaultWarmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS);
   return {
     machine: o.machine,
     params,
     strategy,
     workload: o.workload,
+    workloadParams,
     cycles,
+    warmupCycles,
     seed: o.seed,
     strategyOptions: {
       ...(o.pcid ? {} : { pcid: false }),
@@ -62,6 +92,14 @@ function positiveNumber(name: string): (text: string) => number {
   return (text: string): number => {
     const v = Number(text);
     if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`${name} expects a positive number, got '${text}'`);
+    return v;
+  };
+}
+
+function nonNegativeNumber(name: string): (text: string) => number {
+  return (text: string): number => {
+    const v = Number(text);
+    if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0)) throw new ConfigError(`${name} expects a number >= 0, got '${text}'`);
     return v;
   };
 }

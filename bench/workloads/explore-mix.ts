@@ -1,12 +1,10 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Rng } from '../../lib/rng';
 import type { Scheduler } from '../../cpu/sched';
 import type { TaskEnv } from '../../cpu/task';
-import type { TlbMachine } from '../../tlb/machine';
 import { PTRS_PER_PTE } from '../../tlb/mm';
 import type { TlbOps } from '../../tlb/tlb-ops';
-import type { Workload } from './workload';
-import { kernelThread } from './madvise-mix';
+import { kernelThread } from './common';
+import { defineWorkload } from './workload';
 
 /**
  * The exploration workload: short, dense in the two hazards. On CPU 0 a thread of mm A flushes
@@ -16,10 +14,13 @@ import { kernelThread } from './madvise-mix';
  * thread of A touches the pages in the freed range and sleeps (lazy idle with A loaded); the
  * other CPUs run an unrelated mm and kernel threads.
  */
-export const exploreMix: Workload = {
+export const exploreMix = defineWorkload({
   name: 'explore-mix',
   description: 'flusher vs. fast lazy/non-lazy alternation, plus munmap of whole page-table pages while another CPU sits lazy on them',
-  setup(m: TlbMachine, rng: Rng): void {
+  sources: ['synthetic: built to make the two hazards (switch-versus-flush, freed page tables) dense for exploration'],
+  params: {},
+  warmupMs: 0,
+  setup({ m, rng }): void {
     const a = m.createMm('A', 2 * PTRS_PER_PTE);
     const b = m.createMm('B', 64);
     const s = m.sched;
@@ -70,4 +71,4 @@ export const exploreMix: Workload = {
       s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
     }
   },
-};
+});

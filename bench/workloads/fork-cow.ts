@@ -1,13 +1,10 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Rng } from '../../lib/rng';
 import type { Scheduler } from '../../cpu/sched';
 import type { TaskEnv } from '../../cpu/task';
-import type { TlbMachine } from '../../tlb/machine';
 import type { TlbOps } from '../../tlb/tlb-ops';
-import type { Workload } from './workload';
-import { kernelThread, lazyAlternator } from './madvise-mix';
-
-const PAGES = 128;
+import { kernelThread, lazyAlternator } from './common';
+import { wparam } from './params';
+import { defineWorkload } from './workload';
 
 /**
  * A process that forks repeatedly (like a shell or a pre-fork server). Each fork write-protects
@@ -17,10 +14,16 @@ const PAGES = 128;
  * thread of the parent context-switches with a kernel thread meanwhile, so it is often lazy
  * when those flushes come.
  */
-export const forkCow: Workload = {
+export const forkCow = defineWorkload({
   name: 'fork-cow',
   description: 'a process forks repeatedly: COW breaks flush while a reader thread context-switches; children exit and free their page tables',
-  setup(m: TlbMachine, rng: Rng): void {
+  sources: ['synthetic: the shape of a shell or a pre-fork server (dup_mmap write-protects and flushes the parent; COW breaks flush page by page)'],
+  params: {
+    pages: wparam.pages(128, 16, 4096, "The parent's mapped pages (all touched before the first fork)."),
+    readers: wparam.count(3, 0, 64, 'Reader threads of the parent, each on its own CPU (1, 2, ...) beside a kernel thread.'),
+  },
+  setup({ m, params, rng }): void {
+    const PAGES = params.pages;
     const parent = m.createMm('parent', PAGES);
     const s = m.sched;
     const n = m.topology.nCpus;
@@ -44,9 +47,9 @@ export const forkCow: Workload = {
         yield k.compute(rng.range(5_000, 20_000));
       }
     });
-    for (let c = 1; c < Math.min(n, 4); c++) {
+    for (let c = 1; c < Math.min(n, params.readers + 1); c++) {
       s.createTask(`reader${c}`, parent, c, lazyAlternator(rng, PAGES));
       s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
     }
   },
-};
+});

@@ -1,19 +1,45 @@
 import { ConfigError } from '../../lib/errors';
+import { unknownKeyMessage } from '../../lib/config-text';
+import { isFileSpec, loadUserModule } from '../load-module';
 import { exploreMix } from './explore-mix';
 import { forkCow } from './fork-cow';
 import { madviseMix } from './madvise-mix';
+import { checkSpecs } from './params';
 import type { Workload } from './workload';
 
+/** Every shipped workload; names are what `--workload` takes. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
-  [madviseMix.name]: madviseMix,
-  [forkCow.name]: forkCow,
-  [exploreMix.name]: exploreMix,
+  [madviseMix.name]: madviseMix as Workload,
+  [forkCow.name]: forkCow as Workload,
+  [exploreMix.name]: exploreMix as Workload,
 });
 
 export const DEFAULT_WORKLOAD = madviseMix.name;
 
+export function workloadNames(): string[] {
+  return Object.keys(WORKLOADS);
+}
+
 export function workloadByName(name: string): Workload {
   const w = Object.prototype.hasOwnProperty.call(WORKLOADS, name) ? WORKLOADS[name] : undefined;
-  if (w === undefined) throw new ConfigError(`unknown workload '${name}' (known: ${Object.keys(WORKLOADS).join(', ')})`);
+  if (w === undefined) throw new ConfigError(`${unknownKeyMessage('workload', name, workloadNames())}; or a path to a .ts/.js file`);
   return w;
+}
+
+/**
+ * `--workload NAME` or `--workload ./file.ts|.js|.cjs|.mjs`. A file exports (as `default` or
+ * `workload`) a workload object, as `defineWorkload` returns, or a class whose instances are one.
+ */
+export function loadWorkload(spec: string): Workload {
+  if (!isFileSpec(spec)) return workloadByName(spec);
+  const exported = loadUserModule(spec, '--workload');
+  let w = (exported.default ?? exported.workload ?? exported) as unknown;
+  if (typeof w === 'function') w = new (w as new () => unknown)();
+  const c = w as Partial<Workload> | null;
+  if (c === null || typeof c !== 'object' || typeof c.name !== 'string' || typeof c.setup !== 'function') {
+    throw new ConfigError(`${spec}: expected a default (or 'workload') export with a 'name' and a 'setup' function (see defineWorkload)`);
+  }
+  const full: Workload = { description: '', sources: [], params: {}, ...c } as Workload;
+  checkSpecs(spec, full.params);
+  return full;
 }

@@ -1,25 +1,30 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Rng } from '../../lib/rng';
 import type { Scheduler } from '../../cpu/sched';
-import type { Task, TaskEnv } from '../../cpu/task';
-import type { TlbMachine } from '../../tlb/machine';
+import type { TaskEnv } from '../../cpu/task';
 import type { TlbOps } from '../../tlb/tlb-ops';
-import type { Workload } from './workload';
-
-const PAGES = 256;
+import { kernelThread, lazyAlternator } from './common';
+import { wparam } from './params';
+import { defineWorkload } from './workload';
 
 /**
- * The default mix. One multi-threaded process ("app", 256 pages) runs a worker thread on every
+ * The original synthetic mix. One multi-threaded process ("app") runs a worker thread on every
  * other CPU; each worker touches random pages and now and then drops a random range with
  * madvise(MADV_DONTNEED), which flushes. On the remaining CPUs a thread of the same process
  * alternates with a kernel thread and with sleep, so those CPUs keep going lazy on the app's mm
  * and coming back: the situation every lazy-TLB strategy is about. A kcompactd-like kernel thread
  * migrates an app page now and then, so some flushes come from a CPU with no mm of its own.
  */
-export const madviseMix: Workload = {
+export const madviseMix = defineWorkload({
   name: 'madvise-mix',
   description: 'app workers touch pages and madvise(DONTNEED) ranges; other CPUs alternate app thread / kernel thread / idle',
-  setup(m: TlbMachine, rng: Rng): void {
+  sources: ['synthetic: no published workload has this shape; it concentrates the lazy-TLB situations (lazy CPUs of a flushed mm)'],
+  params: {
+    pages: wparam.pages(256, 16, 4096, "The app's mapped pages."),
+    madviseChance: wparam.fraction(0.3, 'Chance that a worker drops a range after each burst of 16 touches.'),
+    bigRangeChance: wparam.fraction(0.2, 'Chance that a dropped range is 34..64 pages (above the default flush ceiling) rather than 1..4.'),
+  },
+  setup({ m, params, rng }): void {
+    const PAGES = params.pages;
     const app = m.createMm('app', PAGES);
     const s = m.sched;
     const n = m.topology.nCpus;
@@ -29,9 +34,9 @@ export const madviseMix: Workload = {
           for (;;) {
             for (let i = 0; i < 16; i++) yield* sched.touch(task, rng.int(PAGES), rng.chance(0.5));
             yield k.compute(rng.range(2_000, 20_000));
-            if (rng.chance(0.3)) {
+            if (rng.chance(params.madviseChance)) {
               const start = rng.int(PAGES - 8);
-              const len = rng.chance(0.8) ? rng.range(1, 4) : rng.range(34, 64); // small ranges, sometimes above the ceiling
+              const len = rng.chance(1 - params.bigRangeChance) ? rng.range(1, 4) : rng.range(34, 64);
               yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), app, start, Math.min(PAGES, start + len));
             }
           }
@@ -48,25 +53,4 @@ export const madviseMix: Workload = {
       }
     });
   },
-};
-
-/** A thread of the app that works in bursts and sleeps, so its CPU alternates with idle and kernel threads. */
-export function lazyAlternator(rng: Rng, pages: number) {
-  return function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
-    for (;;) {
-      for (let i = 0; i < 8; i++) yield* sched.touch(task, rng.int(pages), false);
-      yield k.compute(rng.range(1_000, 10_000));
-      yield* sched.sleepFor(task, rng.range(5_000, 60_000));
-    }
-  };
-}
-
-/** A kernel thread (mm = NULL): short bursts, then sleep. */
-export function kernelThread(rng: Rng) {
-  return function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
-    for (;;) {
-      yield k.compute(rng.range(2_000, 15_000));
-      yield* sched.sleepFor(task as Task, rng.range(10_000, 80_000));
-    }
-  };
-}
+});

@@ -4,6 +4,7 @@
  * check lives here: unknown profiles and keys are rejected (with a suggestion), values are parsed
  * and range-checked against the catalogue, and the topology and TLB geometry are cross-checked.
  */
+import { parseAssignment, parseNumberText, unknownKeyMessage } from '../config-text';
 import { ConfigError } from '../errors';
 import { PARAM_KEYS, PARAM_SPECS, describeRange, isParamKey, type MachineParams, type ParamSpec } from './params';
 import { PROFILES } from './profiles';
@@ -23,13 +24,7 @@ export function profileNames(): string[] {
 
 /** Splits a CLI `--param` argument "key=value" at the first '='. */
 export function parseParamAssignment(text: string): [key: string, value: string] {
-  const eq = text.indexOf('=');
-  const key = eq < 0 ? '' : text.slice(0, eq).trim();
-  const value = eq < 0 ? '' : text.slice(eq + 1).trim();
-  if (key === '' || value === '') {
-    throw new ConfigError(`--param expects key=value, got '${text}'`);
-  }
-  return [key, value];
+  return parseAssignment(text, '--param');
 }
 
 /**
@@ -44,7 +39,7 @@ export function resolveMachine(profile: string, overrides: Record<string, number
   }
   const values = new Map<keyof MachineParams, number>();
   for (const [key, raw] of Object.entries(overrides)) {
-    if (!isParamKey(key)) throw new ConfigError(unknownKeyMessage(key));
+    if (!isParamKey(key)) throw new ConfigError(unknownKeyMessage('machine parameter', key, PARAM_KEYS));
     values.set(key, parseValue(PARAM_SPECS[key], raw));
   }
   // A fresh plain object, filled in catalogue order: JSON results embed it, so key order is fixed.
@@ -65,9 +60,6 @@ export function topologyOf(cfg: MachineConfig): Topology {
   });
 }
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const HEX = /^0x[0-9a-f]+$/i;
-
 function parseValue(spec: ParamSpec, raw: number | string): number {
   // Numbers are shown as typed; text that is not a number is quoted so blanks stay visible.
   let shown = typeof raw === 'string' ? raw.trim() : String(raw);
@@ -78,12 +70,8 @@ function parseValue(spec: ParamSpec, raw: number | string): number {
   if (typeof raw === 'number') {
     n = raw;
   } else if (typeof raw === 'string') {
-    const s = raw.trim();
-    const lower = s.toLowerCase();
-    if (spec.unit === 'bool' && (lower === 'true' || lower === 'false')) n = lower === 'true' ? 1 : 0;
-    else if (HEX.test(s)) n = parseInt(s.slice(2), 16);
-    else if (DECIMAL.test(s)) n = Number(s);
-    else {
+    n = parseNumberText(raw, spec.unit === 'bool');
+    if (Number.isNaN(n)) {
       shown = `'${raw}'`;
       return fail('is not a number');
     }
@@ -112,34 +100,4 @@ function crossCheck(p: MachineParams): void {
       );
     }
   }
-}
-
-function unknownKeyMessage(key: string): string {
-  let best = '';
-  let bestDist = Infinity;
-  for (const k of PARAM_KEYS) {
-    // Case-insensitive distance, so 'l1hit' finds 'l1Hit' at distance 0.
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
-      best = k;
-    }
-  }
-  if (bestDist <= Math.max(2, Math.floor(key.length / 3))) {
-    return `unknown machine parameter '${key}' (did you mean '${best}'?)`;
-  }
-  return `unknown machine parameter '${key}' (known: ${PARAM_KEYS.join(', ')})`;
-}
-
-/** Levenshtein distance (insert, delete, substitute all cost 1). */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -124,11 +124,14 @@ export class StatGroup {
     }
   }
 
-  /** Recursive reset of counters and histograms (e.g. after warm-up); formulas hold no state. */
-  reset(): void {
-    for (const e of this.entries.values()) {
+  /**
+   * Recursive reset of counters and histograms (e.g. after warm-up); formulas hold no state.
+   * Child groups named in `keep` are left as they are (the oracle's violations cover a whole run).
+   */
+  reset(keep: readonly string[] = []): void {
+    for (const [name, e] of this.entries) {
       if (e.kind === 'counter' || e.kind === 'histogram') e.stat.reset();
-      else if (e.kind === 'group') e.group.reset();
+      else if (e.kind === 'group' && !keep.includes(name)) e.group.reset();
     }
   }
 

@@ -90,16 +90,55 @@ describe('lazytlb profiles', () => {
 
 describe('lazytlb run and compare', () => {
   test('run prints a summary with the oracle verdict; --json has the documented keys', () => {
-    const text = cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2');
+    const text = cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/linux-4.20 on skylake-sp-2s, workload madvise-mix/);
-    expect(text.out).toMatch(/violations: 0 stale translations, 0 freed page tables/);
-    const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2', '--json').out);
-    expect(Object.keys(json)).toEqual(['version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'coherence', 'tlb', 'violationCounts', 'violations', 'host']);
+    expect(text.out).toMatch(/violations \(whole run\): 0 stale translations, 0 freed page tables/);
+    const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1', '--json').out);
+    expect(Object.keys(json)).toEqual([
+      'version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb',
+      'violationCounts', 'violations', 'workload', 'warnings', 'host',
+    ]);
     expect(Object.keys(json.ipis)).toEqual(['sent', 'tlbFlush', 'toLazyCpus', 'avoidedLazy']);
     expect(Object.keys(json.flushes.latencyCycles)).toEqual(['p50', 'p90', 'p99', 'max', 'mean']);
-    expect(json.flushes.count).toBeGreaterThan(0);
-    expect(json.simulated.cycles).toBe(500_000);
+    expect(Object.keys(json.rates)).toEqual(['contextSwitches', 'flushes', 'flushIpis']);
+    expect(Object.keys(json.perFlush)).toEqual(['ipis', 'targets', 'lazySkipped']);
+    expect(json.flushes.count).toBeGreaterThanOrEqual(30);
+    expect(json.warnings).toEqual([]);
+    // The window is measured after the default warm-up (1 ms at 2.5 GHz).
+    expect(json.simulated.cycles).toBe(2_500_000);
+    expect(json.config.warmupCycles).toBe(2_500_000);
+    // Rates and ratios are computed from the window's own counts.
+    expect(json.rates.flushes).toBeCloseTo(json.flushes.count / json.simulated.seconds, -1);
+    expect(json.perFlush.ipis).toBeCloseTo(json.ipis.tlbFlush / json.flushes.count, 2);
+    expect(json.perFlush.lazySkipped).toBeCloseTo(json.ipis.avoidedLazy / json.flushes.count, 2);
+    expect(json.config.workloadParams).toEqual({ pages: 256, madviseChance: 0.3, bigRangeChance: 0.2 });
+  });
+
+  test('a run that measured fewer than 30 flushes warns on stderr and in the JSON, and shows no latencies', () => {
+    const r = cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '0.02', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.flushes.count).toBeLessThan(30);
+    expect(json.warnings).toHaveLength(1);
+    expect(json.warnings[0]).toMatch(/^measured \d+ flush(es)? in 0\.020 simulated ms \(fewer than 30\)/);
+    expect(r.err).toMatch(/^lazytlb: warning: measured \d+ flush/m);
+    if (json.flushes.count === 0) expect(json.flushes.latencyCycles.p50).toBeNull();
+    const table = cli('compare', '--strategies', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '0.02');
+    expect(table.out).toMatch(/^linux-4.20 \(!\)/m);
+    expect(table.out).toMatch(/too few flushes measured/);
+    expect(table.err).toMatch(/lazytlb: warning: linux-4.20: measured/);
+  });
+
+  test('--warmup-ms 0 measures from cycle 0, and the run itself is unchanged by where the window starts', () => {
+    const base = ['run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--json'];
+    const whole = JSON.parse(cli(...base, '--warmup-ms', '0', '--cycles', '600000').out);
+    const tail = JSON.parse(cli(...base, '--warmup-cycles', '200000', '--cycles', '400000').out);
+    expect(whole.config.warmupCycles).toBe(0);
+    expect(tail.simulated.cycles).toBe(400_000);
+    // Same machine, seed and end: the oracle (whole run) agrees; the window saw fewer switches.
+    expect(tail.violationCounts).toEqual(whole.violationCounts);
+    expect(tail.contextSwitches.count).toBeLessThan(whole.contextSwitches.count);
   });
 
   test('compare runs the chosen strategies on one seed and tabulates them', () => {

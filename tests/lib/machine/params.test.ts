@@ -4,8 +4,8 @@ import { ConfigError } from '../../../lib/errors';
 import { describeProfile, profilesMarkdown } from '../../../lib/machine/describe';
 import { PARAM_KEYS, PARAM_SPECS, type MachineParams } from '../../../lib/machine/params';
 import { PROFILES, type SourceTag } from '../../../lib/machine/profiles';
+import { editDistance } from '../../../lib/config-text';
 import {
-  editDistance,
   parseParamAssignment,
   profileNames,
   resolveMachine,

@@ -1,0 +1,86 @@
+import * as fs from 'fs';
+import Module from 'module';
+import * as path from 'path';
+import { ConfigError, LazytlbError } from '../lib/errors';
+
+/** Whether `--strategy`/`--workload` text names a file rather than a shipped module. */
+export function isFileSpec(spec: string): boolean {
+  return /[/\\]|\.[cm]?[jt]s$/.test(spec);
+}
+
+/**
+ * Loads a user's module (a strategy or a workload) from a file in any directory:
+ * - `.ts`, `.mts`, `.cts` are transpiled in memory with the TypeScript compiler (loaded only then);
+ * - `.mjs`, and `.js` written as an ES module, are transpiled to CommonJS the same way, so they
+ *   load synchronously like everything else;
+ * - `.cjs`, and `.js` written as CommonJS, load as they are.
+ * `import ... from 'lazytlb'` (or `require('lazytlb')`) resolves to this package wherever the
+ * file lives, so a user needs no install beside it. Returns the module's exports.
+ * @throws ConfigError naming the file for a missing file, a syntax error or an error thrown while
+ * the module loads.
+ */
+export function loadUserModule(spec: string, option: string): Record<string, unknown> {
+  const file = path.resolve(spec);
+  if (!fs.existsSync(file)) throw new ConfigError(`${option}: no file ${spec}`);
+  const source = fs.readFileSync(file, 'utf8');
+  const ext = path.extname(file);
+  const typescript = ext === '.ts' || ext === '.mts' || ext === '.cts';
+  if (typescript || ext === '.mjs') return compile(file, spec, transpile(file, spec, source));
+  try {
+    return compile(file, spec, source);
+  } catch (err) {
+    // An ES module saved as .js: transpile it, as a bundler would.
+    if (ext === '.js' && err instanceof ConfigError && /\b(import|export)\b/.test(err.message)) return compile(file, spec, transpile(file, spec, source));
+    throw err;
+  }
+}
+
+/** TypeScript or ESM JavaScript → CommonJS; a syntax error names the file and line. */
+function transpile(file: string, spec: string, source: string): string {
+  let ts: typeof import('typescript');
+  try {
+    ts = require('typescript') as typeof import('typescript');
+  } catch {
+    throw new ConfigError(`${spec}: loading a TypeScript or ES-module file needs the 'typescript' package (npm install typescript@5.9)`);
+  }
+  const out = ts.transpileModule(source, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true },
+  });
+  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const d = errors[0];
+    const where = d.file !== undefined && d.start !== undefined ? `:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '';
+    throw new ConfigError(`${spec}${where}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+  }
+  return out.outputText;
+}
+
+/** Runs CommonJS `code` as the module `file`, with 'lazytlb' bound to this package. */
+function compile(file: string, spec: string, code: string): Record<string, unknown> {
+  const m = new Module(file, module);
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  const own = m.require.bind(m);
+  m.require = Object.assign(
+    (id: string): unknown => (id === 'lazytlb' ? require('../lib/index') : own(id)),
+    { resolve: require.resolve, cache: require.cache, main: require.main, extensions: require.extensions },
+  ) as NodeJS.Require;
+  try {
+    (m as unknown as { _compile(code: string, filename: string): void })._compile(code, file);
+  } catch (err) {
+    if (err instanceof LazytlbError) throw err;
+    throw new ConfigError(`${spec}${lineIn(err, file)}: ${(err as Error).message ?? String(err)}`);
+  }
+  return m.exports as Record<string, unknown>;
+}
+
+/** ":LINE" of the first stack frame in `file`, if the error has one. */
+function lineIn(err: unknown, file: string): string {
+  const stack = (err as Error | undefined)?.stack ?? '';
+  const i = stack.indexOf(file + ':');
+  if (i < 0) return '';
+  const m = /^:(\d+)/.exec(stack.slice(i + file.length));
+  return m === null ? '' : `:${m[1]}`;
+}

@@ -1,0 +1,118 @@
+import type { HostStats } from '../lib/engine/host-clock';
+import type { MachineConfig } from '../lib/machine/resolve';
+import type { HistogramSummary } from '../lib/stats/histogram';
+import { VERSION } from '../lib/version';
+import type { TlbMachine } from '../tlb/machine';
+import type { Violation } from '../tlb/oracle';
+import type { StrategyOptions } from '../tlb/strategy';
+import type { RunConfig } from './runner';
+
+/** Fewer measured flushes than this and flush figures mean nothing: the result says so. */
+export const MIN_FLUSHES = 30;
+
+type Latency = Pick<HistogramSummary, 'p50' | 'p90' | 'p99' | 'max' | 'mean'>;
+
+/** The run result: stable, documented keys (README "Result JSON"). */
+export interface RunJson {
+  version: string;
+  seed: string;
+  config: {
+    machine: MachineConfig;
+    strategy: string;
+    strategyOptions: StrategyOptions;
+    workload: string;
+    workloadParams: Record<string, number | string>;
+    cycles: number;
+    warmupCycles: number;
+    perturb: boolean;
+  };
+  /** The measured window (after the warm-up). */
+  simulated: { cycles: number; seconds: number };
+  ipis: { sent: number; tlbFlush: number; toLazyCpus: number; avoidedLazy: number };
+  /** Latencies are null when nothing was measured, never zeros. */
+  flushes: { count: number; local: number; remote: number; latencyCycles: { [K in keyof Latency]: number | null } };
+  contextSwitches: { count: number; switchMmCycles: number };
+  /** Per simulated second of the window. */
+  rates: { contextSwitches: number; flushes: number; flushIpis: number };
+  /** Per flush of the window; null when there was no flush. */
+  perFlush: { ipis: number | null; targets: number | null; lazySkipped: number | null };
+  coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
+  tlb: { l1dMisses: number; stlbMisses: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
+  /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
+  violationCounts: { staleTranslation: number; freedPageTable: number };
+  violations: Violation[];
+  /** The workload's own stats (its `stats` group), if it keeps any. */
+  workload: Record<string, unknown>;
+  /** Why the figures may not mean what they seem (too few flushes, ...). */
+  warnings: string[];
+  host: HostStats;
+}
+
+/** Rounds a rate or ratio to 4 significant figures, so JSON stays readable and deterministic. */
+function round4(x: number): number {
+  return Number(x.toPrecision(4));
+}
+
+export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<string, number | string>): RunJson {
+  const d = m.stats.dump() as Record<string, any>;
+  const cpus = m.cpu.cpus.map((c) => d[c.name]);
+  const sum = (f: (cpu: any) => number) => cpus.reduce((a, c) => a + f(c), 0);
+  const coh = d.mem.coherence;
+  const t = coh.transfers;
+  const lat = d.flushes.latencyCycles as HistogramSummary;
+  const count: number = d.flushes.count;
+  const windowCycles = m.engine.now - cfg.warmupCycles;
+  const seconds = windowCycles / (m.config.params.clockGhz * 1e9);
+  const perSecond = (n: number) => round4(seconds > 0 ? n / seconds : 0);
+  const perFlush = (n: number) => (count > 0 ? round4(n / count) : null);
+  const orNull = (v: number) => (count > 0 ? v : null);
+  const warnings: string[] = [];
+  if (count < MIN_FLUSHES) {
+    warnings.push(
+      `measured ${count} flush${count === 1 ? '' : 'es'} in ${(seconds * 1e3).toFixed(3)} simulated ms (fewer than ${MIN_FLUSHES}): ` +
+        'flush latency, IPI and per-flush figures do not mean anything; run longer (--ms) or raise the workload\'s flush rate',
+    );
+  }
+  return {
+    version: VERSION,
+    seed: m.rng.seed,
+    config: {
+      machine: m.config,
+      strategy: cfg.strategy,
+      strategyOptions: m.strategyOptions,
+      workload: cfg.workload,
+      workloadParams,
+      cycles: cfg.cycles,
+      warmupCycles: cfg.warmupCycles,
+      perturb: cfg.perturb,
+    },
+    simulated: { cycles: windowCycles, seconds },
+    ipis: { sent: d.apic.sent, tlbFlush: d.ipis.tlbFlush, toLazyCpus: d.ipis.toLazyCpus, avoidedLazy: d.ipis.avoidedLazy },
+    flushes: {
+      count,
+      local: d.flushes.local,
+      remote: d.flushes.remote,
+      latencyCycles: { p50: orNull(lat.p50), p90: orNull(lat.p90), p99: orNull(lat.p99), max: orNull(lat.max), mean: orNull(lat.mean) },
+    },
+    contextSwitches: { count: d.sched.contextSwitches.count, switchMmCycles: d.sched.switchMmCycles },
+    rates: { contextSwitches: perSecond(d.sched.contextSwitches.count), flushes: perSecond(count), flushIpis: perSecond(d.ipis.tlbFlush) },
+    perFlush: { ipis: perFlush(d.ipis.tlbFlush), targets: perFlush(d.flushes.targetCpus), lazySkipped: perFlush(d.ipis.avoidedLazy) },
+    coherence: {
+      lineTransfers: t.smt + t.ccx + t.socket + t.remote,
+      rmw: Object.values(d.mem.rmw as Record<string, number>).reduce((a, b) => a + b, 0),
+      cmpxchgFailed: d.mem.cmpxchgFailed,
+    },
+    tlb: {
+      l1dMisses: sum((c) => c.tlb.l1d.misses),
+      stlbMisses: sum((c) => c.tlb.stlb.misses),
+      invlpgs: sum((c) => c.tlb.invlpgs),
+      pcidFlushes: sum((c) => c.tlb.asidFlushes),
+      fullFlushes: sum((c) => c.tlb.fullFlushes),
+    },
+    violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables },
+    violations: m.oracle.violations,
+    workload: d.workload as Record<string, unknown>,
+    warnings,
+    host: m.engine.host.stats(),
+  };
+}

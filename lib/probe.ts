@@ -1,0 +1,34 @@
+/**
+ * A typed probe point, after gem5's ProbePoint: a component announces something (a context
+ * switch finished, an mm dropped its last reference) and any number of listeners attach to it.
+ * Listeners never replace each other, so a test, a stats collector and the model itself can all
+ * listen at once. Notifying visits a plain array: no allocation, and nothing at all when no one
+ * listens.
+ */
+export class ProbePoint<A, B = void> {
+  readonly name: string;
+  private readonly listeners: Array<(a: A, b: B) => void>;
+
+  constructor(name: string) {
+    this.name = name;
+    this.listeners = [];
+  }
+
+  /** Adds a listener; returns the function that removes it again. */
+  attach(listener: (a: A, b: B) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  get attached(): number {
+    return this.listeners.length;
+  }
+
+  notify(a: A, b: B): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i](a, b);
+  }
+}
