@@ -3,6 +3,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
 import { ConfigError } from '../lib/errors';
+import { ProbePoint } from '../lib/probe';
 import type { Cpu } from './cpu';
 import type { KernelOps } from './kernel-ops';
 import type { CpuMachine } from './machine';
@@ -10,6 +11,7 @@ import { CpuSet } from './cpuset';
 import { AlwaysSwitch, type MmSwitch } from './mm-switch';
 import { Runqueue } from './runqueue';
 import { TASK_BLOCKED, TASK_DEAD, TASK_RUNNING, TIF_NEED_RESCHED, Task, type AddressSpace, type TaskBody, type TaskEnv } from './task';
+import { TICK_TIMER, idleLoop, irqExit, timerInterrupt } from './sched-tick';
 import { Timers } from './timers';
 import { AlwaysHit, type Translation } from './translation';
 import { VEC_LOCAL_TIMER, VEC_RESCHEDULE } from './vectors';
@@ -26,7 +28,6 @@ export interface SchedOptions {
 
 /** CONFIG_HZ=1000; sysctl_sched_base_slice = 0.75 ms (kernel/sched/fair.c, Linux 6.6 EEVDF). */
 export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
-const TICK = -1;
 
 /**
  * Per-CPU runqueues, tasks and `schedule()`, modelled on kernel/sched/core.c: the switch path
@@ -61,6 +62,11 @@ export class Scheduler {
   readonly inMmSwitch: Uint8Array;
   /** Called when a CPU has finished the mm hooks of a context switch. */
   afterMmSwitch: ((cpu: number) => void) | null;
+  /**
+   * A CPU's active mm is now `mm` (after every context switch, and when execve() activates a new
+   * mm): what holds an mm_count reference on an mm it may be lazy on. Fired even when unchanged.
+   */
+  readonly activeMmProbe: ProbePoint<number, AddressSpace>;
   /** The default affinity: every CPU (shared, never modified). */
   readonly allCpus: CpuSet;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
@@ -100,6 +106,7 @@ export class Scheduler {
     this.idleEnter = null;
     this.inMmSwitch = new Uint8Array(m.topology.nCpus);
     this.afterMmSwitch = null;
+    this.activeMmProbe = new ProbePoint('sched.activeMm');
     this.tasks = [];
     this.rqs = [];
     this.allCpus = CpuSet.all(m.topology.nCpus);
@@ -116,8 +123,8 @@ export class Scheduler {
     sys.handlers[VEC_RESCHEDULE] = function* (): Sim {
       // scheduler_ipi(): the waker already set need_resched; the work happens at irq exit.
     };
-    sys.handlers[VEC_LOCAL_TIMER] = (cpu: Cpu) => self.timerInterrupt(cpu);
-    sys.irqExitHook = (cpu: Cpu) => self.irqExit(cpu);
+    sys.handlers[VEC_LOCAL_TIMER] = (cpu: Cpu) => timerInterrupt(self, cpu);
+    sys.irqExitHook = (cpu: Cpu) => irqExit(self, cpu);
   }
 
   /**
@@ -154,7 +161,7 @@ export class Scheduler {
   start(): void {
     for (const rq of this.rqs) {
       const idle = rq.idle;
-      idle.process = this.m.engine.create(idle.name, rq.cpu, this.idleLoop(this.m.cpu.cpus[rq.cpu], idle), true);
+      idle.process = this.m.engine.create(idle.name, rq.cpu, idleLoop(this, this.m.cpu.cpus[rq.cpu], idle), true);
       idle.runningOn = rq.cpu;
       idle.onRq = true;
       this.m.memory.poke(idle.onCpuAddr, 1);
@@ -202,7 +209,7 @@ export class Scheduler {
     yield* this.contextSwitch(cpu, prev, next);
     if (!next.isIdle && !rq.tickArmed) {
       rq.tickArmed = true;
-      this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK);
+      this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK_TIMER);
     }
     yield k.delay(this.m.config.params.contextSwitch); // switch_to and the rest the model does not itemize
     // finish_task_switch()'s unlock happens just before the hand-over here (same CPU, same cost);
@@ -234,18 +241,13 @@ export class Scheduler {
   /** context_switch(): the mm part, then the bookkeeping the stats need. */
   private *contextSwitch(cpu: Cpu, prev: Task, next: Task): Sim {
     const k = this.k;
-    const start = this.m.engine.now;
-    this.inMmSwitch[cpu.id] = 1;
     if (next.mm === null) {
       next.activeMm = prev.activeMm; // a kernel thread borrows the mm: lazy TLB
-      yield* this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next);
+      yield* this.mmHook(cpu, this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next), next.activeMm);
     } else {
-      yield* this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next);
+      yield* this.mmHook(cpu, this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next), next.mm);
     }
-    this.switchMmCycles.value += this.m.engine.now - start;
-    this.inMmSwitch[cpu.id] = 0;
-    if (this.afterMmSwitch !== null) this.afterMmSwitch(cpu.id);
-    if (prev.mm === null) prev.activeMm = null;
+    if (prev.mm === null) prev.activeMm = null; // finish_task_switch(): mmdrop_lazy_tlb(prev's borrowed mm)
     const s = this.switches;
     s.count.value++;
     if (next.isIdle) s.toIdle.value++;
@@ -253,6 +255,21 @@ export class Scheduler {
     if (prev.isIdle) s.fromIdle.value++;
     else if (prev.mm === null) s.fromKernelThread.value++;
     if (prev.mm !== null && next.mm !== null) (prev.mm === next.mm ? s.sameMm : s.differentMm).value++;
+  }
+
+  /**
+   * Runs one of the strategy's mm hooks (interrupts off) with the bookkeeping every caller needs:
+   * the cycles spent, the in-switch flag the oracle reads, `afterMmSwitch`, and the active-mm
+   * probe for the CPU's mm afterwards (`active`).
+   */
+  *mmHook(cpu: Cpu, hook: Sim, active: AddressSpace | null): Sim {
+    const start = this.m.engine.now;
+    this.inMmSwitch[cpu.id] = 1;
+    yield* hook;
+    this.switchMmCycles.value += this.m.engine.now - start;
+    this.inMmSwitch[cpu.id] = 0;
+    if (this.afterMmSwitch !== null) this.afterMmSwitch(cpu.id);
+    if (active !== null) this.activeMmProbe.notify(cpu.id, active);
   }
 
   /** The invariant checker: one running task per CPU, no task on two CPUs. */
@@ -263,52 +280,6 @@ export class Scheduler {
     next.runningOn = cpu.id;
     next.sliceStart = this.m.engine.now;
     next.switchesIn++;
-  }
-
-  /** irq_exit → preempt_schedule_irq(): preempt the interrupted task if it needs rescheduling. */
-  private *irqExit(cpu: Cpu): Sim<boolean> {
-    const rq = this.rqs[cpu.id];
-    const curr = rq.curr;
-    if (curr.isIdle || cpu.preemptCount !== 0 || cpu.interrupted !== curr.process) return false;
-    if ((((yield this.k.load(curr.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) return false;
-    this.preemptions.value++;
-    return yield* this.schedule(cpu, true);
-  }
-
-  /** The LOCAL_TIMER handler: the scheduler tick and expired sleep timers. */
-  private *timerInterrupt(cpu: Cpu): Sim {
-    for (const payload of this.timers.expired(cpu.id)) {
-      if (payload === TICK) yield* this.tick(cpu);
-      else yield* tryToWakeUp(this, cpu, this.tasks[payload]);
-    }
-  }
-
-  /** scheduler_tick(): a task that used its slice while others wait gets need_resched. */
-  private *tick(cpu: Cpu): Sim {
-    const rq = this.rqs[cpu.id];
-    yield* rq.lock.lock(this.k, cpu.id);
-    const curr = rq.curr;
-    if (!curr.isIdle && rq.queue.length > 0 && this.m.engine.now - curr.sliceStart >= this.sliceCycles) {
-      yield this.k.lockBts(curr.flagsAddr, TIF_NEED_RESCHED);
-    }
-    rq.tickArmed = !curr.isIdle; // NO_HZ_IDLE: an idle CPU stops its tick
-    if (rq.tickArmed) this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK);
-    yield* rq.lock.unlock(this.k, cpu.id);
-  }
-
-  /** do_idle(): halt until need_resched, then schedule. */
-  private *idleLoop(cpu: Cpu, idle: Task): Sim {
-    const k = this.k;
-    for (;;) {
-      yield k.irqDisable();
-      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) {
-        if (this.idleEnter !== null) yield* this.idleEnter(k, cpu);
-        yield k.halt();
-      } else {
-        yield k.irqEnable();
-      }
-      if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) !== 0) yield* this.schedule(cpu, false);
-    }
   }
 
   private *taskMain(task: Task, body: TaskBody<Scheduler>): Sim {

@@ -6,6 +6,22 @@ import type { StatGroup } from '../lib/stats/group';
 import type { SimMemory } from '../mem/memory';
 import type { KernelOps } from './kernel-ops';
 
+/** The counters of a lock, or of a family of locks that share them (every pipe's wait-queue lock). */
+export interface SpinlockStats {
+  readonly acquisitions: Counter;
+  readonly contended: Counter;
+  readonly waits: Histogram;
+}
+
+/** Registers the counters of `name` (one lock, or a family of them) in `group`. */
+export function spinlockStats(group: StatGroup, name: string): SpinlockStats {
+  return {
+    acquisitions: group.counter('acquisitions', `${name} acquisitions`),
+    contended: group.counter('contended', `${name} acquisitions that had to wait`),
+    waits: group.histogram('waitCycles', `cycles from taking a ticket to holding ${name}`),
+  };
+}
+
 /**
  * A ticket spinlock as x86 Linux had it from 2.6.25 to 4.1 (arch/x86/include/asm/spinlock.h):
  * `arch_spin_lock` takes a ticket with LOCK XADD on the tail, then spins until the head reaches
@@ -30,9 +46,12 @@ export class Spinlock {
   private readonly contended: Counter;
   private readonly waits: Histogram;
 
-  /** A lock at `addr` (8 bytes: tail, head), e.g. the first field of a `struct rq`; allocated
-   *  on its own line when no address is given. */
-  constructor(name: string, memory: SimMemory, engine: Engine, stats: StatGroup, waits?: Histogram, addr?: number) {
+  /**
+   * A lock at `addr` (8 bytes: tail, head), e.g. the first field of a `struct rq`; allocated on
+   * its own line when no address is given. `stats` is a group to register its counters in, or
+   * counters shared with other locks of its kind; `waits` overrides the wait histogram.
+   */
+  constructor(name: string, memory: SimMemory, engine: Engine, stats: StatGroup | SpinlockStats, waits?: Histogram, addr?: number) {
     this.name = name;
     const base = addr ?? memory.allocLines(name);
     this.tail = base;
@@ -40,9 +59,15 @@ export class Spinlock {
     this.holder = -1;
     this.holderTicket = 0;
     this.engine = engine;
-    this.acquisitions = stats.counter('acquisitions', `${name} acquisitions`);
-    this.contended = stats.counter('contended', `${name} acquisitions that had to wait`);
-    this.waits = waits ?? stats.histogram('waitCycles', `cycles from taking a ticket to holding ${name}`);
+    if ('acquisitions' in stats) {
+      this.acquisitions = stats.acquisitions;
+      this.contended = stats.contended;
+      this.waits = waits ?? stats.waits;
+    } else {
+      this.acquisitions = stats.counter('acquisitions', `${name} acquisitions`);
+      this.contended = stats.counter('contended', `${name} acquisitions that had to wait`);
+      this.waits = waits ?? stats.histogram('waitCycles', `cycles from taking a ticket to holding ${name}`);
+    }
   }
 
   /** spin_lock(): preempt_disable, take a ticket, spin on the head. */

@@ -31,7 +31,8 @@ export interface TaskEnv<S = unknown> {
 export class Task {
   readonly pid: number;
   readonly name: string;
-  readonly mm: AddressSpace | null;
+  /** Its own mm: null for a kernel thread, and for a user task once exit_mm() has run. execve() replaces it. */
+  mm: AddressSpace | null;
   /** The mm whose page tables the task runs on: its own, or the one it borrowed. */
   activeMm: AddressSpace | null;
   readonly isIdle: boolean;

@@ -80,7 +80,8 @@ export type { Translation } from '../cpu/translation';
 
 // TLBs, page tables, strategies, the oracle
 export { TlbOps } from '../tlb/tlb-ops';
-export { TlbMachine, MAX_MM_PAGES } from '../tlb/machine';
+export { TlbMachine } from '../tlb/machine';
+export { MmLifecycle, MAX_MM_PAGES } from '../tlb/mm-lifecycle';
 export type { TlbMachineOptions } from '../tlb/machine';
 export { TlbUnit } from '../tlb/tlb-unit';
 export { Tlb } from '../tlb/tlb';

@@ -1,12 +1,12 @@
 import { ConfigError } from '../lib/errors';
-import type { StatGroup } from '../lib/stats/group';
 import { CpuMachine, type CpuMachineOptions } from '../cpu/machine';
 import { Scheduler, type SchedOptions } from '../cpu/sched';
 import { Smp } from '../cpu/smp';
-import { Spinlock } from '../cpu/spinlock';
 import { FlushStats } from './flush-stats';
 import { Mapping } from './mapping';
-import { Mm, PTRS_PER_PTE } from './mm';
+import type { Mm } from './mm';
+import { MmLifecycle } from './mm-lifecycle';
+import { Processes } from './process';
 import { Oracle } from './oracle';
 import type { Strategy, StrategyContext, StrategyOptions } from './strategy';
 import { TlbOps } from './tlb-ops';
@@ -21,9 +21,6 @@ export interface TlbMachineOptions extends Omit<CpuMachineOptions, 'ops'> {
   /** Extra IPI delivery jitter, 0..max cycles (exploration). */
   ipiJitterMax?: number;
 }
-
-/** Most pages an mm may have: the PMD line holds 8 entries of 512-page PTE pages. */
-export const MAX_MM_PAGES = 8 * PTRS_PER_PTE;
 
 /**
  * A whole simulated machine: memory, CPUs, scheduler, smp_call_function, TLBs and page tables,
@@ -41,8 +38,11 @@ export class TlbMachine extends CpuMachine {
   readonly translation: TlbTranslation;
   readonly flushStats: FlushStats;
   readonly initMm: Mm;
+  /** Every mm_struct ever created, by id (freed ones are reused for new mms). */
   readonly mms: Mm[];
-  private readonly mmStats: StatGroup;
+  readonly mmLifecycle: MmLifecycle;
+  /** fork/vfork/clone, execve and exit, as they act on address spaces. */
+  readonly procs: Processes;
 
   constructor(options: TlbMachineOptions) {
     // Page tables, per-CPU state and CSDs need more room than the bottom layers' default.
@@ -72,9 +72,9 @@ export class TlbMachine extends CpuMachine {
     }
     this.mapping = new Mapping(this.engine, this.unit, this.oracle, this.flushStats, this.strategy, p.pageFault);
     this.translation.cowBreak = (k, cpu, _task, mm, vpn) => this.mapping.cowBreak(k, cpu, mm, vpn);
-    this.mms = [];
-    this.mmStats = this.stats.group('mm');
-    this.initMm = this.createMm('init_mm', 0);
+    this.mmLifecycle = new MmLifecycle(this.memory, this.engine, this.topology.nCpus, this.strategy, this.stats.group('mm'));
+    this.mms = this.mmLifecycle.all;
+    this.initMm = this.mmLifecycle.create('init_mm', 0);
     for (const rq of this.sched.rqs) rq.idle.activeMm = this.initMm; // the boot CPUs run on init_mm
     const ctx: StrategyContext = {
       k: this.k,
@@ -91,20 +91,16 @@ export class TlbMachine extends CpuMachine {
       now: () => this.engine.now,
     };
     this.strategy.attach(ctx);
+    this.mmLifecycle.boot(this.initMm, this.sched);
+    this.procs = new Processes(this, this.stats.group('procs'));
     if (this.strategy.idleEnter !== undefined) {
       const s = this.strategy;
       this.sched.idleEnter = (k, cpu) => (s.idleEnter as NonNullable<Strategy['idleEnter']>)(k as TlbOps, cpu);
     }
   }
 
-  /** A new address space (mm_alloc + init_new_context). */
+  /** A new address space (mm_alloc + init_new_context), on a freed mm_struct of its size if there is one. */
   createMm(name: string, nPages: number): Mm {
-    if (!(nPages >= 0 && nPages <= MAX_MM_PAGES)) throw new ConfigError(`mm ${name}: ${nPages} pages is out of range [0, ${MAX_MM_PAGES}]`);
-    const id = this.mms.length;
-    const ptl = new Spinlock(`${name}.page_table_lock`, this.memory, this.engine, this.mmStats.group(`${name}_ptl`));
-    // ctx_id: init_mm's is 1 and new ones count up from last_mm_ctx_id (arch/x86/mm/tlb.c).
-    const mm = new Mm(id, name, nPages, id + 1, this.memory, this.topology.nCpus, ptl);
-    this.mms.push(mm);
-    return mm;
+    return this.mmLifecycle.create(name, nPages);
   }
 }

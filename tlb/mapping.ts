@@ -142,10 +142,15 @@ export class Mapping {
     yield k.preemptAdd(-1);
   }
 
-  /** exit_mmap(): zap everything, free every page table, one full flush with freed_tables. */
+  /**
+   * exit_mmap(): zap everything (the PTE pages that exist: zap_pmd_range skips empty PMD
+   * entries), free every page table, one full flush with freed_tables.
+   */
   *exitMmap(k: TlbOps, cpu: Cpu, mm: Mm): Sim {
     yield k.preemptAdd(1);
-    yield* this.zap(k, cpu, mm, 0, mm.nPages);
+    for (let r = 0; r < mm.ptePageLive.length; r++) {
+      if (mm.ptePageLive[r] !== 0) yield* this.zap(k, cpu, mm, r * PTRS_PER_PTE, Math.min(mm.nPages, (r + 1) * PTRS_PER_PTE));
+    }
     yield* mm.ptl.lock(k, cpu.id);
     for (let r = 0; r < mm.ptePageLive.length; r++) {
       if (mm.ptePageLive[r] === 0) continue;

@@ -22,8 +22,9 @@ export const INIT_MM_ID = 0;
  *   its own line(s); `next_trim_cpumask`, the global ASID and the ASID-transition flag share one.
  */
 export class Mm implements AddressSpace {
+  /** The mm_struct's identity (its "pointer"): reused after the mm is freed, as slab memory is. */
   readonly id: number;
-  readonly name: string;
+  name: string;
   readonly nPages: number;
   readonly pteBase: number;
   readonly pgdAddr: number;
@@ -35,7 +36,12 @@ export class Mm implements AddressSpace {
   readonly nextTrimAddr: number;
   readonly globalAsidAddr: number;
   readonly asidTransitionAddr: number;
-  readonly ctxId: number;
+  /** `mm_users` and `mm_count` (mm_struct's first line). */
+  readonly usersAddr: number;
+  /** `context.ctx_id`: unique for ever (last_mm_ctx_id), so a reused mm_struct is never mistaken for its previous life. */
+  ctxId: number;
+  /** mm_users, as the model counts it: tasks sharing the mm (threads, vfork children). */
+  users: number;
   readonly lastChange: Float64Array;
   changeSeq: number;
   /** Cycle at which page-table pages of this mm were last freed (-1: never). */
@@ -50,6 +56,7 @@ export class Mm implements AddressSpace {
     this.name = name;
     this.nPages = nPages;
     this.ctxId = ctxId;
+    this.usersAddr = memory.allocLines(`${name}.mm_struct`);
     this.pgdAddr = memory.allocLines(`${name}.pgd`);
     this.pudAddr = memory.allocLines(`${name}.pud`);
     this.pmdAddr = memory.allocLines(`${name}.pmd`);
@@ -62,15 +69,43 @@ export class Mm implements AddressSpace {
     this.nextTrimAddr = misc;
     this.globalAsidAddr = misc + 8;
     this.asidTransitionAddr = misc + 16;
-    memory.poke(this.ctxIdAddr, ctxId);
-    // init_new_context() starts tlb_gen at 0; here it starts at 1, so that a per-CPU generation
-    // that was never written (0) can never look current.
-    memory.poke(this.tlbGenAddr, 1);
+    this.users = 1;
     this.lastChange = new Float64Array(nPages);
     this.changeSeq = 0;
     this.tablesFreedAt = -1;
     this.ptePageLive = new Uint8Array(Math.ceil(nPages / PTRS_PER_PTE));
     this.ptl = ptl;
+    this.init(memory);
+  }
+
+  /**
+   * mm_init() + init_new_context() on memory that may have held an earlier mm: the cpumask is
+   * cleared, `tlb_gen` starts over, and the ASID fields are zero. The page tables are empty
+   * already (the previous life ended in exit_mmap). `lastChange` and `changeSeq` carry on, so a
+   * TLB entry left from the previous life is older than anything this one installs, and the
+   * oracle still sees it as stale.
+   */
+  init(memory: SimMemory): void {
+    memory.poke(this.ctxIdAddr, this.ctxId);
+    // init_new_context() starts tlb_gen at 0; here it starts at 1, so that a per-CPU generation
+    // that was never written (0) can never look current.
+    memory.poke(this.tlbGenAddr, 1);
+    memory.poke(this.usersAddr, 1);
+    this.cpumask.clearAll();
+    memory.poke(this.nextTrimAddr, 0);
+    memory.poke(this.globalAsidAddr, 0);
+    memory.poke(this.asidTransitionAddr, 0);
+    this.users = 1;
+  }
+
+  /** The same mm_struct reused for a new mm (mm_alloc from the slab). */
+  reuse(name: string, ctxId: number, memory: SimMemory): void {
+    for (let r = 0; r < this.ptePageLive.length; r++) {
+      if (this.ptePageLive[r] !== 0) throw new Error(`mm ${this.name} is reused with live page tables`);
+    }
+    this.name = name;
+    this.ctxId = ctxId;
+    this.init(memory);
   }
 
   pteAddr(vpn: number): number {

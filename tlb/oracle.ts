@@ -150,9 +150,17 @@ export class Oracle {
       `CR3 still points at ${mm.name}'s page tables, freed at cycle ${freedAt}, and the paging-structure cache of PCID ${asid} holds entries cached at cycle ${tlb.pscFilledAt[asid]} (last flushed at cycle ${tlb.pscFlushedAt[asid]})`);
   }
 
-  /** A user access on `cpu` hit a TLB entry of `mm` holding PTE version `version`. */
-  checkUse(cpu: number, mm: Mm, vpn: number, version: number, now: number): void {
+  /**
+   * A user access on `cpu` in `mm` hit a TLB entry holding PTE version `version`, filled by a walk
+   * of the address space with ctx_id `owner`.
+   */
+  checkUse(cpu: number, mm: Mm, vpn: number, version: number, owner: number, now: number): void {
     this.checks.value++;
+    if (owner !== mm.ctxId) {
+      this.record('stale-translation', cpu, now, mm, vpn, null,
+        `used a TLB entry filled for another address space (ctx_id ${owner}; this mm's is ${mm.ctxId}): its PCID was reused without a flush`);
+      return;
+    }
     const cov = this.covered.get(mm);
     if (cov === undefined || version >= cov[vpn]) return;
     const by = (this.coveredBy.get(mm) as Int32Array)[vpn];

@@ -56,6 +56,10 @@ export interface Strategy extends MmSwitch {
   flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim;
   /** Optional: run by the idle loop before it halts (e.g. leave_mm when `idleLeaveMm`). */
   idleEnter?(k: TlbOps, cpu: Cpu): Sim;
+  /** Optional: init_new_context() for a new mm (also init_mm, at boot, before `attach`'s state is used). Outside simulated time. */
+  initNewContext?(mm: Mm): void;
+  /** Optional: destroy_context() when an mm_struct is freed (no CPU holds it any more). Outside simulated time. */
+  destroyContext?(mm: Mm): void;
 }
 
 export type StrategyFactory = () => Strategy;

@@ -1,7 +1,9 @@
 /**
  * One set-associative TLB level with LRU replacement, on typed arrays. An entry is keyed by
  * (ASID, virtual page) and remembers the PTE version it was filled from, which is what the
- * oracle compares against the page tables.
+ * oracle compares against the page tables, and the ctx_id of the address space whose walk filled
+ * it (hardware does not know it; the oracle does, to catch an entry used by another mm that
+ * reuses its PCID).
  */
 const ASID_SHIFT = 2 ** 36;
 
@@ -11,19 +13,23 @@ export class TlbArray {
   /** asid * 2^36 + vpn, or -1 for an empty way. */
   private readonly keys: Float64Array;
   private readonly versions: Float64Array;
+  private readonly owners: Float64Array;
   private readonly stamps: Float64Array;
   private clock: number;
-  /** The version found by the last successful `lookup`. */
+  /** The version and owner found by the last successful `lookup`. */
   version: number;
+  owner: number;
 
   constructor(entries: number, ways: number) {
     this.ways = ways;
     this.sets = entries / ways;
     this.keys = new Float64Array(entries).fill(-1);
     this.versions = new Float64Array(entries);
+    this.owners = new Float64Array(entries);
     this.stamps = new Float64Array(entries);
     this.clock = 0;
     this.version = 0;
+    this.owner = 0;
   }
 
   lookup(asid: number, vpn: number): boolean {
@@ -33,13 +39,14 @@ export class TlbArray {
       if (this.keys[w] === key) {
         this.stamps[w] = ++this.clock;
         this.version = this.versions[w];
+        this.owner = this.owners[w];
         return true;
       }
     }
     return false;
   }
 
-  fill(asid: number, vpn: number, version: number): void {
+  fill(asid: number, vpn: number, version: number, owner: number): void {
     const key = asid * ASID_SHIFT + vpn;
     const base = (vpn % this.sets) * this.ways;
     let victim = base;
@@ -52,6 +59,7 @@ export class TlbArray {
     }
     this.keys[victim] = key;
     this.versions[victim] = version;
+    this.owners[victim] = owner;
     this.stamps[victim] = ++this.clock;
   }
 

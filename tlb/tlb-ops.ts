@@ -10,6 +10,8 @@ export const OP_WRITE_CR3 = OP_FIRST_EXTENSION + 16;
 export const OP_INVLPG = OP_FIRST_EXTENSION + 17;
 export const OP_INVPCID_CTX = OP_FIRST_EXTENSION + 18;
 export const OP_INVLPGB = OP_FIRST_EXTENSION + 19;
+/** INVLPGB's "all ASIDs, all addresses, not global" form (invlpgb_flush_all_nonglobals()). */
+export const INVLPGB_ALL_NONGLOBALS = -1;
 export const OP_TLBSYNC = OP_FIRST_EXTENSION + 20;
 
 export const TLB_OP_NAMES: Readonly<Record<number, string>> = {
@@ -36,7 +38,10 @@ export class TlbOps extends KernelOps {
   invpcidContext(asid: number): number {
     return this.stage(OP_INVPCID_CTX, asid, 0, 0, 0);
   }
-  /** INVLPGB: broadcast invalidation of `pages` pages from `vpn` for ASID `asid` on every CPU (AMD). */
+  /**
+   * INVLPGB: broadcast invalidation of `pages` pages from `vpn` for ASID `asid` on every CPU
+   * (AMD); `pages` = INVLPGB_ALL_NONGLOBALS drops every non-global entry of every ASID.
+   */
   invlpgb(asid: number, vpn: number, pages: number): number {
     return this.stage(OP_INVLPGB, asid, vpn, pages, 0);
   }

@@ -5,7 +5,7 @@ import type { StatGroup } from '../lib/stats/group';
 import type { CpuSystem } from '../cpu/cpu-system';
 import { Tlb, type TlbGeometry } from './tlb';
 import { INIT_MM_ID } from './mm';
-import { OP_INVLPG, OP_INVLPGB, OP_INVPCID_CTX, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
+import { INVLPGB_ALL_NONGLOBALS, OP_INVLPG, OP_INVLPGB, OP_INVPCID_CTX, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
 
 export interface TlbUnitParams extends TlbGeometry {
   pcid: number;
@@ -81,7 +81,8 @@ export class TlbUnit implements OpExecutor {
         return;
       case OP_INVLPGB: {
         // Broadcast: every CPU's TLB drops the range for that ASID. Completion is what TLBSYNC waits for.
-        for (const t of this.tlbs) for (let v = ops.b; v < ops.b + ops.c; v++) t.invalidatePage(ops.a, v, now);
+        if (ops.c === INVLPGB_ALL_NONGLOBALS) for (const t of this.tlbs) t.flushAll(now);
+        else for (const t of this.tlbs) for (let v = ops.b; v < ops.b + ops.c; v++) t.invalidatePage(ops.a, v, now);
         this.invlpgbIssued[c]++;
         this.engine.resume(p, now + par.invlpgbIssue, 0);
         return;

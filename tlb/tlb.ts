@@ -28,8 +28,9 @@ export class Tlb {
   readonly pscFlushedAt: Float64Array;
   /** Per PCID: the cycle a walk last filled its (empty) paging-structure cache. */
   readonly pscFilledAt: Float64Array;
-  /** The version of the entry found by the last `lookup`. */
+  /** The version and owner (ctx_id) of the entry found by the last `lookup`. */
   version: number;
+  owner: number;
   readonly l1Hits: Counter;
   readonly l1Misses: Counter;
   readonly stlbHits: Counter;
@@ -45,6 +46,7 @@ export class Tlb {
     this.pscFlushedAt = new Float64Array(nAsids);
     this.pscFilledAt = new Float64Array(nAsids);
     this.version = 0;
+    this.owner = 0;
     const l1 = stats.group('l1d');
     this.l1Hits = l1.counter('hits', 'L1 dTLB hits');
     this.l1Misses = l1.counter('misses', 'L1 dTLB misses');
@@ -61,22 +63,24 @@ export class Tlb {
     if (this.l1.lookup(asid, vpn)) {
       this.l1Hits.value++;
       this.version = this.l1.version;
+      this.owner = this.l1.owner;
       return HIT_L1;
     }
     this.l1Misses.value++;
     if (this.stlb.lookup(asid, vpn)) {
       this.stlbHits.value++;
       this.version = this.stlb.version;
-      this.l1.fill(asid, vpn, this.version);
+      this.owner = this.stlb.owner;
+      this.l1.fill(asid, vpn, this.version, this.owner);
       return HIT_STLB;
     }
     this.stlbMisses.value++;
     return MISS;
   }
 
-  fill(asid: number, vpn: number, version: number): void {
-    this.stlb.fill(asid, vpn, version);
-    this.l1.fill(asid, vpn, version);
+  fill(asid: number, vpn: number, version: number, owner: number): void {
+    this.stlb.fill(asid, vpn, version, owner);
+    this.l1.fill(asid, vpn, version, owner);
   }
 
   invalidatePage(asid: number, vpn: number, now: number): void {

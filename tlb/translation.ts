@@ -67,13 +67,13 @@ export class TlbTranslation implements Translation {
       const hit = tlb.lookup(asid, vpn);
       if (hit !== MISS) {
         pte = tlb.version;
-        this.oracle.checkUse(c, mm, vpn, pteVersion(pte), this.now());
+        this.oracle.checkUse(c, mm, vpn, pteVersion(pte), tlb.owner, this.now());
         if (hit !== HIT_L1) yield k.compute(this.p.stlbHit);
         break;
       }
       pte = yield* this.walk(k, c, mm, asid, vpn);
       if (pte !== 0) {
-        tlb.fill(asid, vpn, pte);
+        tlb.fill(asid, vpn, pte, mm.ctxId);
         break;
       }
       if (attempt > 8) throw new Error(`page ${vpn} of ${mm.name} never became present`);

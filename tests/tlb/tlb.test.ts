@@ -10,24 +10,24 @@ import { pteVersion, pteWritable } from '../../tlb/translation';
 describe('TlbArray', () => {
   test('set-associative LRU: the least recently used way of a set is the victim', () => {
     const t = new TlbArray(8, 2); // 4 sets x 2 ways
-    t.fill(1, 0, 10); // set 0
-    t.fill(1, 4, 14); // set 0
+    t.fill(1, 0, 10, 1); // set 0
+    t.fill(1, 4, 14, 1); // set 0
     expect(t.lookup(1, 0)).toBe(true); // 0 is now more recent than 4
-    t.fill(1, 8, 18); // set 0 again: evicts 4
+    t.fill(1, 8, 18, 1); // set 0 again: evicts 4
     expect([t.lookup(1, 0), t.lookup(1, 4), t.lookup(1, 8)]).toEqual([true, false, true]);
     expect(t.version).toBe(18);
   });
 
   test('entries are tagged by ASID; flushes hit one page, one ASID or all', () => {
     const t = new TlbArray(16, 4);
-    t.fill(1, 3, 1);
-    t.fill(2, 3, 2);
-    t.fill(2, 5, 3);
+    t.fill(1, 3, 1, 1);
+    t.fill(2, 3, 2, 1);
+    t.fill(2, 5, 3, 1);
     t.invalidatePage(1, 3);
     expect([t.lookup(1, 3), t.lookup(2, 3)]).toEqual([false, true]);
     t.flushAsid(2);
     expect([t.lookup(2, 3), t.lookup(2, 5)]).toEqual([false, false]);
-    t.fill(7, 1, 1);
+    t.fill(7, 1, 1, 1);
     t.flushAll();
     expect(t.lookup(7, 1)).toBe(false);
   });

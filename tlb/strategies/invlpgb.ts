@@ -5,7 +5,7 @@ import { Cpumask } from '../../cpu/cpumask';
 import { Spinlock } from '../../cpu/spinlock';
 import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { INVLPGB_ALL_NONGLOBALS, type TlbOps } from '../tlb-ops';
 import { TLB_FLUSH_ALL } from './common';
 import { LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS } from './gen-common';
 import { Linux615 } from './linux-6.15';
@@ -63,6 +63,20 @@ export class Invlpgb extends Linux615 {
     this.globalAsids = ctx.stats.counter('globalAsidsAssigned', 'mms given a global ASID');
     this.broadcasts = ctx.stats.counter('broadcastFlushes', 'flushes done by INVLPGB + TLBSYNC');
     this.transitionFlushes = ctx.stats.counter('asidTransitionFlushes', 'broadcast flushes that IPIed the mask because a CPU still ran the mm on a dynamic ASID');
+  }
+
+  /**
+   * destroy_context() → mm_free_global_asid() (v6.15), under global_asid_lock: the ASID goes to
+   * `global_asid_freed` (reusable only after the flush at wrap-around), global_asid = 0,
+   * global_asid_available++. Outside simulated time, as the machine frees mm_structs.
+   */
+  destroyContext(mm: Mm): void {
+    const mem = this.ctx.memory;
+    const asid = mem.peek(mm.globalAsidAddr);
+    if (!this.broadcast || asid === 0) return;
+    this.freed.set(asid);
+    mem.poke(mm.globalAsidAddr, 0);
+    mem.poke(this.availableAddr, mem.peek(this.availableAddr) + 1);
   }
 
   /** The test consider_global_asid() samples with: `(current->pid & 0x1f) == (jiffies & 0x1f)`. */
@@ -140,12 +154,10 @@ export class Invlpgb extends Linux615 {
 
   /**
    * reset_global_asid_space() (v6.15): invlpgb_flush_all_nonglobals() makes the freed global
-   * ASIDs safe to reuse, then used &= ~freed, freed = 0, last_global_asid = TLB_NR_DYN_ASIDS. The
-   * TLB unit has no all-PCID INVLPGB, so the flush is one INVLPGB of no page (its cost, no
-   * effect) and a TLBSYNC: enough here, as global ASIDs are never freed (mms are not destroyed).
+   * ASIDs safe to reuse, then used &= ~freed, freed = 0, last_global_asid = TLB_NR_DYN_ASIDS.
    */
   protected *resetGlobalAsidSpace(k: TlbOps): Sim {
-    yield k.invlpgb(0, 0, 0);
+    yield k.invlpgb(0, 0, INVLPGB_ALL_NONGLOBALS);
     yield k.tlbsync();
     for (let w = 0; w < this.used.nWords; w++) {
       const a = this.used.addr + 4 * w;

@@ -41,7 +41,6 @@ export class Linux615 extends Linux513 {
   /** should_flush_tlb as the smp_cond_func_t of on_each_cpu_cond_mask(); `info` is the initiator's flush_tlb_info. */
   protected readonly shouldFlush: SmpCond = (k, cpu, target) => this.shouldFlushTlb(k, target, this.info.addr(cpu.id));
   /** mms whose init_new_context() part (next_trim_cpumask) has been applied. */
-  private readonly contexts = new Set<number>();
 
   override attach(ctx: StrategyContext): void {
     super.attach(ctx);
@@ -70,14 +69,8 @@ export class Linux615 extends Linux513 {
     return Math.round((this.ctx.params.clockGhz * 1e9) / this.ctx.sched.tickCycles);
   }
 
-  /**
-   * init_new_context()'s `next_trim_cpumask = jiffies + HZ` (6db2526c1d69). The machine does not
-   * tell strategies when it creates an mm, so it is applied (outside simulated time, as mm
-   * creation is) the first time this strategy meets the mm: its first switch-in or flush.
-   */
-  protected initNewContext(mm: Mm): void {
-    if (mm === this.ctx.initMm || this.contexts.has(mm.id)) return;
-    this.contexts.add(mm.id);
+  /** init_new_context() (v6.15): `next_trim_cpumask = jiffies + HZ` (6db2526c1d69). */
+  initNewContext(mm: Mm): void {
     this.ctx.memory.poke(mm.nextTrimAddr, this.jiffies() + this.hz());
   }
 
@@ -125,7 +118,6 @@ export class Linux615 extends Linux513 {
   override *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
     const c = cpu.id;
     const ts = this.ts;
-    this.initNewContext(next);
     const prev = this.mm(yield k.load(ts.loadedMm(c)));
     const prevAsid = yield* ts.readLoadedMmAsid(k, c);
     const wasLazy = (yield k.load(ts.isLazy(c))) !== 0;
@@ -170,7 +162,6 @@ export class Linux615 extends Linux513 {
    */
   override *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
     const c = cpu.id;
-    this.initNewContext(mm);
     yield k.preemptAdd(1); // get_cpu()
     const f = yield* this.fillInfo(k, c, mm, start, end, freedTables);
     yield k.store(this.info.field(f, 'trim_cpumask'), 0);
