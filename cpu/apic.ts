@@ -3,7 +3,7 @@ import { DIST_REMOTE, DIST_SOCKET, type Topology } from '../lib/machine/topology
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
-import { NR_VECTORS, VECTOR_NAMES } from './vectors';
+import { NR_IPI_VECTORS, VECTOR_NAMES } from './vectors';
 
 export interface ApicParams {
   /** 1: x2APIC (one WRMSR per ICR write); 0: xAPIC (MMIO write plus the delivery-status poll). */
@@ -32,7 +32,7 @@ export class Apic implements EventHandler {
   private jitterMax: number;
   /** Observes every IPI sent (the TLB layer counts flush IPIs with it); off the hot path when null. */
   onSend: ((from: number, to: number, vector: number) => void) | null;
-  /** sent[cpu * NR_VECTORS + v], received likewise. */
+  /** sent[cpu * NR_IPI_VECTORS + v], received likewise. */
   private readonly sent: Counter[];
   private readonly received: Counter[];
 
@@ -50,7 +50,7 @@ export class Apic implements EventHandler {
     for (const g of cpuStats) {
       const s = g.group('ipisSent');
       const r = g.group('ipisReceived');
-      for (let v = 0; v < NR_VECTORS; v++) {
+      for (let v = 0; v < NR_IPI_VECTORS; v++) {
         this.sent.push(s.counter(VECTOR_NAMES[v], `${VECTOR_NAMES[v]} IPIs sent`));
         this.received.push(r.counter(VECTOR_NAMES[v], `${VECTOR_NAMES[v]} IPIs received`));
       }
@@ -84,15 +84,15 @@ export class Apic implements EventHandler {
 
   /** The i-th ICR write of a send that started at `start`: schedules its arrival. */
   send(from: number, to: number, vector: number, start: number, i: number): void {
-    this.sent[from * NR_VECTORS + vector].value++;
+    this.sent[from * NR_IPI_VECTORS + vector].value++;
     if (this.onSend !== null) this.onSend(from, to, vector);
     let at = start + this.firstSend + i * this.params.ipiPerTarget + this.deliveryLatency(from, to);
     if (this.jitter !== null) at += this.jitter.int(this.jitterMax + 1);
-    this.engine.schedule(at, this.hArrive, to * NR_VECTORS + vector);
+    this.engine.schedule(at, this.hArrive, to * NR_IPI_VECTORS + vector);
   }
 
   onEvent(arg: number): void {
     this.received[arg].value++;
-    this.deliver((arg / NR_VECTORS) | 0, arg % NR_VECTORS);
+    this.deliver((arg / NR_IPI_VECTORS) | 0, arg % NR_IPI_VECTORS);
   }
 }

@@ -50,6 +50,16 @@ export class Rng {
     return this.prng() < p;
   }
 
+  /**
+   * An exponentially distributed integer with the given mean, at least 1: the gap to the next
+   * arrival of a Poisson process (network requests, wake-ups). One draw.
+   */
+  exponential(mean: number): number {
+    if (!(mean > 0)) throw new RangeError(`Rng(${this.name}).exponential: need a positive mean, got ${mean}`);
+    const x = Math.round(-mean * Math.log(1 - this.prng()));
+    return x < 1 ? 1 : x;
+  }
+
   /** Integer in [0, max], log-uniform: mostly small, sometimes up to max (timing perturbation
    *  that explores both near and far interleavings). One draw. */
   logUniform(max: number): number {

@@ -108,6 +108,26 @@ export class Mm implements AddressSpace {
     this.init(memory);
   }
 
+  /**
+   * Makes pages [start, end) present and writable before the run starts, outside simulated time:
+   * a server that has been up for a while, or MAP_POPULATE. Page tables are allocated as needed;
+   * each PTE gets a new version, as a fault would give it.
+   */
+  populate(memory: SimMemory, start: number, end: number): void {
+    if (!(start >= 0 && end <= this.nPages && start <= end)) throw new Error(`mm ${this.name}: cannot populate [${start}, ${end}) of ${this.nPages} pages`);
+    for (let vpn = start; vpn < end; vpn++) {
+      const region = Math.floor(vpn / PTRS_PER_PTE);
+      if (this.ptePageLive[region] === 0) {
+        this.ptePageLive[region] = 1;
+        memory.poke(this.pmdAddr + 8 * region, 1);
+      }
+      if (memory.peek(this.pteAddr(vpn)) !== 0) continue;
+      const version = ++this.changeSeq;
+      this.lastChange[vpn] = version;
+      memory.poke(this.pteAddr(vpn), version * 2 + 1);
+    }
+  }
+
   pteAddr(vpn: number): number {
     return this.pteBase + vpn * 8;
   }

@@ -4,11 +4,13 @@ import { isFileSpec, loadUserModule } from '../load-module';
 import { exploreMix } from './explore-mix';
 import { forkCow } from './fork-cow';
 import { madviseMix } from './madvise-mix';
+import { memcache } from './memcache';
 import { checkSpecs } from './params';
 import type { Workload } from './workload';
 
 /** Every shipped workload; names are what `--workload` takes. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
+  [memcache.name]: memcache as Workload,
   [madviseMix.name]: madviseMix as Workload,
   [forkCow.name]: forkCow as Workload,
   [exploreMix.name]: exploreMix as Workload,

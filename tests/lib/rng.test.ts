@@ -63,6 +63,19 @@ describe('RngStreams', () => {
 });
 
 describe('Rng', () => {
+  test('exponential has the requested mean and the memoryless spread of a Poisson process', () => {
+    const r = new RngStreams(4).stream('exp');
+    const n = 20000;
+    const xs = Array.from({ length: n }, () => r.exponential(1000));
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    expect(mean).toBeGreaterThan(970);
+    expect(mean).toBeLessThan(1030);
+    // P(X > mean) = 1/e for an exponential distribution.
+    expect(xs.filter((x) => x > 1000).length / n).toBeCloseTo(Math.exp(-1), 1);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(1);
+    expect(() => r.exponential(0)).toThrow('need a positive mean');
+  });
+
   test('int stays in [0, n) and hits every value', () => {
     const r = new RngStreams(3).stream('int');
     const seen = new Array<number>(10).fill(0);
