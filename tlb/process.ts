@@ -5,7 +5,7 @@ import type { CpuSet } from '../cpu/cpuset';
 import { activateMm, exitMm } from '../cpu/exec-mm';
 import type { Scheduler } from '../cpu/sched';
 import { spinlockStats, type SpinlockStats } from '../cpu/spinlock';
-import type { Task, TaskBody, TaskEnv } from '../cpu/task';
+import { TASK_DEAD, type Task, type TaskBody, type TaskEnv } from '../cpu/task';
 import { WaitQueue } from '../cpu/waitqueue';
 import type { TlbMachine } from './machine';
 import type { Mm } from './mm';
@@ -25,7 +25,7 @@ export interface CloneOptions {
   allowed?: CpuSet;
 }
 
-/** `struct completion vfork` on the parent's stack: a done word and a wait queue. */
+/** A wait queue and its word: `struct completion vfork` on the parent's stack, or `wait_chldexit`. */
 interface VforkDone {
   readonly doneAddr: number;
   readonly wq: WaitQueue;
@@ -45,6 +45,10 @@ export class Processes {
   private readonly vforkOf: Map<Task, VforkDone>;
   /** Per parent: its completion, reused across its vforks. */
   private readonly completions: Map<Task, VforkDone>;
+  /** Per child: its parent. */
+  private readonly parentOf: Map<Task, Task>;
+  /** Per parent: `signal->wait_chldexit`, where wait4() sleeps. */
+  private readonly childExit: Map<Task, WaitQueue>;
   private readonly lockStats: SpinlockStats;
   readonly forks: Counter;
   readonly vforks: Counter;
@@ -57,7 +61,9 @@ export class Processes {
     this.s = m.sched;
     this.vforkOf = new Map();
     this.completions = new Map();
-    this.lockStats = spinlockStats(stats.group('vforkWaitLocks'), 'vfork completion wait-queue locks');
+    this.parentOf = new Map();
+    this.childExit = new Map();
+    this.lockStats = spinlockStats(stats.group('waitLocks'), 'vfork completion and wait_chldexit wait-queue locks');
     this.forks = stats.counter('forks', 'fork(): new mm, copied COW');
     this.vforks = stats.counter('vforks', 'vfork(): the child borrows the mm until exec or exit');
     this.threads = stats.counter('threads', 'clone(CLONE_VM): threads sharing the mm');
@@ -96,6 +102,7 @@ export class Processes {
       yield* body(env);
       yield* self.exit(env.task); // returning from the body is exit(0)
     }, options.allowed);
+    this.parentOf.set(child, parent);
     if (done !== null) {
       const d = done;
       yield* d.wq.waitEvent(this.s, parent, function* (): Sim<boolean> {
@@ -130,7 +137,28 @@ export class Processes {
     yield* this.completeVfork(task);
     const mm = (yield* exitMm(this.s, task)) as Mm | null;
     if (mm !== null) yield* this.m.mmLifecycle.mmput(k, this.s.cpuOf(task), mm, this.m.mapping);
+    // exit_notify(): the exit state is set, then do_notify_parent() wakes a parent in wait4().
+    const parent = this.parentOf.get(task);
+    if (parent !== undefined) {
+      this.parentOf.delete(task);
+      yield k.store(task.stateAddr, TASK_DEAD);
+      const wq = this.childExit.get(parent);
+      if (wq !== undefined) yield* wq.wakeUp(this.s, this.s.cpuOf(task), true);
+    }
     yield* this.s.exit(task);
+  }
+
+  /** wait4(child): sleeps on the parent's wait_chldexit until the child has exited. */
+  *waitFor(parent: Task, child: Task): Sim {
+    let wq = this.childExit.get(parent);
+    if (wq === undefined) {
+      wq = new WaitQueue(`${parent.name}.wait_chldexit`, this.m.memory, this.m.engine, this.lockStats);
+      this.childExit.set(parent, wq);
+    }
+    const k = this.m.k;
+    yield* wq.waitEvent(this.s, parent, function* (): Sim<boolean> {
+      return (yield k.load(child.stateAddr)) === TASK_DEAD;
+    });
   }
 
   /** mm_release() → complete_vfork_done(): wake the vfork parent, once. */

@@ -3,6 +3,7 @@ import { unknownKeyMessage } from '../../lib/config-text';
 import { isFileSpec, loadUserModule } from '../load-module';
 import { exploreMix } from './explore-mix';
 import { forkCow } from './fork-cow';
+import { kbuild } from './kbuild';
 import { madviseMix } from './madvise-mix';
 import { memcache } from './memcache';
 import { checkSpecs } from './params';
@@ -11,6 +12,7 @@ import type { Workload } from './workload';
 /** Every shipped workload; names are what `--workload` takes. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
   [memcache.name]: memcache as Workload,
+  [kbuild.name]: kbuild as Workload,
   [madviseMix.name]: madviseMix as Workload,
   [forkCow.name]: forkCow as Workload,
   [exploreMix.name]: exploreMix as Workload,

@@ -50,6 +50,7 @@ export const wparam = {
   count: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'count', default: def, min, max, integer: true, doc }),
   cycles: (def: number, doc: string, max = 1e9): NumericSpec => ({ unit: 'cycles', default: def, min: 0, max, integer: true, doc }),
   micros: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'us', default: def, min, max, integer: false, doc }),
+  millis: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'ms', default: def, min, max, integer: false, doc }),
   pages: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'pages', default: def, min, max, integer: true, doc }),
   bytes: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'bytes', default: def, min, max, integer: true, doc }),
   perSecond: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'per-second', default: def, min, max, integer: false, doc }),
