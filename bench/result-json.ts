@@ -30,7 +30,7 @@ export interface RunJson {
   simulated: { cycles: number; seconds: number };
   ipis: { sent: number; tlbFlush: number; toLazyCpus: number; avoidedLazy: number };
   /** Latencies are null when nothing was measured, never zeros. */
-  flushes: { count: number; local: number; remote: number; latencyCycles: { [K in keyof Latency]: number | null } };
+  flushes: { count: number; local: number; remote: number; remoteDecisions: number; latencyCycles: { [K in keyof Latency]: number | null } };
   contextSwitches: { count: number; switchMmCycles: number };
   /** Per simulated second of the window. */
   rates: { contextSwitches: number; flushes: number; flushIpis: number };
@@ -92,6 +92,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       count,
       local: d.flushes.local,
       remote: d.flushes.remote,
+      remoteDecisions: d.flushes.remoteDecisions,
       latencyCycles: { p50: orNull(lat.p50), p90: orNull(lat.p90), p99: orNull(lat.p99), max: orNull(lat.max), mean: orNull(lat.mean) },
     },
     contextSwitches: { count: d.sched.contextSwitches.count, switchMmCycles: d.sched.switchMmCycles },

@@ -23,6 +23,8 @@ export interface RunConfig {
   strategyOptions: Partial<StrategyOptions>;
   /** Exploration timing noise (memory-operation delays, drain and transfer jitter, IPI jitter). */
   perturb: boolean;
+  /** The command that reproduces the run, when it is not `lazytlb run` (a replay). */
+  command?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     perturb: cfg.perturb ? { transferMax: PERTURBATION.transferMax, drainMax: PERTURBATION.drainMax, opDelayMax: PERTURBATION.opDelayMax } : undefined,
     ipiJitterMax: cfg.perturb ? PERTURBATION.ipiJitterMax : 0,
   });
-  m.oracle.reproduce = reproducer(cfg);
+  m.oracle.reproduce = cfg.command ?? reproducer(cfg);
   const workloadStats = m.stats.group('workload');
   workload.setup({ m, params: wparams, rng: m.rng.stream('workload'), stats: workloadStats });
   m.sched.start();

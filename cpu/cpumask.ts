@@ -95,6 +95,16 @@ export class Cpumask {
     return out;
   }
 
+  /** `cpumask_any_but(mask, cpu) < nr_cpu_ids`: another CPU is set. */
+  anyBut(cpu: number): boolean {
+    for (let w = 0; w < this.nWords; w++) {
+      let bits = this.memory.peek(this.addr + (w << WORD_SHIFT)) >>> 0;
+      if (w === cpu >>> 5) bits = (bits & ~(1 << Cpumask.bit(cpu))) >>> 0;
+      if (bits !== 0) return true;
+    }
+    return false;
+  }
+
   /** `cpumask_weight`. */
   weight(): number {
     let n = 0;

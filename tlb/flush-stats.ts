@@ -22,6 +22,9 @@ export class FlushStats {
   readonly count: Counter;
   readonly local: Counter;
   readonly remote: Counter;
+  /** Flushes whose initiator found another CPU in mm_cpumask at entry: the kernel's decision to
+   *  go remote (`cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids`, traced as TLB_REMOTE_SEND_IPI). */
+  readonly remoteDecisions: Counter;
   /** CPUs interrupted, summed over flushes (targets per flush = targets / count). */
   readonly targetCpus: Counter;
   readonly latency: Histogram;
@@ -39,6 +42,7 @@ export class FlushStats {
     this.count = flushes.counter('count', 'flush_tlb_mm_range calls');
     this.local = flushes.counter('local', 'flushes that reached no other CPU');
     this.remote = flushes.counter('remote', 'flushes that sent IPIs or broadcast invalidations');
+    this.remoteDecisions = flushes.counter('remoteDecisions', 'flushes whose mm_cpumask held another CPU at entry');
     this.targetCpus = flushes.counter('targetCpus', 'CPUs a flush interrupted (queued flush work for), summed over flushes');
     this.latency = flushes.histogram('latencyCycles', 'cycles from entering flush_tlb_mm_range to its return');
     this.tlbFlush = ipis.counter('tlbFlush', 'IPIs sent by flush_tlb_mm_range');
@@ -54,6 +58,7 @@ export class FlushStats {
   begin(cpu: number, mm: Mm): void {
     this.openMm[cpu] = mm;
     this.targets[cpu].clear();
+    if (mm.cpumask.anyBut(cpu)) this.remoteDecisions.value++;
     const lazy: number[] = [];
     for (let c = 0; c < this.openMm.length; c++) if (c !== cpu && this.isLazy(c, mm)) lazy.push(c);
     this.lazyAtStart[cpu] = lazy;

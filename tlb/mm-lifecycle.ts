@@ -102,6 +102,12 @@ export class MmLifecycle {
     return mm;
   }
 
+  /** A user added outside simulated time: a task created at setup that shares an existing mm. */
+  addUser(mm: Mm): void {
+    mm.users++;
+    this.memory.poke(mm.usersAddr, mm.users);
+  }
+
   /** mmget(): another user of the mm (a thread, a vfork child): LOCK INC of mm_users. */
   *mmget(k: TlbOps, mm: Mm): Sim {
     mm.users++;

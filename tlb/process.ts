@@ -122,8 +122,9 @@ export class Processes {
     this.execs.value++;
     const mm = this.m.createMm(name, nPages);
     yield* this.completeVfork(task);
-    const old = (yield* activateMm(this.s, task, mm)) as Mm | null;
-    if (old !== null && old !== this.m.initMm) yield* this.m.mmLifecycle.mmput(k, this.s.cpuOf(task), old, this.m.mapping);
+    const own = task.mm as Mm | null; // a kernel thread that execs only borrowed its active mm
+    yield* activateMm(this.s, task, mm);
+    if (own !== null) yield* this.m.mmLifecycle.mmput(k, this.s.cpuOf(task), own, this.m.mapping);
     return mm;
   }
 

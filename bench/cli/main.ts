@@ -12,6 +12,7 @@ import { COMPARE_DEFAULT_MS, compareCommand } from './compare-command';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
+import { REPLAY_STRATEGIES_HELP, replayCommand, type ReplayCommandOptions } from './replay-command';
 import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { addSimOptions, type SimOptions } from './sim-options';
 import { collectParam, intOption, machineFromOptions, seedOption } from './options';
@@ -73,6 +74,20 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
   })
     .option('--strategies <list>', 'comma-separated subset of strategies')
     .action((opts: SimOptions & { strategies?: string }) => setExit(compareCommand(opts, out, warn)));
+
+  program
+    .command('replay')
+    .description('replay real kernel traces (ftrace, trace-cmd report, perf script) under strategies, beside the kernel\'s own counts')
+    .argument('<traces...>', 'trace text files')
+    .option('--strategy <name|file>', 'one strategy')
+    .option('--strategies <list>', `strategies: ${REPLAY_STRATEGIES_HELP} (default all)`)
+    .addOption(machineOption())
+    .option('--param <key=value>', 'override a machine parameter (repeatable; the topology is reshaped to the trace first)', collectParam, [])
+    .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
+    .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
+    .option('--lenient', 'skip and count malformed trace lines instead of stopping at the first')
+    .option('--json', 'print JSON: {file, trace, kernel, results} (or {traces: [...]} for several files)')
+    .action((files: string[], opts: ReplayCommandOptions) => setExit(replayCommand(files, opts, out, warn)));
 
   program
     .command('workloads')

@@ -1,0 +1,103 @@
+import * as path from 'path';
+import { ConfigError } from '../../lib/errors';
+import { resolveMachine } from '../../lib/machine/resolve';
+import type { StrategyFactory, StrategyOptions } from '../../tlb/strategy';
+import type { RunJson } from '../result-json';
+import { runSimulation } from '../runner';
+import { kernelCounts, type KernelCounts } from './kernel-counts';
+import type { ParsedTrace } from './parse-trace';
+import { forkOf, reconstruct, type TraceModel } from './reconstruct';
+import { cloneKind, LEAD_IN_CYCLES, replayWorkload } from './replay-workload';
+
+export interface ReplayOptions {
+  /** Machine profile; its topology is reshaped to the trace's CPU count (one socket). */
+  machine: string;
+  /** `--param` overrides, applied after the reshaping. */
+  params: Record<string, string>;
+  seed: string;
+  strategyOptions: Partial<StrategyOptions>;
+}
+
+/** What the trace says about itself. */
+export interface TraceSummary {
+  format: string;
+  cpus: number;
+  events: number;
+  spanMs: number;
+  /** Tasks that ran in the trace (idle excluded). */
+  tasks: number;
+  /** Address spaces the replay builds: those alive at the start, and one per fork and exec. */
+  mms: number;
+  /** Context switches inferred where the trace lacks them. */
+  inferred: number;
+  /** Lines skipped (--lenient) and events reported lost by the tracer. */
+  skipped: number;
+  lost: number;
+  outOfOrder: number;
+}
+
+export interface ReplayJson {
+  file: string;
+  trace: TraceSummary;
+  kernel: KernelCounts;
+  /** One result per strategy, with the keys of `run --json`. */
+  results: RunJson[];
+}
+
+/**
+ * The machine for a trace: the profile's costs with its topology reshaped to the trace's CPUs,
+ * one socket, CCXs as large as the profile's (the largest divisor of the CPU count that fits),
+ * no SMT. `--param` overrides come last.
+ */
+export function replayMachineParams(profile: string, cpus: number, overrides: Record<string, string>): Record<string, string> {
+  const p = resolveMachine(profile).params;
+  let cores = Math.min(cpus, p.coresPerCcx);
+  while (cpus % cores !== 0) cores--;
+  return { sockets: '1', ccxPerSocket: String(cpus / cores), coresPerCcx: String(cores), threadsPerCore: '1', ...overrides };
+}
+
+/** Replays one parsed trace under each strategy (by name, with its factory). */
+export function replayTrace(file: string, trace: ParsedTrace, strategies: ReadonlyArray<readonly [string, StrategyFactory]>, o: ReplayOptions): ReplayJson {
+  const model = reconstruct(trace);
+  if (model.tasks.size === 0) throw new ConfigError(`${file}: no task ran in this trace (no sched_switch or task events): nothing to replay`);
+  const name = path.basename(file);
+  const workload = replayWorkload(name, model);
+  const params = replayMachineParams(o.machine, model.cpus, o.params);
+  const machine = resolveMachine(o.machine, params);
+  const cycles = Math.max(1, Math.round((model.end - model.start) * machine.params.clockGhz * 1e9) + 1);
+  const results = strategies.map(([strategy, factory]) => {
+    const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`)].join(' ');
+    return runSimulation(
+      { machine: o.machine, params, strategy, workload: `replay:${name}`, workloadParams: {}, cycles, warmupCycles: LEAD_IN_CYCLES, seed: o.seed, strategyOptions: o.strategyOptions, perturb: false, command },
+      factory,
+      workload,
+    );
+  });
+  return { file, trace: summarize(trace, model), kernel: kernelCounts(trace.events, trace.cpus), results };
+}
+
+function summarize(trace: ParsedTrace, model: TraceModel): TraceSummary {
+  let tasks = 0;
+  const initial = new Set<string>();
+  let created = 0;
+  for (const t of model.tasks.values()) {
+    if (t.segments.length === 0) continue;
+    tasks++;
+    const fork = forkOf(model, t);
+    if (!t.kernelThread && fork === null) initial.add(t.tgid !== null ? `tgid ${t.tgid}` : `comm ${t.comm}`);
+    if (!t.kernelThread && fork !== null && cloneKind(fork.parent, t, fork.time) === 'fork') created++;
+    for (const s of t.segments) for (const o of s.ops) if (o.kind === 'exec') created++;
+  }
+  return {
+    format: trace.format,
+    cpus: trace.cpus,
+    events: trace.events.length,
+    spanMs: Number(((model.end - model.start) * 1e3).toFixed(3)),
+    tasks,
+    mms: initial.size + created,
+    inferred: model.inferred,
+    skipped: trace.skipped.count,
+    lost: trace.lost.events,
+    outOfOrder: trace.outOfOrder,
+  };
+}
