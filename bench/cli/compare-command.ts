@@ -5,7 +5,8 @@ import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
 import { runConfig, type SimOptions } from './sim-options';
 
-export const COMPARE_DEFAULT_MS = 2;
+/** Long enough for about 190 flushes of the default memcache, so the flush figures are not noise. */
+export const COMPARE_DEFAULT_MS = 10;
 
 /** `lazytlb compare`: every shipped strategy on the same machine, workload and seed, side by side. */
 export function compareCommand(o: SimOptions & { strategies?: string }, out: (s: string) => void, warn: (s: string) => void): number {

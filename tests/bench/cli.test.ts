@@ -65,7 +65,7 @@ describe('lazytlb litmus', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run'], /required option '--strategy <name\|file>' not specified/],
     [['run', '--strategy', 'linux-9'], /unknown strategy 'linux-9'/],
-    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: madvise-mix/],
+    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: memcache, kbuild, madvise-mix/],
     [['run', '--strategy', 'linux-4.8', '--ms', '-1'], /--ms expects a positive number, got '-1'/],
     [['run', '--strategy', 'linux-4.8', '--ms', '1', '--cycles', '5'], /cannot be used with option '--cycles/],
     [['run', '--strategy', 'linux-4.8', '--param', 'sockets=0'], /sockets.*range/],
@@ -90,11 +90,11 @@ describe('lazytlb profiles', () => {
 
 describe('lazytlb run and compare', () => {
   test('run prints a summary with the oracle verdict; --json has the documented keys', () => {
-    const text = cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1');
+    const text = cli('run', '--strategy', 'linux-4.20', '--workload', 'madvise-mix', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/linux-4.20 on skylake-sp-2s, workload madvise-mix/);
     expect(text.out).toMatch(/violations \(whole run\): 0 stale translations, 0 freed page tables/);
-    const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1', '--json').out);
+    const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--workload', 'madvise-mix', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1', '--json').out);
     expect(Object.keys(json)).toEqual([
       'version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb',
       'violationCounts', 'violations', 'workload', 'warnings', 'host',
@@ -146,5 +146,43 @@ describe('lazytlb run and compare', () => {
     expect(r.code).toBe(0);
     const rows = r.out.split('\n').filter((l) => /^linux-/.test(l));
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['linux-4.8', 'linux-4.20']);
+  });
+});
+
+describe('lazytlb workloads and --wparam', () => {
+  const EXAMPLE = path.join(__dirname, '../../examples/jit-wx-workload.ts');
+
+  test('lists the workloads, and prints one with its parameters', () => {
+    const list = cli('workloads');
+    expect(list.code).toBe(0);
+    for (const name of ['memcache', 'kbuild', 'madvise-mix', 'fork-cow', 'explore-mix']) expect(list.out).toMatch(new RegExp(`^${name}\\s`, 'm'));
+    const one = cli('workloads', 'memcache');
+    expect(one.out).toMatch(/^memcache: /);
+    expect(one.out).toMatch(/^ {2}contextSwitchesPerSecond +default 300000; a number in \[1, 100000000\] \(per-second\)$/m);
+    expect(one.out).toMatch(/^source: Rik van Riel/m);
+  });
+
+  test('a user workload from a .ts file runs, takes --wparam, and lists its parameters', () => {
+    expect(cli('workloads', EXAMPLE).out).toMatch(/^ {2}mutators +default 7;/m);
+    const r = cli('run', '--strategy', 'linux-4.20', '--workload', EXAMPLE, '--wparam', 'mutators=3', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '1', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.config.workloadParams).toEqual({ mutators: 3, codePages: 64, flipPages: 4, compileUs: 50 });
+    // Three mutators run the code on their own CPUs: each flip interrupts all three.
+    expect(json.perFlush.ipis).toBe(3);
+  });
+
+  test.each([
+    [['run', '--strategy', 'linux-4.20', '--wparam', 'contextSwitchesPerSecnd=5'], /^lazytlb: unknown parameter of workload memcache 'contextSwitchesPerSecnd' \(did you mean 'contextSwitchesPerSecond'\?\)$/m],
+    [['run', '--strategy', 'linux-4.20', '--wparam', 'workers=-2'], /^lazytlb: workload memcache: parameter 'workers' = '-2': expected an integer in \[0, 4096\] \(count\)$/m],
+    [['run', '--strategy', 'linux-4.20', '--wparam', 'oops'], /^lazytlb: --wparam expects key=value, got 'oops'$/m],
+    [['run', '--strategy', 'linux-4.20', '--workload', 'examples/missing.ts'], /^lazytlb: --workload: no file examples\/missing.ts$/m],
+    [['run', '--strategy', 'linux-4.20', '--warmup-ms', 'soon'], /^lazytlb: --warmup-ms expects a number >= 0, got 'soon'$/m],
+    [['workloads', 'nope'], /^lazytlb: unknown workload 'nope'/m],
+  ])('bad input %j gives one clear line and exit 2', (args, message) => {
+    const r = cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.split('\n').filter((l) => l !== '')).toHaveLength(1);
   });
 });
