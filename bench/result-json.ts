@@ -31,7 +31,11 @@ export interface RunJson {
   ipis: { sent: number; tlbFlush: number; toLazyCpus: number; avoidedLazy: number };
   /** Latencies are null when nothing was measured, never zeros. */
   flushes: { count: number; local: number; remote: number; remoteDecisions: number; latencyCycles: { [K in keyof Latency]: number | null } };
-  contextSwitches: { count: number; switchMmCycles: number };
+  /** All switches, the cycles in the mm hooks, and the switches by kind. */
+  contextSwitches: {
+    count: number; switchMmCycles: number;
+    sameMm: number; differentMm: number; toKernelThread: number; fromKernelThread: number; toIdle: number; fromIdle: number;
+  };
   /** Per simulated second of the window. */
   rates: { contextSwitches: number; flushes: number; flushIpis: number };
   /** Per flush of the window; null when there was no flush. */
@@ -95,7 +99,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       remoteDecisions: d.flushes.remoteDecisions,
       latencyCycles: { p50: orNull(lat.p50), p90: orNull(lat.p90), p99: orNull(lat.p99), max: orNull(lat.max), mean: orNull(lat.mean) },
     },
-    contextSwitches: { count: d.sched.contextSwitches.count, switchMmCycles: d.sched.switchMmCycles },
+    contextSwitches: { ...(d.sched.contextSwitches as Omit<RunJson['contextSwitches'], 'switchMmCycles'>), switchMmCycles: d.sched.switchMmCycles },
     rates: { contextSwitches: perSecond(d.sched.contextSwitches.count), flushes: perSecond(count), flushIpis: perSecond(d.ipis.tlbFlush) },
     perFlush: { ipis: perFlush(d.ipis.tlbFlush), targets: perFlush(d.flushes.targetCpus), lazySkipped: perFlush(d.ipis.avoidedLazy) },
     coherence: {

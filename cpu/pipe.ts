@@ -118,6 +118,13 @@ export class Pipe {
     }
   }
 
+  /** Bytes written and not yet read (the model's own count, outside simulated time: stats). */
+  bytesQueued(): number {
+    let n = 0;
+    for (let i = 0; i < this.lens.length; i++) n += this.lens[i];
+    return n;
+  }
+
   /** pipe_readable(): head != tail (two loads of the pipe's line). */
   private *readable(s: Scheduler): Sim<boolean> {
     return (yield s.k.load(this.headAddr)) !== (yield s.k.load(this.tailAddr));

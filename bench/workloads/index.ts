@@ -3,15 +3,19 @@ import { unknownKeyMessage } from '../../lib/config-text';
 import { isFileSpec, loadUserModule } from '../load-module';
 import { exploreMix } from './explore-mix';
 import { forkCow } from './fork-cow';
+import { hackbench } from './hackbench';
 import { kbuild } from './kbuild';
 import { madviseMix } from './madvise-mix';
 import { memcache } from './memcache';
+import { netperfRr } from './netperf-rr';
 import { checkSpecs } from './params';
 import type { Workload } from './workload';
 
 /** Every shipped workload; names are what `--workload` takes. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
   [memcache.name]: memcache as Workload,
+  [netperfRr.name]: netperfRr as Workload,
+  [hackbench.name]: hackbench as Workload,
   [kbuild.name]: kbuild as Workload,
   [madviseMix.name]: madviseMix as Workload,
   [forkCow.name]: forkCow as Workload,
