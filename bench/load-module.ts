@@ -11,8 +11,8 @@ export function isFileSpec(spec: string): boolean {
 /**
  * Loads a user's module (a strategy or a workload) from a file in any directory:
  * - `.ts`, `.mts`, `.cts` are transpiled in memory with the TypeScript compiler (loaded only then);
- * - `.mjs`, and `.js` written as an ES module, are transpiled to CommonJS the same way, so they
- *   load synchronously like everything else;
+ * - `.mjs`, and `.js` written as an ES module (a line starting with import or export), are
+ *   transpiled to CommonJS the same way, so they load synchronously like everything else;
  * - `.cjs`, and `.js` written as CommonJS, load as they are.
  * `import ... from 'lazytlb'` (or `require('lazytlb')`) resolves to this package wherever the
  * file lives, so a user needs no install beside it. Returns the module's exports.
@@ -25,15 +25,12 @@ export function loadUserModule(spec: string, option: string): Record<string, unk
   const source = fs.readFileSync(file, 'utf8');
   const ext = path.extname(file);
   const typescript = ext === '.ts' || ext === '.mts' || ext === '.cts';
-  if (typescript || ext === '.mjs') return compile(file, spec, transpile(file, spec, source));
-  try {
-    return compile(file, spec, source);
-  } catch (err) {
-    // An ES module saved as .js: transpile it, as a bundler would.
-    if (ext === '.js' && err instanceof ConfigError && /\b(import|export)\b/.test(err.message)) return compile(file, spec, transpile(file, spec, source));
-    throw err;
-  }
+  const esm = ext === '.mjs' || (ext === '.js' && ESM_SYNTAX.test(source));
+  return compile(file, spec, typescript || esm ? transpile(file, spec, source) : source);
 }
+
+/** A line that starts with import or export: an ES module (a bundler's test, not a parser's). */
+const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s)/m;
 
 /** TypeScript or ESM JavaScript → CommonJS; a syntax error names the file and line. */
 function transpile(file: string, spec: string, source: string): string {
@@ -44,7 +41,8 @@ function transpile(file: string, spec: string, source: string): string {
     throw new ConfigError(`${spec}: loading a TypeScript or ES-module file needs the 'typescript' package (npm install typescript@5.9)`);
   }
   const out = ts.transpileModule(source, {
-    fileName: file,
+    // As .mts/.mjs, TypeScript would keep the module syntax: name it .ts/.js so it emits CommonJS.
+    fileName: file.replace(/\.m([jt]s)$/, '.$1'),
     reportDiagnostics: true,
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true },
   });

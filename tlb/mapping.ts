@@ -46,17 +46,29 @@ export class Mapping {
     this.oracle.endFlush(id, this.engine.now);
   }
 
-  /** zap_pte_range(): clears present PTEs of [start, end) under the page-table lock; returns how many. */
+  /**
+   * zap_pmd_range() → zap_pte_range(): clears the present PTEs of [start, end), one PTE page at a
+   * time under its own lock (pte_offset_map_lock), skipping PTE pages that do not exist
+   * (pmd_none); returns how many it cleared.
+   */
   *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim<number> {
     let n = 0;
-    yield* mm.ptl.lock(k, cpu.id);
-    for (let vpn = start; vpn < end; vpn++) {
-      if ((yield k.load(mm.pteAddr(vpn))) === 0) continue;
-      mm.lastChange[vpn] = ++mm.changeSeq;
-      yield k.xchg(mm.pteAddr(vpn), 0); // ptep_get_and_clear(): xchg on x86 SMP, a full barrier
-      n++;
+    for (let lo = start; lo < end; ) {
+      const r = Math.floor(lo / PTRS_PER_PTE);
+      const hi = Math.min(end, (r + 1) * PTRS_PER_PTE);
+      if (mm.ptePageLive[r] !== 0) {
+        const ptl = mm.pteLocks[r];
+        yield* ptl.lock(k, cpu.id);
+        for (let vpn = lo; vpn < hi; vpn++) {
+          if ((yield k.load(mm.pteAddr(vpn))) === 0) continue;
+          mm.lastChange[vpn] = ++mm.changeSeq;
+          yield k.xchg(mm.pteAddr(vpn), 0); // ptep_get_and_clear(): xchg on x86 SMP, a full barrier
+          n++;
+        }
+        yield* ptl.unlock(k, cpu.id);
+      }
+      lo = hi;
     }
-    yield* mm.ptl.unlock(k, cpu.id);
     return n;
   }
 
@@ -86,12 +98,19 @@ export class Mapping {
     yield k.preemptAdd(-1);
   }
 
-  /** mprotect(): rewrite present PTEs with new permissions (a new version each), then flush. */
+  /** mprotect(): change_pte_range() rewrites present PTEs with new permissions (a new version each), per PTE page under its lock, then flush. */
   *mprotect(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, writable: boolean): Sim {
     yield k.preemptAdd(1);
-    yield* mm.ptl.lock(k, cpu.id);
-    for (let vpn = start; vpn < end; vpn++) yield* this.rewrite(k, mm, vpn, writable, true);
-    yield* mm.ptl.unlock(k, cpu.id);
+    for (let lo = start; lo < end; ) {
+      const r = Math.floor(lo / PTRS_PER_PTE);
+      const hi = Math.min(end, (r + 1) * PTRS_PER_PTE);
+      if (mm.ptePageLive[r] !== 0) {
+        yield* mm.pteLocks[r].lock(k, cpu.id);
+        for (let vpn = lo; vpn < hi; vpn++) yield* this.rewrite(k, mm, vpn, writable, true);
+        yield* mm.pteLocks[r].unlock(k, cpu.id);
+      }
+      lo = hi;
+    }
     yield* this.flush(k, cpu, mm, start, end, false);
     yield k.preemptAdd(-1);
   }
@@ -100,9 +119,9 @@ export class Mapping {
   *cowBreak(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
     yield k.preemptAdd(1);
     yield k.compute(this.pageFault);
-    yield* mm.ptl.lock(k, cpu.id);
+    yield* mm.ptlFor(vpn).lock(k, cpu.id);
     yield* this.rewrite(k, mm, vpn, true, false);
-    yield* mm.ptl.unlock(k, cpu.id);
+    yield* mm.ptlFor(vpn).unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, vpn, vpn + 1, false); // ptep_clear_flush → flush_tlb_page
     yield k.preemptAdd(-1);
   }
@@ -110,47 +129,71 @@ export class Mapping {
   /** migrate_pages() of one page (by whichever CPU runs the migration). */
   *migratePage(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
     yield k.preemptAdd(1);
-    yield* mm.ptl.lock(k, cpu.id);
+    yield* mm.ptlFor(vpn).lock(k, cpu.id);
     yield* this.rewrite(k, mm, vpn, null, true);
-    yield* mm.ptl.unlock(k, cpu.id);
+    yield* mm.ptlFor(vpn).unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, vpn, vpn + 1, false);
     yield k.preemptAdd(-1);
   }
 
   /**
-   * dup_mmap() for fork: every present page of the parent becomes read-only in both parent and
-   * child (COW), then the parent's whole mm is flushed (flush_tlb_mm).
+   * do_fault_around() → filemap_map_pages(): after a read fault of `vpn` on a file mapping, under
+   * the PTE lock, every page of [w0, w1) but `vpn` whose PTE is none gets one (writable or not).
+   * The window must lie in `vpn`'s PTE page (the kernel aligns it to its power-of-two size).
+   * Outside simulated flush paths: mapping new pages needs no flush. Returns how many it mapped.
+   */
+  *mapAround(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number, w0: number, w1: number, writable: boolean): Sim<number> {
+    const r = Math.floor(vpn / PTRS_PER_PTE);
+    if (Math.floor(w0 / PTRS_PER_PTE) !== r || Math.floor((w1 - 1) / PTRS_PER_PTE) !== r) throw new Error(`fault-around window [${w0}, ${w1}) leaves the PTE page of ${vpn}`);
+    yield k.preemptAdd(1);
+    yield* mm.pteLocks[r].lock(k, cpu.id);
+    let mapped = 0;
+    for (let v = w0; v < w1; v++) {
+      if (v === vpn || (yield k.load(mm.pteAddr(v))) !== 0) continue;
+      const version = ++mm.changeSeq;
+      mm.lastChange[v] = version;
+      yield k.store(mm.pteAddr(v), version * 2 + (writable ? 1 : 0));
+      mapped++;
+    }
+    yield* mm.pteLocks[r].unlock(k, cpu.id);
+    yield k.preemptAdd(-1);
+    return mapped;
+  }
+
+  /**
+   * dup_mmap() for fork: copy_pte_range() per PTE page of the parent, under the child's and the
+   * parent's PTE locks: every present page becomes read-only in both (COW); then the parent's
+   * whole mm is flushed (flush_tlb_mm).
    */
   *forkCopy(k: TlbOps, cpu: Cpu, parent: Mm, child: Mm): Sim {
     yield k.preemptAdd(1);
-    yield* parent.ptl.lock(k, cpu.id);
-    for (let vpn = 0; vpn < parent.nPages; vpn++) {
-      const old = yield k.load(parent.pteAddr(vpn));
-      if (old === 0) continue;
-      yield* this.rewrite(k, parent, vpn, false, true);
-      const version = ++child.changeSeq;
-      child.lastChange[vpn] = version;
-      const region = Math.floor(vpn / PTRS_PER_PTE);
-      if (child.ptePageLive[region] === 0) {
-        child.ptePageLive[region] = 1;
-        yield k.store(child.pmdAddr + 8 * region, 1);
+    for (let r = 0; r < parent.ptePageLive.length; r++) {
+      if (parent.ptePageLive[r] === 0) continue;
+      if (child.ptePageLive[r] === 0) {
+        child.ptePageLive[r] = 1;
+        yield k.store(child.pmdAddr + 8 * r, 1); // pte_alloc() in the child
       }
-      yield k.store(child.pteAddr(vpn), version * 2);
+      yield* child.pteLocks[r].lock(k, cpu.id);
+      yield* parent.pteLocks[r].lock(k, cpu.id);
+      for (let vpn = r * PTRS_PER_PTE; vpn < Math.min(parent.nPages, (r + 1) * PTRS_PER_PTE); vpn++) {
+        const old = yield k.load(parent.pteAddr(vpn));
+        if (old === 0) continue;
+        yield* this.rewrite(k, parent, vpn, false, true);
+        const version = ++child.changeSeq;
+        child.lastChange[vpn] = version;
+        yield k.store(child.pteAddr(vpn), version * 2);
+      }
+      yield* parent.pteLocks[r].unlock(k, cpu.id);
+      yield* child.pteLocks[r].unlock(k, cpu.id);
     }
-    yield* parent.ptl.unlock(k, cpu.id);
     yield* this.flush(k, cpu, parent, 0, parent.nPages, false);
     yield k.preemptAdd(-1);
   }
 
-  /**
-   * exit_mmap(): zap everything (the PTE pages that exist: zap_pmd_range skips empty PMD
-   * entries), free every page table, one full flush with freed_tables.
-   */
+  /** exit_mmap(): zap everything, free every page table, one full flush with freed_tables. */
   *exitMmap(k: TlbOps, cpu: Cpu, mm: Mm): Sim {
     yield k.preemptAdd(1);
-    for (let r = 0; r < mm.ptePageLive.length; r++) {
-      if (mm.ptePageLive[r] !== 0) yield* this.zap(k, cpu, mm, r * PTRS_PER_PTE, Math.min(mm.nPages, (r + 1) * PTRS_PER_PTE));
-    }
+    yield* this.zap(k, cpu, mm, 0, mm.nPages);
     yield* mm.ptl.lock(k, cpu.id);
     for (let r = 0; r < mm.ptePageLive.length; r++) {
       if (mm.ptePageLive[r] === 0) continue;

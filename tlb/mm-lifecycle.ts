@@ -6,7 +6,7 @@ import type { Engine } from '../lib/engine/engine';
 import type { SimMemory } from '../mem/memory';
 import type { Cpu } from '../cpu/cpu';
 import type { Scheduler } from '../cpu/sched';
-import { Spinlock } from '../cpu/spinlock';
+import { Spinlock, spinlockStats, type SpinlockStats } from '../cpu/spinlock';
 import type { AddressSpace } from '../cpu/task';
 import type { Mapping } from './mapping';
 import { Mm, PTRS_PER_PTE } from './mm';
@@ -35,6 +35,7 @@ export class MmLifecycle {
   private readonly nCpus: number;
   private readonly strategy: Strategy;
   private readonly group: StatGroup;
+  private readonly pteLockStats: SpinlockStats;
   /** Freed mm_structs by page count. */
   private readonly pools: Map<number, Mm[]>;
   /** Per CPU: the id of its active mm. */
@@ -57,6 +58,7 @@ export class MmLifecycle {
     this.nCpus = nCpus;
     this.strategy = strategy;
     this.group = stats;
+    this.pteLockStats = spinlockStats(stats.group('pteLocks'), 'split PTE locks of every mm');
     this.pools = new Map();
     this.cpuActive = new Int32Array(nCpus);
     this.activeCpus = [];
@@ -92,7 +94,8 @@ export class MmLifecycle {
     } else {
       const id = this.all.length;
       const ptl = new Spinlock(`mm${id}.page_table_lock`, this.memory, this.engine, this.group.group(`mm${id}_ptl`));
-      mm = new Mm(id, name, nPages, ctxId, this.memory, this.nCpus, ptl);
+      const pteLocks = Array.from({ length: Math.ceil(nPages / PTRS_PER_PTE) }, (_, r) => new Spinlock(`mm${id}.pte${r}.ptl`, this.memory, this.engine, this.pteLockStats));
+      mm = new Mm(id, name, nPages, ctxId, this.memory, this.nCpus, ptl, pteLocks);
       this.all.push(mm);
       this.activeCpus[id] = 0;
     }

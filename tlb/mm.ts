@@ -48,10 +48,12 @@ export class Mm implements AddressSpace {
   tablesFreedAt: number;
   /** Live PTE pages (freed ones must be re-allocated before their range is mapped again). */
   readonly ptePageLive: Uint8Array;
-  /** mm->page_table_lock: serializes PTE updates (faults, zaps). */
+  /** mm->page_table_lock: installing and clearing page tables in the PMD (pmd_install, free_pgtables). */
   readonly ptl: Spinlock;
+  /** Split PTE locks (USE_SPLIT_PTE_PTLOCKS): one per PTE page, taken by pte_offset_map_lock for its PTEs. */
+  readonly pteLocks: readonly Spinlock[];
 
-  constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock) {
+  constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock, pteLocks: readonly Spinlock[]) {
     this.id = id;
     this.name = name;
     this.nPages = nPages;
@@ -75,6 +77,8 @@ export class Mm implements AddressSpace {
     this.tablesFreedAt = -1;
     this.ptePageLive = new Uint8Array(Math.ceil(nPages / PTRS_PER_PTE));
     this.ptl = ptl;
+    if (pteLocks.length !== this.ptePageLive.length) throw new Error(`mm ${name}: ${pteLocks.length} PTE locks for ${this.ptePageLive.length} PTE pages`);
+    this.pteLocks = pteLocks;
     this.init(memory);
   }
 
@@ -126,6 +130,11 @@ export class Mm implements AddressSpace {
       this.lastChange[vpn] = version;
       memory.poke(this.pteAddr(vpn), version * 2 + 1);
     }
+  }
+
+  /** pte_lockptr(): the lock of the PTE page holding `vpn`'s PTE. */
+  ptlFor(vpn: number): Spinlock {
+    return this.pteLocks[Math.floor(vpn / PTRS_PER_PTE)];
   }
 
   pteAddr(vpn: number): number {

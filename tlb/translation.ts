@@ -117,23 +117,29 @@ export class TlbTranslation implements Translation {
   }
 
   /**
-   * do_anonymous_page(): the kernel's fault work, then, under the page-table lock, the PTE is set
-   * unless another CPU got there first. The ground truth (`lastChange`) moves with the store.
+   * do_anonymous_page(): the kernel's fault work, then (a page table allocated if needed) the PTE
+   * is set under its PTE page's lock unless another CPU got there first. The ground truth
+   * (`lastChange`) moves with the store.
    */
   private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim {
     yield k.compute(this.p.pageFault);
-    yield* mm.ptl.lock(k, cpu);
     const region = Math.floor(vpn / PTRS_PER_PTE);
     if (mm.ptePageLive[region] === 0) {
-      // pte_alloc(): a fresh PTE page, hooked into the PMD.
-      mm.ptePageLive[region] = 1;
-      yield k.store(mm.pmdAddr + 8 * region, 1);
+      // pte_alloc() → pmd_install() under mm->page_table_lock: a fresh PTE page, hooked into the PMD.
+      yield* mm.ptl.lock(k, cpu);
+      if (mm.ptePageLive[region] === 0) {
+        mm.ptePageLive[region] = 1;
+        yield k.store(mm.pmdAddr + 8 * region, 1);
+      }
+      yield* mm.ptl.unlock(k, cpu);
     }
+    const ptl = mm.pteLocks[region]; // pte_offset_map_lock()
+    yield* ptl.lock(k, cpu);
     if ((yield k.load(mm.pteAddr(vpn))) === 0) {
       const version = ++mm.changeSeq;
       mm.lastChange[vpn] = version;
       yield k.store(mm.pteAddr(vpn), version * 2 + 1);
     }
-    yield* mm.ptl.unlock(k, cpu);
+    yield* ptl.unlock(k, cpu);
   }
 }

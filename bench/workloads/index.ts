@@ -7,7 +7,9 @@ import { hackbench } from './hackbench';
 import { kbuild } from './kbuild';
 import { madviseMix } from './madvise-mix';
 import { memcache } from './memcache';
+import { munmapMicro } from './munmap-micro';
 import { netperfRr } from './netperf-rr';
+import { tlbFlush1, tlbFlush2, tlbFlush3 } from './will-it-scale';
 import { checkSpecs } from './params';
 import type { Workload } from './workload';
 
@@ -17,6 +19,10 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
   [netperfRr.name]: netperfRr as Workload,
   [hackbench.name]: hackbench as Workload,
   [kbuild.name]: kbuild as Workload,
+  [tlbFlush1.name]: tlbFlush1 as Workload,
+  [tlbFlush2.name]: tlbFlush2 as Workload,
+  [tlbFlush3.name]: tlbFlush3 as Workload,
+  [munmapMicro.name]: munmapMicro as Workload,
   [madviseMix.name]: madviseMix as Workload,
   [forkCow.name]: forkCow as Workload,
   [exploreMix.name]: exploreMix as Workload,

@@ -65,7 +65,7 @@ describe('lazytlb litmus', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run'], /required option '--strategy <name\|file>' not specified/],
     [['run', '--strategy', 'linux-9'], /unknown strategy 'linux-9'/],
-    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: memcache, netperf-rr, hackbench, kbuild, madvise-mix/],
+    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: memcache, netperf-rr, hackbench, kbuild, tlb-flush1, tlb-flush2, tlb-flush3, munmap-micro, madvise-mix, fork-cow, explore-mix\)/],
     [['run', '--strategy', 'linux-4.8', '--ms', '-1'], /--ms expects a positive number, got '-1'/],
     [['run', '--strategy', 'linux-4.8', '--ms', '1', '--cycles', '5'], /cannot be used with option '--cycles/],
     [['run', '--strategy', 'linux-4.8', '--param', 'sockets=0'], /sockets.*range/],
