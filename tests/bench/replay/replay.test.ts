@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { main } from '../../../bench/cli/main';
+import { cli } from '../run-cli';
 import { parseTrace } from '../../../bench/replay/parse-trace';
 import { replayTrace } from '../../../bench/replay/replay';
 import { STRATEGIES } from '../../../tlb/strategies/index';
@@ -8,19 +8,6 @@ import { STRATEGIES } from '../../../tlb/strategies/index';
 const TRACES = path.join(__dirname, '../../../bench/data/traces');
 const X86 = path.join(TRACES, 'x86-kvm-fork-exec-exit.txt');
 const OPTIONS = { machine: 'skylake-sp-2s', params: {}, seed: '1', strategyOptions: {} };
-
-function cli(...args: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('trace replay', () => {
   const x86 = parseTrace(fs.readFileSync(X86, 'utf8'), 'x86');
