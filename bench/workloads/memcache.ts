@@ -22,9 +22,9 @@ const CHUNK = HEAP_PAGES;
  * request on the connection's socket and wakes the worker from epoll_wait, often on another,
  * idle CPU (a reschedule IPI). The worker serves what is queued (read, look up and copy an item,
  * send) and sleeps again, so CPUs bounce between a worker and idle: lazy on the server's mm.
- * Per-CPU kworkers run now and then. The allocator returns memory: madvise(MADV_DONTNEED) of a
- * few heap pages (jemalloc's purge), and now and then munmap of a whole chunk, which frees its
- * page table.
+ * Per-CPU kworkers run now and then. The allocator returns memory: madvise(MADV_DONTNEED) or
+ * munmap of a few heap pages (jemalloc's purge, a small mapping given back), and now and then
+ * munmap of a whole chunk, which frees its page table.
  *
  * The two published rates are the parameters. Each request that finds its worker asleep costs two
  * switches (idle → worker → idle), and so does each kworker run, so requests arrive at
@@ -54,6 +54,7 @@ export const memcache = defineWorkload({
     kworkerUs: wparam.micros(5, 0, 10_000, 'A kworker run.'),
     purgeMaxPages: wparam.pages(8, 1, 64, 'A purge drops 1..this many contiguous heap pages (uniformly).'),
     tableFreeShare: wparam.fraction(0.02, 'Share of allocator returns that unmap the whole chunk, freeing its page table.'),
+    munmapShare: wparam.fraction(0.25, 'Share of the other returns that munmap their pages (a small mapping given back) rather than purge them with madvise.'),
   },
   setup({ m, params, rng, stats }): void {
     const s = m.sched;
@@ -65,7 +66,7 @@ export const memcache = defineWorkload({
     const returnChance = Math.min(1, params.flushesPerSecond / requestsPerSecond);
     const serviceCycles = Math.round(params.serviceUs * hz * 1e-6);
     const served = stats.counter('requests', 'requests served');
-    const purges = stats.counter('purges', 'madvise(MADV_DONTNEED) of heap pages');
+    const purges = stats.counter('purges', 'madvise(MADV_DONTNEED) or munmap of a few heap pages');
     const unmaps = stats.counter('chunkUnmaps', 'munmap of the whole chunk (frees its page table)');
     const app = m.createMm('memcached', HEAP_PAGES + PTRS_PER_PTE);
     app.populate(m.memory, 0, HEAP_PAGES); // a server that has been up: its heap is mapped
@@ -108,7 +109,9 @@ export const memcache = defineWorkload({
               unmaps.value++;
             } else {
               const start = rng.int(HEAP_PAGES - params.purgeMaxPages);
-              yield* m.mapping.madviseDontneed(k as TlbOps, cpu, app, start, start + rng.range(1, params.purgeMaxPages));
+              const end = start + rng.range(1, params.purgeMaxPages);
+              if (rng.chance(params.munmapShare)) yield* m.mapping.munmap(k as TlbOps, cpu, app, start, end); // refaulted when used again
+              else yield* m.mapping.madviseDontneed(k as TlbOps, cpu, app, start, end);
               purges.value++;
             }
           }
