@@ -5,7 +5,7 @@ import { STRATEGIES } from '../../../tlb/strategies/index';
 function config(overrides: Partial<RunConfig> = {}): RunConfig {
   return {
     machine: 'skylake-sp-2s', params: {}, strategy: 'linux-4.20', workload: 'memcache', workloadParams: {},
-    cycles: 12_500_000, warmupCycles: 2_500_000, seed: '1', strategyOptions: {}, perturb: false, ...overrides,
+    cycles: 25_000_000, warmupCycles: 2_500_000, seed: '1', strategyOptions: {}, perturb: false, ...overrides,
   };
 }
 
