@@ -9,9 +9,9 @@ import type { AddressSpace, Task } from './task';
 
 /**
  * exec_mmap()'s activate_mm(): the running task takes `mm` as its own and its CPU switches to it
- * through switch_mm_irqs_off. Returns the mm it ran on before (the caller mmput()s it).
+ * through switch_mm_irqs_off. (The caller mmput()s the task's own old mm, if it had one.)
  */
-export function* activateMm(s: Scheduler, task: Task, mm: AddressSpace): Sim<AddressSpace | null> {
+export function* activateMm(s: Scheduler, task: Task, mm: AddressSpace): Sim {
   const k = s.k;
   const cpu = s.cpuOf(task);
   const old = task.activeMm;
@@ -20,7 +20,6 @@ export function* activateMm(s: Scheduler, task: Task, mm: AddressSpace): Sim<Add
   task.activeMm = mm;
   yield* s.mmHook(cpu, s.mmSwitch.switchMmIrqsOff(k, cpu, old, mm, task), mm);
   yield k.irqEnable();
-  return old;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { Cpu } from './cpu';
 import type { CpuMachine } from './machine';
+import { MAX_DELTA_CYCLES } from './timers';
 import { VEC_DEVICE } from './vectors';
 
 export interface NetDeviceParams {
@@ -17,6 +18,8 @@ export interface NetDeviceParams {
 /** Receive descriptors per queue (a common default ring size); arrivals beyond it are dropped. */
 export const RX_RING = 1024;
 const POISSON = -1;
+/** No arrival: a gap beyond the engine's horizon is cut here and drawn afresh (the process is memoryless). */
+const REDRAW = -2;
 
 /**
  * A multi-queue NIC: RSS with one receive queue per CPU in `queueCpus`, MSI-X with each queue's
@@ -76,7 +79,15 @@ export class NetDevice implements EventHandler {
     if (!(perSecond > 0) || !(flows >= 1)) throw new Error(`NIC arrivals: need a positive rate and flows, got ${perSecond}/s over ${flows}`);
     this.meanGap = (this.m.config.params.clockGhz * 1e9) / perSecond;
     this.flows = flows;
-    this.m.engine.schedule(this.m.engine.now + this.rng.exponential(this.meanGap), this.handlerId, POISSON);
+    this.scheduleArrival();
+  }
+
+  /** The next Poisson arrival, or a redraw at MAX_DELTA_CYCLES if the gap reaches that far. */
+  private scheduleArrival(): void {
+    const gap = this.rng.exponential(this.meanGap);
+    const now = this.m.engine.now;
+    if (gap > MAX_DELTA_CYCLES) this.m.engine.schedule(now + MAX_DELTA_CYCLES, this.handlerId, REDRAW);
+    else this.m.engine.schedule(now + gap, this.handlerId, POISSON);
   }
 
   /** One packet of `flow` arrives at cycle `at`. */
@@ -86,9 +97,13 @@ export class NetDevice implements EventHandler {
 
   onEvent(arg: number): void {
     let flow = arg;
+    if (arg === REDRAW) {
+      this.scheduleArrival();
+      return;
+    }
     if (arg === POISSON) {
       flow = this.rng.int(this.flows);
-      this.m.engine.schedule(this.m.engine.now + this.rng.exponential(this.meanGap), this.handlerId, POISSON);
+      this.scheduleArrival();
     }
     const cpu = this.cpuOf(flow);
     if (this.ringLen[cpu] === RX_RING) {

@@ -6,6 +6,9 @@ import type { Engine, EventHandler } from '../lib/engine/engine';
  * LOCAL_TIMER vector, and the handler collects what expired. An entry is an opaque number the
  * owner interprets (a task's pid, or -1 for the tick).
  */
+/** The farthest the timer is programmed ahead (the engine keeps events within 2^37 cycles of each other). */
+export const MAX_DELTA_CYCLES = 2 ** 36;
+
 export class Timers implements EventHandler {
   private readonly engine: Engine;
   private readonly raise: (cpu: number) => void;
@@ -51,7 +54,11 @@ export class Timers implements EventHandler {
   private program(cpu: number): void {
     const list = this.pending[cpu];
     if (list.length === 0) return;
-    const at = list[0][0] > this.engine.now ? list[0][0] : this.engine.now;
+    const now = this.engine.now;
+    let at = list[0][0] > now ? list[0][0] : now;
+    // clockevents_program_event() clamps to the device's max_delta: a farther expiry fires early
+    // with nothing due, and the handler reprograms.
+    if (at - now > MAX_DELTA_CYCLES) at = now + MAX_DELTA_CYCLES;
     if (this.armedAt[cpu] === at) return;
     this.armedAt[cpu] = at;
     this.engine.schedule(at, this.handlerId, cpu);

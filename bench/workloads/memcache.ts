@@ -43,7 +43,7 @@ export const memcache = defineWorkload({
   params: {
     contextSwitchesPerSecond: wparam.perSecond(300_000, 1, 1e8, 'Offered load, as the context switches it causes per second (machine-wide).'),
     flushesPerSecond: wparam.perSecond(19_000, 0, 1e7, 'Allocator returns (each one flush) per second, machine-wide.'),
-    kthreadShare: wparam.fraction(0.1, 'Share of the switches that go to and from kworkers.'),
+    kthreadShare: { ...wparam.fraction(0.1, 'Share of the switches that go to and from kworkers (below 1: requests must cause some).'), max: 0.99 },
     workers: wparam.count(0, 0, 4096, 'Worker threads; 0 for one per CPU.'),
     connectionsPerWorker: wparam.count(8, 1, 1024, 'Client connections per worker (flows the NIC hashes to queues).'),
     serviceUs: wparam.micros(8, 0, 10_000, 'User-space work per request: hash lookup, item copy, response build.'),

@@ -35,4 +35,10 @@ describe('memcache', () => {
     expect(r.rates.flushes).toBeGreaterThan(32_000);
     expect(r.rates.flushes).toBeLessThan(48_000);
   });
+
+  test('a load so low that arrivals lie beyond the engine horizon still runs (the Poisson gap is redrawn)', () => {
+    const r = runSimulation(config({ workloadParams: { contextSwitchesPerSecond: 1 }, cycles: 2_500_000 }), STRATEGIES['linux-4.20'], memcache);
+    expect(r.contextSwitches.count).toBe(0);
+    expect(r.warnings).toHaveLength(1);
+  });
 });
