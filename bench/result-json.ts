@@ -41,7 +41,7 @@ export interface RunJson {
   /** Per flush of the window; null when there was no flush. */
   perFlush: { ipis: number | null; targets: number | null; lazySkipped: number | null };
   coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
-  tlb: { l1dMisses: number; stlbMisses: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
+  tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
   /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
   violationCounts: { staleTranslation: number; freedPageTable: number };
   violations: Violation[];
@@ -110,6 +110,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
     tlb: {
       l1dMisses: sum((c) => c.tlb.l1d.misses),
       stlbMisses: sum((c) => c.tlb.stlb.misses),
+      kernelWalks: sum((c) => c.tlb.stlb.kernelWalks),
       invlpgs: sum((c) => c.tlb.invlpgs),
       pcidFlushes: sum((c) => c.tlb.asidFlushes),
       fullFlushes: sum((c) => c.tlb.fullFlushes),

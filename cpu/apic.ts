@@ -10,17 +10,18 @@ export interface ApicParams {
   x2apic: number;
   ipiSendX2apic: number;
   ipiSendXapic: number;
-  ipiPerTarget: number;
   ipiDeliveryCcx: number;
   ipiDeliverySocket: number;
   ipiDeliveryRemote: number;
 }
 
 /**
- * The local APICs' inter-processor interrupts. Sending to n targets (Linux writes the ICR once
- * per target in x2APIC physical mode) costs the sender the first write plus `ipiPerTarget` per
- * further target; each IPI arrives after the delivery latency of the distance to its target.
- * Arrival raises the vector on the target through `deliver`.
+ * The local APICs' inter-processor interrupts: the hardware's part of an IPI. Sending to n targets
+ * costs the sender n ICR writes (Linux writes the ICR once per target in x2APIC physical mode and
+ * in xAPIC mode); each IPI arrives the delivery latency of its distance after its own write.
+ * Arrival raises the vector on the target through `deliver`. What the kernel adds (interrupt entry
+ * and exit on the target, the handler, the CSD queueing and its acknowledgement) is charged where
+ * it happens: the CPU's interrupt path and the simulated code of smp.ts, through the memory model.
  */
 export class Apic implements EventHandler {
   private readonly engine: Engine;
@@ -66,13 +67,13 @@ export class Apic implements EventHandler {
   }
 
   /** Sender-side cycles of one ICR write. */
-  get firstSend(): number {
+  get icrWrite(): number {
     return this.params.x2apic === 1 ? this.params.ipiSendX2apic : this.params.ipiSendXapic;
   }
 
   /** Sender-side cycles of sending to n targets. */
   sendCost(n: number): number {
-    return n === 0 ? 0 : this.firstSend + (n - 1) * this.params.ipiPerTarget;
+    return n * this.icrWrite;
   }
 
   /** Send-to-arrival latency between two CPUs. */
@@ -86,7 +87,7 @@ export class Apic implements EventHandler {
   send(from: number, to: number, vector: number, start: number, i: number): void {
     this.sent[from * NR_IPI_VECTORS + vector].value++;
     if (this.onSend !== null) this.onSend(from, to, vector);
-    let at = start + this.firstSend + i * this.params.ipiPerTarget + this.deliveryLatency(from, to);
+    let at = start + (i + 1) * this.icrWrite + this.deliveryLatency(from, to);
     if (this.jitter !== null) at += this.jitter.int(this.jitterMax + 1);
     this.engine.schedule(at, this.hArrive, to * NR_IPI_VECTORS + vector);
   }

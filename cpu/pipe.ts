@@ -8,8 +8,9 @@ import { WaitQueue } from './waitqueue';
 
 /** What a pipe's system calls cost beyond the model's own loads, stores, locks and wake-ups. */
 export interface PipeCosts {
-  /** read(2)/write(2): entry, exit and the VFS layers around pipe_read/pipe_write, in cycles. */
-  readonly syscall: number;
+  /** read(2)/write(2): the VFS layers around pipe_read/pipe_write, in cycles (the entry and exit
+   *  are the machine's `syscallEntryExit`). */
+  readonly vfs: number;
   /** copy_page_to_iter/copy_page_from_iter, cycles per byte. */
   readonly copyPerByte: number;
 }
@@ -59,7 +60,7 @@ export class Pipe {
   *write(s: Scheduler, task: Task, bytes: number, costs: PipeCosts): Sim {
     const k = s.k;
     if (!(bytes > 0 && bytes <= PAGE_SIZE)) throw new Error(`${this.name}: a write of ${bytes} bytes: expected 1..${PAGE_SIZE}`);
-    yield k.compute(costs.syscall);
+    yield k.compute(s.m.config.params.syscallEntryExit + costs.vfs);
     let wakeNextWriter = false;
     for (;;) {
       yield* this.mutex.lock(k, s.cpuOf(task).id);
@@ -91,7 +92,7 @@ export class Pipe {
     const k = s.k;
     let got = 0;
     while (got < bytes) {
-      yield k.compute(costs.syscall);
+      yield k.compute(s.m.config.params.syscallEntryExit + costs.vfs);
       let slept = false;
       if (!(yield* this.readable(s))) {
         yield* this.rdWait.waitEvent(s, task, () => this.readable(s));

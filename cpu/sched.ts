@@ -211,6 +211,7 @@ export class Scheduler {
       rq.tickArmed = true;
       this.timers.arm(cpu.id, this.m.engine.now + this.tickCycles, TICK_TIMER);
     }
+    yield* this.translation.kernelPass(k, cpu); // the scheduler's code and data through the TLB
     yield k.delay(this.m.config.params.contextSwitch); // switch_to and the rest the model does not itemize
     // finish_task_switch()'s unlock happens just before the hand-over here (same CPU, same cost);
     // interrupts come back on with the hand-over itself.
@@ -352,6 +353,11 @@ export class Scheduler {
   /** A user memory access, through the translation interface. */
   *touch(task: Task, vaddr: number, write: boolean): Sim {
     yield* this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
+  }
+
+  /** `count` independent user accesses to consecutive pages from `vaddr`: their misses overlap. */
+  *touchRange(task: Task, vaddr: number, count: number, write: boolean): Sim {
+    yield* this.translation.accessRange(this.k, this.m.cpu.cpus, task, vaddr, count, write);
   }
 
   /** do_exit(): the task's last schedule(); it never runs again. */

@@ -6,6 +6,11 @@ import type { Task } from './task';
 /** How a user memory access is translated: the TLB layer implements it with TLBs and page walks. */
 export interface Translation {
   access(k: KernelOps, cpu: Cpu, task: Task, vaddr: number, write: boolean): Sim;
+  /** `count` independent accesses to vaddr, vaddr + 1, ... (a loop over an array), which an
+   *  out-of-order core overlaps; the task runs on `cpus[task's CPU]`. */
+  accessRange(k: KernelOps, cpus: readonly Cpu[], task: Task, vaddr: number, count: number, write: boolean): Sim;
+  /** The kernel's own translations that one pass through the scheduler uses (context_switch). */
+  kernelPass(k: KernelOps, cpu: Cpu): Sim;
 }
 
 /** Every access hits the L1 dTLB and the L1 cache: it costs `l1Hit` of interruptible work. */
@@ -18,5 +23,13 @@ export class AlwaysHit implements Translation {
 
   *access(k: KernelOps): Sim {
     yield k.compute(this.l1Hit);
+  }
+
+  /** No TLB, no kernel footprint. */
+  *kernelPass(): Sim {}
+
+  /** Pipelined: one access issues per cycle, the last completes `l1Hit` after it issued. */
+  *accessRange(k: KernelOps, _cpus: readonly Cpu[], _task: Task, _vaddr: number, count: number): Sim {
+    if (count > 0) yield k.compute(count - 1 + this.l1Hit);
   }
 }

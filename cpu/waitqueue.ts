@@ -55,7 +55,10 @@ export class WaitQueue {
       const cpu = s.cpuOf(task);
       yield k.irqDisable();
       yield* this.lock.lock(k, cpu.id);
-      this.waiters.splice(this.waiters.indexOf(task), 1);
+      // A waker may have taken it off while this CPU waited for the lock: look again under it
+      // (splice(-1, 1) would drop another waiter, a lost wake-up).
+      const j = this.waiters.indexOf(task);
+      if (j >= 0) this.waiters.splice(j, 1);
       yield* this.lock.unlock(k, cpu.id);
       yield k.irqEnable();
     }

@@ -71,6 +71,7 @@ export type { SmpFunc, SmpCond, CallOrder } from '../cpu/smp';
 export { Scheduler, SCHED_DEFAULTS } from '../cpu/sched';
 export { WaitQueue } from '../cpu/waitqueue';
 export { Pipe, PIPE_DEF_BUFFERS } from '../cpu/pipe';
+export { EventFd } from '../cpu/eventfd';
 export type { PipeCosts } from '../cpu/pipe';
 export { NetDevice, RX_RING } from '../cpu/netdev';
 export type { NetDeviceParams } from '../cpu/netdev';

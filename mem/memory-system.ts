@@ -1,6 +1,6 @@
 import type { Engine, EventHandler, OpExecutor } from '../lib/engine/engine';
 import {
-  OP_CMPXCHG, OP_LOAD, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
+  OP_CMPXCHG, OP_LOAD, OP_LOAD_OVERLAPPED, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
 } from '../lib/engine/ops';
 import { PROC_BLOCKED, PROC_READY, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
@@ -49,6 +49,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
   readonly memory: SimMemory;
   readonly coherence: Coherence;
   readonly storeBuffers: StoreBuffer[];
+  /** Per CPU: the latency of its last OP_LOAD_OVERLAPPED, in cycles. */
+  readonly overlapLatency: Float64Array;
   private readonly engine: Engine;
   private readonly params: MemoryParams;
   private readonly values: Float64Array;
@@ -83,6 +85,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.coherence = new Coherence(topology, params, memory, stats.group('coherence'));
     this.storeBuffers = [];
     for (let c = 0; c < topology.nCpus; c++) this.storeBuffers.push(new StoreBuffer(params.storeBufferEntries));
+    this.overlapLatency = new Float64Array(topology.nCpus);
     this.spinHead = new Int32Array(memory.lineCount).fill(-1);
     this.hDrain = engine.registerHandler(this);
     const self = this;
@@ -145,6 +148,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private dispatch(p: Process): void {
     const op = p.op;
     if (op === OP_LOAD) this.load(p);
+    else if (op === OP_LOAD_OVERLAPPED) this.loadOverlapped(p);
     else if (op === OP_STORE) this.store(p);
     else if (op === OP_SPIN) this.spin(p);
     else if (op === OP_MFENCE || op === OP_SERIALIZE || isLockedRmw(op)) this.afterDrain(p);
@@ -166,6 +170,23 @@ export class MemorySystem implements OpExecutor, EventHandler {
     }
     const t = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
     this.engine.resume(p, t, this.values[addr >>> WORD_SHIFT]);
+  }
+
+  /** OP_LOAD_OVERLAPPED: the load's coherence transaction now, its value at once, its latency aside. */
+  private loadOverlapped(p: Process): void {
+    const now = this.engine.now;
+    const addr = p.a;
+    this.loads.value++;
+    const sb = this.storeBuffers[p.cpu];
+    const slot = sb.count > 0 ? sb.find(addr) : -1;
+    if (slot >= 0) {
+      this.forwarded.value++;
+      this.overlapLatency[p.cpu] = this.params.l1Hit;
+      this.engine.resume(p, now, sb.valueAt(slot));
+      return;
+    }
+    this.overlapLatency[p.cpu] = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now) - now;
+    this.engine.resume(p, now, this.values[addr >>> WORD_SHIFT]);
   }
 
   private store(p: Process): void {

@@ -60,7 +60,7 @@ export class TlbMachine extends CpuMachine {
     this.unit = new TlbUnit(this.engine, this.cpu, { ...p, pcid: so.pcid ? 1 : 0 }, this.cpu.cpus.map((c) => c.stats));
     this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1);
     this.smp = new Smp(this, this.stats.group('smp'));
-    this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now);
+    this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now, this.mem.overlapLatency);
     this.strategy = options.strategy;
     this.sched = new Scheduler(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
     this.sched.afterMmSwitch = (cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now);
@@ -70,7 +70,7 @@ export class TlbMachine extends CpuMachine {
     if (options.ipiJitterMax !== undefined && options.ipiJitterMax > 0) {
       this.cpu.apic.setJitter(this.rng.stream('apic.jitter'), options.ipiJitterMax);
     }
-    this.mapping = new Mapping(this.engine, this.unit, this.oracle, this.flushStats, this.strategy, p.pageFault);
+    this.mapping = new Mapping(this.engine, this.unit, this.oracle, this.flushStats, this.strategy, p);
     this.translation.cowBreak = (k, cpu, _task, mm, vpn) => this.mapping.cowBreak(k, cpu, mm, vpn);
     this.mmLifecycle = new MmLifecycle(this.memory, this.engine, this.topology.nCpus, this.strategy, this.stats.group('mm'));
     this.mms = this.mmLifecycle.all;

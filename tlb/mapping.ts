@@ -8,6 +8,14 @@ import type { Strategy } from './strategy';
 import type { TlbOps } from './tlb-ops';
 import type { TlbUnit } from './tlb-unit';
 
+/** What the mapping system calls cost beyond their loads, stores, locks and flush (machine parameters). */
+export interface MappingCosts {
+  syscallEntryExit: number;
+  faultEntryExit: number;
+  pageFault: number;
+  flushTlbFixed: number;
+}
+
 /**
  * The kernel operations that change mappings, each ending in `flush_tlb_mm_range` as in
  * mm/memory.c and mm/mprotect.c: the PTE updates happen under the mm's page-table lock, in
@@ -20,19 +28,21 @@ export class Mapping {
   private readonly oracle: Oracle;
   private readonly flushStats: FlushStats;
   private readonly strategy: Strategy;
-  private readonly pageFault: number;
+  private readonly costs: MappingCosts;
 
-  constructor(engine: Engine, unit: TlbUnit, oracle: Oracle, flushStats: FlushStats, strategy: Strategy, pageFault: number) {
+  constructor(engine: Engine, unit: TlbUnit, oracle: Oracle, flushStats: FlushStats, strategy: Strategy, costs: MappingCosts) {
     this.engine = engine;
     this.unit = unit;
     this.oracle = oracle;
     this.flushStats = flushStats;
     this.strategy = strategy;
-    this.pageFault = pageFault;
+    this.costs = { syscallEntryExit: costs.syscallEntryExit, faultEntryExit: costs.faultEntryExit, pageFault: costs.pageFault, flushTlbFixed: costs.flushTlbFixed };
   }
 
   /**
-   * flush_tlb_mm_range(), bracketed by the oracle and the flush statistics. The mapping
+   * flush_tlb_mm_range(), bracketed by the oracle and the flush statistics: its fixed per-call
+   * part (`flushTlbFixed`: the code, flush_tlb_info setup, preempt and irq handling that the
+   * strategy does not stage op by op; Hansen 2017), then the strategy. The mapping
    * operations run with preemption disabled (as under the page-table lock and get_cpu()), so the
    * task cannot move to another CPU in the middle and `cpu` stays the one it runs on.
    */
@@ -41,6 +51,7 @@ export class Mapping {
     const id = this.oracle.beginFlush(cpu.id, mm, start, end, freedTables, t0);
     this.flushStats.begin(cpu.id, mm);
     const broadcasts = this.unit.invlpgbIssued[cpu.id];
+    yield k.compute(this.costs.flushTlbFixed);
     yield* this.strategy.flushTlbMmRange(k, cpu, mm, start, end, freedTables);
     this.flushStats.end(cpu.id, this.engine.now - t0, this.unit.invlpgbIssued[cpu.id] !== broadcasts);
     this.oracle.endFlush(id, this.engine.now);
@@ -74,6 +85,7 @@ export class Mapping {
 
   /** munmap(): zap, free the PTE pages the range covers completely (free_pgtables), flush. */
   *munmap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
     yield* this.zap(k, cpu, mm, start, end);
     let freed = false;
@@ -92,6 +104,7 @@ export class Mapping {
 
   /** madvise(MADV_DONTNEED): zap the pages, keep the page tables. */
   *madviseDontneed(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+    yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
     yield* this.zap(k, cpu, mm, start, end);
     yield* this.flush(k, cpu, mm, start, end, false);
@@ -100,6 +113,7 @@ export class Mapping {
 
   /** mprotect(): change_pte_range() rewrites present PTEs with new permissions (a new version each), per PTE page under its lock, then flush. */
   *mprotect(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, writable: boolean): Sim {
+    yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
     for (let lo = start; lo < end; ) {
       const r = Math.floor(lo / PTRS_PER_PTE);
@@ -118,7 +132,7 @@ export class Mapping {
   /** wp_page_copy(): a write to a COW page gets a private copy; the old translation is flushed. */
   *cowBreak(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number): Sim {
     yield k.preemptAdd(1);
-    yield k.compute(this.pageFault);
+    yield k.compute(this.costs.faultEntryExit + this.costs.pageFault); // the #PF that found the PTE read-only, and the copy
     yield* mm.ptlFor(vpn).lock(k, cpu.id);
     yield* this.rewrite(k, mm, vpn, true, false);
     yield* mm.ptlFor(vpn).unlock(k, cpu.id);

@@ -81,4 +81,11 @@ export class TlbArray {
   flushAll(): void {
     this.keys.fill(-1);
   }
+
+  /** Drops every entry whose ASID is below `asid` (the global entries sit above every PCID). */
+  flushAsidsBelow(asid: number): void {
+    const hi = asid * ASID_SHIFT;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] < hi) keys[i] = -1;
+  }
 }

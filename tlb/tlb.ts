@@ -22,6 +22,8 @@ export interface TlbGeometry {
 export class Tlb {
   readonly l1: TlbArray;
   readonly stlb: TlbArray;
+  /** The pseudo-ASID of global (kernel) entries: no PCID flush or CR3 write drops them. */
+  readonly globalAsid: number;
   /** Per PCID: whether the paging-structure cache holds upper-level entries. */
   readonly pscValid: Uint8Array;
   /** Per PCID: the cycle its paging-structure cache was last flushed. */
@@ -35,6 +37,7 @@ export class Tlb {
   readonly l1Misses: Counter;
   readonly stlbHits: Counter;
   readonly stlbMisses: Counter;
+  readonly kernelWalks: Counter;
   readonly invlpgs: Counter;
   readonly asidFlushes: Counter;
   readonly fullFlushes: Counter;
@@ -42,6 +45,7 @@ export class Tlb {
   constructor(g: TlbGeometry, nAsids: number, stats: StatGroup) {
     this.l1 = new TlbArray(g.l1dTlbEntries, g.l1dTlbWays);
     this.stlb = new TlbArray(g.stlbEntries, g.stlbWays);
+    this.globalAsid = nAsids;
     this.pscValid = new Uint8Array(nAsids);
     this.pscFlushedAt = new Float64Array(nAsids);
     this.pscFilledAt = new Float64Array(nAsids);
@@ -53,6 +57,7 @@ export class Tlb {
     const st = stats.group('stlb');
     this.stlbHits = st.counter('hits', 'second-level TLB hits');
     this.stlbMisses = st.counter('misses', 'second-level TLB misses (page walks)');
+    this.kernelWalks = st.counter('kernelWalks', "walks for the kernel's own global translations (kernelTlbPages), apart from the user's misses");
     this.invlpgs = stats.counter('invlpgs', 'single-page invalidations (INVLPG, or an INVLPGB received)');
     this.asidFlushes = stats.counter('asidFlushes', 'flushes of one PCID (CR3 write without NOFLUSH, INVPCID)');
     this.fullFlushes = stats.counter('fullFlushes', 'flushes of every PCID (CR3 write without PCID support)');
@@ -100,8 +105,20 @@ export class Tlb {
   flushAll(now: number): void {
     this.fullFlushes.value++;
     this.l1.flushAll();
-    this.stlb.flushAll();
+    this.stlb.flushAsidsBelow(this.globalAsid); // global entries stay (CR4.PGE)
     for (let a = 0; a < this.pscValid.length; a++) this.flushPsc(a, now);
+  }
+
+  /**
+   * A kernel access through a global translation (kernel text and data are mapped global, so
+   * no CR3 write drops them): it shares the STLB with user entries and pushes them out. Returns
+   * whether it hit; a miss fills it (the caller charges the walk).
+   */
+  touchGlobal(vpn: number): boolean {
+    if (this.stlb.lookup(this.globalAsid, vpn)) return true;
+    this.kernelWalks.value++;
+    this.stlb.fill(this.globalAsid, vpn, 0, 0);
+    return false;
   }
 
   /** A walk cached the upper page-table levels of this PCID. */

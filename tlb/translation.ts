@@ -1,10 +1,12 @@
 import type { Sim } from '../lib/engine/ops';
+import { RngStreams } from '../lib/rng';
 import type { Cpu } from '../cpu/cpu';
 import type { KernelOps } from '../cpu/kernel-ops';
 import type { Task } from '../cpu/task';
 import type { Translation } from '../cpu/translation';
 import { PTRS_PER_PTE, type Mm } from './mm';
 import type { Oracle } from './oracle';
+import { MlpWindow } from './mlp';
 import { HIT_L1, MISS } from './tlb';
 import type { TlbOps } from './tlb-ops';
 import type { TlbUnit } from './tlb-unit';
@@ -13,6 +15,10 @@ export interface WalkParams {
   l1Hit: number;
   stlbHit: number;
   pageWalk: number;
+  pageWalkers: number;
+  fillBuffers: number;
+  kernelTlbPages: number;
+  faultEntryExit: number;
   pageFault: number;
 }
 
@@ -33,14 +39,26 @@ export class TlbTranslation implements Translation {
   private readonly oracle: Oracle;
   private readonly p: WalkParams;
   private readonly now: () => number;
+  /** Per CPU: the user miss window (memory-level parallelism of `accessRange`). */
+  private readonly mlp: MlpWindow[];
+  /** The memory system's per-CPU latency of the last overlapped load. */
+  private readonly overlapLatency: Float64Array;
+  /** The cycles the last `walkOverlapped` spent in its loads. */
+  private walkLoadCycles: number;
+  /** The kernel's 4 KiB global pages a pass through the scheduler touches (`kernelTlbPages`). */
+  private readonly kernelVpns: Float64Array;
   /** Called for a write to a read-only page: breaks COW (new page, flush of the old translation). */
   cowBreak: ((k: TlbOps, cpu: Cpu, task: Task, mm: Mm, vpn: number) => Sim) | null;
 
-  constructor(unit: TlbUnit, oracle: Oracle, params: WalkParams, now: () => number) {
+  constructor(unit: TlbUnit, oracle: Oracle, params: WalkParams, now: () => number, overlapLatency: Float64Array) {
     this.unit = unit;
     this.oracle = oracle;
     this.p = params;
     this.now = now;
+    this.overlapLatency = overlapLatency;
+    this.walkLoadCycles = 0;
+    this.kernelVpns = kernelLayout(params.kernelTlbPages);
+    this.mlp = unit.tlbs.map(() => new MlpWindow(params.fillBuffers, params.pageWalkers));
     this.cowBreak = null;
   }
 
@@ -91,6 +109,85 @@ export class TlbTranslation implements Translation {
     cpu.preemptCount--;
   }
 
+  /**
+   * `count` independent accesses to pages vpn, vpn + 1, ...: an out-of-order core overlaps their
+   * TLB misses and walks in its miss window (MlpWindow). Each access still takes effect as one
+   * instruction at its issue time (lookup, walk, fill and oracle check, with interrupts held off);
+   * what overlaps is the waiting, which runs with interrupts on. A page that is not present, or a
+   * write to a read-only page, ends the overlap: the outstanding misses complete, then that access
+   * runs on its own (`access`, with its fault) and a new window starts.
+   */
+  *accessRange(k0: KernelOps, cpus: readonly Cpu[], task: Task, vpn: number, count: number, write: boolean): Sim {
+    const k = k0 as TlbOps;
+    const mm = task.mm as Mm;
+    const u = this.unit;
+    const p = this.p;
+    let c = (task.process as { cpu: number }).cpu;
+    let w = this.mlp[c];
+    w.begin(this.now());
+    for (let i = 0; i < count; i++) {
+      const at = w.nextIssue();
+      const now = this.now();
+      if (at > now) yield k.compute(at - now);
+      const cpu = cpus[(task.process as { cpu: number }).cpu];
+      if (cpu.id !== c) {
+        c = cpu.id; // preempted and migrated while waiting: a new core, a new window
+        w = this.mlp[c];
+        w.begin(this.now());
+      }
+      const t = this.now();
+      const irqsWereOn = cpu.irqsOn;
+      cpu.preemptCount++;
+      cpu.irqsOn = false;
+      if (u.cr3Mm[c] !== mm.id) this.oracle.wrongMm(c, mm, vpn + i, u.cr3Mm[c], t);
+      const tlb = u.tlbs[c];
+      const asid = u.cr3Asid[c];
+      const hit = tlb.lookup(asid, vpn + i);
+      let pte = 0;
+      if (hit !== MISS) {
+        pte = tlb.version;
+        this.oracle.checkUse(c, mm, vpn + i, pteVersion(pte), tlb.owner, t);
+        w.hit(t, hit === HIT_L1 ? p.l1Hit : p.stlbHit + p.l1Hit); // the STLB lookup is pipelined
+      } else {
+        const loads = tlb.pscValid[asid] === 0 ? 4 : 1;
+        pte = yield* this.walkOverlapped(k, c, mm, asid, vpn + i);
+        // `pageWalk` is the whole walk with every line in L1; fetched lines cost their transfer instead.
+        const walkCycles = Math.max(p.pageWalk, p.pageWalk - loads * p.l1Hit + this.walkLoadCycles);
+        if (pte !== 0) {
+          tlb.fill(asid, vpn + i, pte, mm.ctxId);
+          const start = w.walk(t, walkCycles);
+          w.miss(t, start - t + walkCycles + p.l1Hit);
+        }
+      }
+      cpu.irqsOn = irqsWereOn;
+      cpu.preemptCount--;
+      if (irqsWereOn && cpu.pending !== 0) yield k.irqEnable();
+      if (pte === 0 || (write && !pteWritable(pte) && this.cowBreak !== null)) {
+        const now2 = this.now();
+        if (w.done > now2) yield k.compute(w.done - now2);
+        yield* this.access(k, cpus[(task.process as { cpu: number }).cpu], task, vpn + i, write);
+        c = (task.process as { cpu: number }).cpu;
+        w = this.mlp[c];
+        w.begin(this.now());
+      }
+    }
+    const end = this.now();
+    if (w.done > end) yield k.compute(w.done - end);
+  }
+
+  /**
+   * One pass through the scheduler's code and data: its global translations share the STLB with
+   * the user's (so they push user entries out) and survive every CR3 write. Kernel code is serial:
+   * each miss costs a whole walk (the kernel's page tables are not modelled in memory).
+   */
+  *kernelPass(k0: KernelOps, cpu: Cpu): Sim {
+    const tlb = this.unit.tlbs[cpu.id];
+    const vpns = this.kernelVpns;
+    let misses = 0;
+    for (let i = 0; i < vpns.length; i++) if (!tlb.touchGlobal(vpns[i])) misses++;
+    if (misses > 0) yield (k0 as TlbOps).compute(misses * this.p.pageWalk);
+  }
+
   /** Restores the interrupt flag; an interrupt that became pending meanwhile is taken now. */
   private *setIrqs(k: TlbOps, cpu: Cpu, on: boolean): Sim {
     cpu.irqsOn = on;
@@ -116,13 +213,31 @@ export class TlbTranslation implements Translation {
     return pte;
   }
 
+  /** A walk whose loads overlap with other accesses: returns the PTE, leaves the load cycles aside. */
+  private *walkOverlapped(k: TlbOps, c: number, mm: Mm, asid: number, vpn: number): Sim<number> {
+    const tlb = this.unit.tlbs[c];
+    let cycles = 0;
+    if (tlb.pscValid[asid] === 0) {
+      yield k.loadOverlapped(mm.pgdAddr);
+      cycles += this.overlapLatency[c];
+      yield k.loadOverlapped(mm.pudAddr);
+      cycles += this.overlapLatency[c];
+      yield k.loadOverlapped(mm.pmdAddr);
+      cycles += this.overlapLatency[c];
+      tlb.fillPsc(asid, this.now());
+    }
+    const pte = yield k.loadOverlapped(mm.pteAddr(vpn));
+    this.walkLoadCycles = cycles + this.overlapLatency[c];
+    return pte;
+  }
+
   /**
    * do_anonymous_page(): the kernel's fault work, then (a page table allocated if needed) the PTE
    * is set under its PTE page's lock unless another CPU got there first. The ground truth
    * (`lastChange`) moves with the store.
    */
   private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim {
-    yield k.compute(this.p.pageFault);
+    yield k.compute(this.p.faultEntryExit + this.p.pageFault); // #PF entry and IRET, and the handler's work
     const region = Math.floor(vpn / PTRS_PER_PTE);
     if (mm.ptePageLive[region] === 0) {
       // pte_alloc() → pmd_install() under mm->page_table_lock: a fresh PTE page, hooked into the PMD.
@@ -142,4 +257,20 @@ export class TlbTranslation implements Translation {
     }
     yield* ptl.unlock(k, cpu);
   }
+}
+
+/** Where the kernel keeps the 4 KiB pages of the scheduler's footprint: a fixed layout (the same
+ *  for every run and seed), spread over the upper half of the virtual page numbers the TLB keys
+ *  hold, so their TLB sets are as scattered as a real kernel's stacks and slab pages. */
+function kernelLayout(n: number): Float64Array {
+  const rng = new RngStreams('kernel-layout').stream('tlb.kernelFootprint');
+  const seen = new Set<number>();
+  const vpns = new Float64Array(n);
+  for (let i = 0; i < n; ) {
+    const vpn = 2 ** 35 + rng.int(2 ** 30);
+    if (seen.has(vpn)) continue;
+    seen.add(vpn);
+    vpns[i++] = vpn;
+  }
+  return vpns;
 }

@@ -14,6 +14,7 @@ import { exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
 import { REPLAY_STRATEGIES_HELP, replayCommand, type ReplayCommandOptions } from './replay-command';
 import { RUN_DEFAULT_MS, runCommand } from './run-command';
+import { validateCommand, type ValidateOptions } from './validate-command';
 import { addSimOptions, type SimOptions } from './sim-options';
 import { collectParam, intOption, machineFromOptions, seedOption } from './options';
 
@@ -96,6 +97,15 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
     .action((name?: string) => {
       out(name === undefined ? listWorkloads(Object.values(WORKLOADS)) : describeWorkload(loadWorkload(name)));
     });
+
+  program
+    .command('validate')
+    .description('run the calibration scenarios and compare each with its published measurement (docs/CALIBRATION.md); exit 1 if any target fails')
+    .option('--machine <profile>', 'only the targets of this profile')
+    .option('--json', 'the report as JSON')
+    .option('--quick', 'shorter runs (for tests; the figures are noisier)')
+    .option('--param <key=value>', 'override a machine parameter in every scenario (repeatable): how a changed cost moves the targets', collectParam, [])
+    .action((opts: ValidateOptions) => setExit(validateCommand(opts, out)));
 
   program
     .command('profiles')

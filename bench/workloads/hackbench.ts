@@ -67,7 +67,7 @@ export const hackbench = defineWorkload({
     datasize: wparam.bytes(100, 1, 4096, 'Bytes per message (-s/--datasize).'),
     mode: wparam.choice('process', ['process', 'threads'], 'process: every sender and receiver is a process with its own mm (-P, hackbench\'s default); threads: all are threads of one mm (-T).'),
     pipeBuffers: wparam.count(PIPE_DEF_BUFFERS, 1, 1024, 'Pages a pipe holds (fcntl F_SETPIPE_SZ / 4096); hackbench leaves Linux\'s default, 16.'),
-    syscall: wparam.cycles(800, 'read(2)/write(2) outside the pipe itself: entry and exit with the usual speculation mitigations (~250 cycles) and the VFS layers (fdget_pos, rw_verify_area, file_start_write, fsnotify, file_update_time: ~550) [E].', 100_000),
+    vfs: wparam.cycles(700, "read(2)/write(2) outside the pipe itself and the machine's syscallEntryExit: the VFS layers (fdget_pos, rw_verify_area, file_start_write, fsnotify, file_update_time: ~550) and the speculation mitigations' entry and exit overhead (~150) [E].", 100_000),
     copyPerByte: { unit: 'cycles', default: 0.3, min: 0, max: 100, integer: false, doc: 'copy_page_{to,from}_iter, cycles per byte: a 100-byte `rep movsb` takes ~30 cycles with its start-up on recent x86 [E].' } satisfies NumericSpec,
   },
   setup({ m, params, stats }): void {
@@ -80,7 +80,7 @@ export const hackbench = defineWorkload({
     if (threads && PROC_PAGES + total > MAX_MM_PAGES) {
       throw new ConfigError(`workload hackbench: ${total} threads need ${PROC_PAGES + total} pages of one mm, more than ${MAX_MM_PAGES}: lower groups or fds`);
     }
-    const costs: PipeCosts = { syscall: params.syscall, copyPerByte: params.copyPerByte };
+    const costs: PipeCosts = { vfs: params.vfs, copyPerByte: params.copyPerByte };
     const sent = stats.counter('sent', 'messages written (one write(2) of datasize bytes each)');
     const received = stats.counter('received', 'messages read (one read(2) of datasize bytes each)');
     const writerSleeps = stats.counter('writerSleeps', 'writes during which the sender lost its CPU: it slept on a full pipe (or, rarely, was preempted)');

@@ -9,6 +9,7 @@ import { madviseMix } from './madvise-mix';
 import { memcache } from './memcache';
 import { munmapMicro } from './munmap-micro';
 import { netperfRr } from './netperf-rr';
+import { pcidPingPong } from './pcid-pingpong';
 import { tlbFlush1, tlbFlush2, tlbFlush3 } from './will-it-scale';
 import { checkSpecs } from './params';
 import type { Workload } from './workload';
@@ -23,6 +24,7 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
   [tlbFlush2.name]: tlbFlush2 as Workload,
   [tlbFlush3.name]: tlbFlush3 as Workload,
   [munmapMicro.name]: munmapMicro as Workload,
+  [pcidPingPong.name]: pcidPingPong as Workload,
   [madviseMix.name]: madviseMix as Workload,
   [forkCow.name]: forkCow as Workload,
   [exploreMix.name]: exploreMix as Workload,

@@ -54,7 +54,7 @@ export const munmapMicro = defineWorkload({
     'lazytlb reference cost-parameters.md §2-3: IPI send 150 cycles + 170 per further target, delivery ~0.5 µs, interrupt entry+exit 800 cycles, INVLPG ~200 cycles, one-page local flush_tlb_mm_range 692 cycles (Hansen 2017)',
   ],
   params: {
-    n: wparam.count(7, 1, 4095, 'Spinning threads of the same process, each on its own CPU: the CPUs every flush must reach.'),
+    n: wparam.count(7, 0, 4095, 'Spinning threads of the same process, each on its own CPU: the CPUs every flush must reach (0: a local flush alone).'),
     initiatorCpu: wparam.cpuList("The initiator's CPU (one CPU). Default: CPU 0."),
     spinnerCpus: wparam.cpuList("The spinners' CPUs: exactly n CPUs, without the initiator's. Default: the n CPUs after the initiator's, wrapping around."),
     op: wparam.choice('munmap', ['munmap', 'madvise', 'mprotect'] as const, 'The mapping change of each iteration.'),

@@ -58,7 +58,7 @@ export const netperfRr = defineWorkload({
     thinkUs: wparam.micros(0, 0, 1e6, 'Mean client think time between transactions (exponential, an hrtimer sleep); 0: back to back, as netperf runs.'),
     clientCpus: wparam.cpuList('CPUs of the clients: pair i\'s client on the i-th (cycling). Default: pairs spread evenly, client of pair i on CPU i × ⌊CPUs / pairs⌋.'),
     serverCpus: wparam.cpuList('CPUs of the servers, likewise. Default: the CPU after its client\'s.'),
-    syscall: wparam.cycles(1_000, 'send(2)/recv(2) outside the TCP/IP path: entry and exit with the usual mitigations (~250 cycles), the socket layer (fd lookup, lock_sock/release_sock) and, on receive, the skb dequeue and tcp_cleanup_rbuf (~750) [E].', 100_000),
+    socketLayer: wparam.cycles(900, "send(2)/recv(2) outside the TCP/IP path and the machine's syscallEntryExit: the socket layer (fd lookup, lock_sock/release_sock) and, on receive, the skb dequeue and tcp_cleanup_rbuf (~750), and the speculation mitigations' entry and exit overhead (~150) [E].", 100_000),
     copyPerByte: { unit: 'cycles', default: 0.3, min: 0, max: 100, integer: false, doc: 'Copy to or from user memory, cycles per byte (`rep movsb` with its start-up) [E].' } satisfies NumericSpec,
   },
   setup({ m, params, rng, stats }): void {
@@ -73,7 +73,7 @@ export const netperfRr = defineWorkload({
     const stride = pairs <= n >> 1 ? Math.floor(n / pairs) : 2;
     const clientCpu = (i: number) => (clientCpus !== null ? clientCpus[i % clientCpus.length] : (i * stride) % n);
     const serverCpu = (i: number) => (serverCpus !== null ? serverCpus[i % serverCpus.length] : (i * stride + 1) % n);
-    const costs: PipeCosts = { syscall: params.syscall, copyPerByte: params.copyPerByte };
+    const costs: PipeCosts = { vfs: params.socketLayer, copyPerByte: params.copyPerByte };
     const loopback = params.loopbackCycles;
     const thinkCycles = params.thinkUs * hz * 1e-6;
     const { requestBytes, responseBytes } = params;

@@ -43,6 +43,12 @@ export const OP_LOCK_INC = 13;
 export const OP_LOCK_DEC = 14;
 /** Spin until ([a] & b) == c (or != c when d = 1; b = SPIN_NO_MASK compares the whole value), parked on the line, → the value seen. */
 export const OP_SPIN = 15;
+/**
+ * A load whose latency the caller overlaps with other work (an out-of-order core's independent
+ * misses): it takes effect at issue and returns its value at once; the memory system leaves the
+ * latency a blocking load would have waited in `MemorySystem.overlapLatency[cpu]`.
+ */
+export const OP_LOAD_OVERLAPPED = 16;
 /** Mask value for OP_SPIN that compares the whole word (it may hold a 53-bit counter). */
 export const SPIN_NO_MASK = -1;
 /** First code free for higher layers. */
@@ -51,7 +57,7 @@ export const OP_FIRST_EXTENSION = 32;
 /** Names for traces and errors, indexed by op code. */
 export const OP_NAMES: readonly string[] = [
   '?', 'delay', 'load', 'store', 'mfence', 'serialize', 'cmpxchg', 'xchg', 'xadd',
-  'lock or', 'lock and', 'lock bts', 'lock btr', 'lock inc', 'lock dec', 'spin',
+  'lock or', 'lock and', 'lock bts', 'lock btr', 'lock inc', 'lock dec', 'spin', 'load overlapped',
 ];
 
 /** Every locked read-modify-write, for stats and store-buffer draining. */
@@ -92,6 +98,9 @@ export class Ops {
   }
   load(addr: number): number {
     return this.stage(OP_LOAD, addr, 0, 0, 0);
+  }
+  loadOverlapped(addr: number): number {
+    return this.stage(OP_LOAD_OVERLAPPED, addr, 0, 0, 0);
   }
   store(addr: number, value: number): number {
     return this.stage(OP_STORE, addr, value, 0, 0);

@@ -42,11 +42,11 @@ export interface MachineParams {
   mfence: number;
   storeBufferEntries: number;
   storeIssue: number;
+  fillBuffers: number;
   // --- APIC and IPIs
   x2apic: number;
   ipiSendX2apic: number;
   ipiSendXapic: number;
-  ipiPerTarget: number;
   ipiDeliveryCcx: number;
   ipiDeliverySocket: number;
   ipiDeliveryRemote: number;
@@ -60,13 +60,18 @@ export interface MachineParams {
   invpcid: number;
   cr3Write: number;
   pageWalk: number;
+  pageWalkers: number;
+  kernelTlbPages: number;
   stlbHit: number;
+  syscallEntryExit: number;
+  faultEntryExit: number;
   pageFault: number;
   l1dTlbEntries: number;
   l1dTlbWays: number;
   stlbEntries: number;
   stlbWays: number;
   flushCeiling: number;
+  flushTlbFixed: number;
   invlpgb: number;
   invlpgbIssue: number;
   tlbsync: number;
@@ -101,17 +106,12 @@ const SPECS: { [K in ParamKey]: Spec } = {
   memLatency: cycles('Line fetched from local DRAM (no other cache holds it).'),
   memLatencyRemote: cycles("Line fetched from another socket's DRAM; unused when sockets = 1."),
   transferSmt: cycles(
-    'Line held Modified by the SMT sibling. Measured as CAS ping-pong round trip / 2, which includes one CAS.',
+    'Line held Modified by the SMT sibling: the transfer alone. CAS ping-pong figures (round trip / 2) include one CAS, ' +
+      'so the transfer is the figure less rmwLocal; a remote locked RMW is charged transfer + rmwLocal.',
   ),
-  transferCcx: cycles(
-    'Line held Modified by another core sharing the LLC/CCX. From CAS ping-pong medians (which include the CAS); ' +
-      'a remote locked RMW is charged transfer + rmwLocal, a [D] rule from the SOSP 2013 deltas (CAS ~ load + 10..35 cycles), ' +
-      'which overstates it by at most rmwLocal.',
-  ),
-  transferSocket: cycles(
-    'Line held Modified by a core in another CCX of the same socket; same RMW rule as transferCcx.',
-  ),
-  transferRemote: cycles('Line held Modified by a core on another socket; same RMW rule as transferCcx.'),
+  transferCcx: cycles('Line held Modified by another core sharing the LLC/CCX: the transfer alone (see transferSmt).'),
+  transferSocket: cycles('Line held Modified by a core in another CCX of the same socket: the transfer alone.'),
+  transferRemote: cycles('Line held Modified by a core on another socket: the transfer alone.'),
   rmwLocal: cycles('LOCK CMPXCHG / XCHG / LOCK ADD on a line already owned (M/E) in the own L1.'),
   mfence: cycles('MFENCE with an empty store buffer (draining a non-empty buffer is charged separately).'),
   storeBufferEntries: {
@@ -119,21 +119,23 @@ const SPECS: { [K in ParamKey]: Spec } = {
     doc: 'Store-buffer entries per logical CPU (x86-TSO); a full buffer stalls the next store.',
   },
   storeIssue: cycles('Cycles for a store to retire into the store buffer.'),
+  fillBuffers: {
+    unit: 'entries', min: 1, max: 256, integer: true,
+    doc: 'L1D fill buffers: the misses of user code (TLB misses and data) that can be outstanding at once. Independent ' +
+      'user accesses (Scheduler.touchRange) overlap up to this window; kernel code stays serial.',
+  },
 
   x2apic: bool(
     '1: x2APIC (IPI send is one WRMSR, ipiSendX2apic); 0: xAPIC (MMIO ICR write + busy wait, ipiSendXapic).',
   ),
-  ipiSendX2apic: cycles('Sender cost of one IPI (ICR write) in x2APIC mode.'),
-  ipiSendXapic: cycles('Sender cost of one IPI in xAPIC mode, including the apic_wait_icr_idle busy wait.'),
-  ipiPerTarget: cycles(
-    'Extra sender cost per additional target of a multi-target IPI (one ICR write per target in x2APIC physical mode).',
-  ),
+  ipiSendX2apic: cycles('Sender cost of one ICR write in x2APIC mode (one WRMSR), charged once per target (physical mode).'),
+  ipiSendXapic: cycles('Sender cost of one ICR write in xAPIC mode, including the apic_wait_icr_idle busy wait; once per target.'),
   ipiDeliveryCcx: cycles(
     'IPI send -> arrival at a target in the same CCX (or the same core), before interrupt entry.',
   ),
   ipiDeliverySocket: cycles('IPI send -> arrival at a target in another CCX of the same socket.'),
   ipiDeliveryRemote: cycles('IPI send -> arrival at a target on another socket.'),
-  irqEntryExit: cycles('Interrupt entry + exit on the target CPU, excluding the handler body.'),
+  irqEntryExit: cycles('Interrupt entry, EOI and exit (IRET) on the target CPU, excluding the handler body, which is charged op by op.'),
   idleWakeup: cycles(
     'Extra latency when an interrupt wakes an idle CPU (C1 exit), added to the delivery time.', 10_000_000,
   ),
@@ -148,9 +150,16 @@ const SPECS: { [K in ParamKey]: Spec } = {
   cr3Write: cycles(
     'Direct cost of a CR3 write (full flush of non-global entries without PCID); refills are charged separately.',
   ),
-  pageWalk: cycles('Page walk after an STLB miss, with the page-table lines hot in cache.'),
+  pageWalk: cycles('Page walk after an STLB miss, with the page-table lines hot in cache (lines that must be fetched cost their transfer on top).'),
+  pageWalkers: count('Page walks the core can run at once (page-miss handlers); bounds how many overlap in user code.', 1, 64),
+  kernelTlbPages: {
+    unit: 'pages', min: 0, max: 65_536, integer: true,
+    doc: "4 KiB kernel translations (global) one pass through the scheduler touches: they share the STLB with the user's entries, so even with PCID some user entries are pushed out.",
+  },
   stlbHit: cycles('L1 DTLB miss that hits in the second-level (shared) TLB.'),
-  pageFault: cycles('Kernel work of an anonymous page fault or COW break (entry, allocation, zeroing or copying the page), apart from the PTE store and any flush.'),
+  syscallEntryExit: cycles('SYSCALL entry and SYSRET exit of one system call, without the call\'s own work.'),
+  faultEntryExit: cycles('Page-fault exception entry and IRET, without the handler\'s work.'),
+  pageFault: cycles('The fault handler\'s work for an anonymous fault or COW break (allocation, zeroing or copying the page), apart from the entry/exit, the PTE store and any flush.'),
   l1dTlbEntries: sized('entries', 'L1 DTLB entries for 4 KiB pages.'),
   l1dTlbWays: sized('ways', 'L1 DTLB associativity (= entries when fully associative); must divide l1dTlbEntries.'),
   stlbEntries: sized('entries', 'Second-level TLB entries for 4 KiB pages.'),
@@ -159,6 +168,7 @@ const SPECS: { [K in ParamKey]: Spec } = {
     unit: 'pages', min: 0, max: 1 << 20, integer: true,
     doc: 'Linux tlb_single_page_flush_ceiling: ranges above this many pages get a full flush.',
   },
+  flushTlbFixed: cycles('The fixed part of one flush_tlb_mm_range() call that the model does not charge op by op: the function and its callees\' code, flush_tlb_info setup, preempt and irq handling.'),
   invlpgb: bool('1: hardware has AMD INVLPGB/TLBSYNC broadcast invalidation.'),
   invlpgbIssue: cycles('Issue cost of one INVLPGB (non-blocking); unused when invlpgb = 0.'),
   tlbsync: cycles(

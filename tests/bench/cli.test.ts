@@ -50,7 +50,7 @@ describe('lazytlb litmus', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run'], /required option '--strategy <name\|file>' not specified/],
     [['run', '--strategy', 'linux-9'], /unknown strategy 'linux-9'/],
-    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: memcache, netperf-rr, hackbench, kbuild, tlb-flush1, tlb-flush2, tlb-flush3, munmap-micro, madvise-mix, fork-cow, explore-mix\)/],
+    [['run', '--strategy', 'linux-4.8', '--workload', 'nope'], /unknown workload 'nope' \(known: memcache, netperf-rr, hackbench, kbuild, tlb-flush1, tlb-flush2, tlb-flush3, munmap-micro, pcid-pingpong, madvise-mix, fork-cow, explore-mix\)/],
     [['run', '--strategy', 'linux-4.8', '--ms', '-1'], /--ms expects a positive number, got '-1'/],
     [['run', '--strategy', 'linux-4.8', '--ms', '1', '--cycles', '5'], /cannot be used with option '--cycles/],
     [['run', '--strategy', 'linux-4.8', '--param', 'sockets=0'], /sockets.*range/],
@@ -66,7 +66,7 @@ describe('lazytlb litmus', () => {
 
 describe('lazytlb profiles', () => {
   test('lists the profiles and prints one with sources', () => {
-    expect(cli('profiles').out.trim().split('\n')).toEqual(['skylake-sp-2s', 'zen3-1s']);
+    expect(cli('profiles').out.trim().split('\n')).toEqual(['skylake-sp-2s', 'zen3-1s', 'haswell-2s']);
     const sky = cli('profiles', 'skylake-sp-2s').out;
     expect(sky).toMatch(/transferRemote/);
     expect(sky).toMatch(/core-to-core-latency/);

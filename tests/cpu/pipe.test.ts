@@ -7,7 +7,7 @@ import { Scheduler } from '../../cpu/sched';
 import { spinlockStats } from '../../cpu/spinlock';
 import type { TaskEnv } from '../../cpu/task';
 
-const COSTS = { syscall: 500, copyPerByte: 0.25 };
+const COSTS = { vfs: 500, copyPerByte: 0.25 };
 
 describe('pipes and wait queues', () => {
   test('many writers and one reader per pipe: every byte arrives, nobody sleeps for ever', () => {

@@ -56,7 +56,7 @@ describe('netperf-rr', () => {
     expect(w.transactions / r.simulated.seconds).toBeLessThan(1.03 * expected);
     // A round trip holds two sends (stack + syscall), two receives (syscall), two wake-ups of an
     // idle CPU and two switches to the woken task, at least.
-    const floor = 2 * P.loopbackCycles + 4 * P.syscall + 2 * p.idleWakeup + 2 * p.contextSwitch;
+    const floor = 2 * P.loopbackCycles + 4 * (P.socketLayer + p.syscallEntryExit) + 2 * p.idleWakeup + 2 * p.contextSwitch;
     expect(w.rttCycles.mean).toBeGreaterThan(floor);
     expect(w.rttCycles.mean).toBeLessThan(1.5 * floor);
   });

@@ -1,0 +1,77 @@
+import type { MachineProfile } from '../profiles';
+import { C2C, CEILING, v } from './source';
+
+export const ZEN3_1S: MachineProfile = {
+  name: 'zen3-1s',
+  description:
+    '1-socket AMD Zen 3 EPYC (e.g. 7763 Milan): 64 cores = 8 CCDs x one 8-core CCX, SMT off by default, ' +
+    'with INVLPGB/TLBSYNC broadcast invalidation.',
+  params: {
+    clockGhz: v(3.0, 'E', 'cost-parameters 8.2: 3.0 GHz (EPYC 7763: 2.45 base to 3.5 boost)'),
+    sockets: v(1, 'R', 'single-socket EPYC 7763 (Milan)'),
+    ccxPerSocket: v(8, 'R', 'EPYC 7763: 8 CCDs, one CCX per CCD on Zen 3'),
+    coresPerCcx: v(8, 'R', 'Zen 3 CCX has 8 cores (7R13 "within 8-core CCX", cost-parameters 1.1)'),
+    threadsPerCore: v(1, 'E',
+      'modelling default: SMT off (hardware has 2 threads/core [R]); set threadsPerCore=2 for SMT'),
+
+    l1Hit: v(4, 'R', 'AMD Software Optimization Guide, family 19h (verify)'),
+    l2Hit: v(12, 'R', 'AMD Software Optimization Guide, family 19h (verify)'),
+    llcHit: v(46, 'R', 'AMD Software Optimization Guide, family 19h: own-CCX L3 (verify)'),
+    memLatency: v(330, 'E', 'no source in cost-parameters.md; ~110 ns assumed x 3.0 GHz = 330'),
+    memLatencyRemote: v(600, 'E', 'unused when sockets=1; ~200 ns assumed x 3.0 GHz = 600'),
+    transferSmt: v(20, 'D', `${C2C}: EPYC 7R13 SMT sibling 9.8 ns [S] x 3.0 GHz = 29.4, less the CAS (rmwLocal 9) = 20`),
+    transferCcx: v(60, 'D', `${C2C}: EPYC 7R13 within CCX 23 ns [S] x 3.0 GHz = 69, less the CAS (9) = 60`),
+    transferSocket: v(312, 'D',
+      `${C2C}: EPYC 7R13 other CCX ~90-110 ns [S]: ~107 ns x 3.0 GHz = 321, less the CAS (9) = 312`),
+    transferRemote: v(582, 'D',
+      `${C2C}: EPYC 7R13 other socket 197 ns [S] (anomalous) x 3.0 GHz = 591, less the CAS (9) = 582; unused when sockets=1`),
+    rmwLocal: v(9, 'M',
+      'our Zen 4 KVM-guest measurement, LOCK CMPXCHG chain 9.5 cycles (cost-parameters 1.3); Agner Fog Zen 2/3 ~8 [R]'),
+    mfence: v(16, 'E',
+      'no source in cost-parameters.md; above rmwLocal because Linux x86-64 smp_mb() uses LOCK ADD as the cheaper barrier [R]'),
+    storeBufferEntries: v(64, 'R', 'Zen 3 store queue 64 entries (not re-checked)'),
+    storeIssue: v(1, 'E', 'one store retires into the store buffer per cycle'),
+    fillBuffers: v(24, 'R', 'AMD Software Optimization Guide, family 19h: 24 outstanding L1D misses (verify)'),
+
+    x2apic: v(1, 'R', 'EPYC Milan supports x2APIC (needed beyond 255 APIC IDs)'),
+    ipiSendX2apic: v(150, 'E', 'cost-parameters 8.2: one ICR write per target; no AMD source found'),
+    ipiSendXapic: v(500, 'E', 'cost-parameters 2.2, incl. busy wait; as skylake-sp-2s'),
+
+    ipiDeliveryCcx: v(1200, 'E', 'cost-parameters 8.2: ~0.4 us within a CCX'),
+    ipiDeliverySocket: v(1500, 'E', 'cost-parameters 8.2: ~0.5 us across CCDs'),
+    ipiDeliveryRemote: v(2100, 'E',
+      'unused when sockets=1; ipiDeliverySocket + ~600 for a cross-socket hop (~transferRemote)'),
+    irqEntryExit: v(900, 'E', 'cost-parameters 8.2'),
+    idleWakeup: v(3000, 'E',
+      'no AMD source; ~1 us C1 exit assumed x 3.0 GHz (intel_idle declares 2 us for SKX, 1 us for ICX [S])'),
+
+    pcid: v(1, 'R', 'Zen 3 supports PCID and INVPCID'),
+    pti: v(0, 'R', 'AMD is not affected by Meltdown; Linux does not enable PTI'),
+    invlpg: v(200, 'E', 'cost-parameters 8.2; Multikernel Opteron TLB invalidate 95-320 cycles [F]'),
+    invlpgPti: v(550, 'E', 'unused (pti=0); as skylake-sp-2s'),
+    invpcid: v(350, 'E', 'no AMD source; as skylake-sp-2s'),
+    cr3Write: v(100, 'E', 'cost-parameters 8.2'),
+    pageWalk: v(25, 'E', 'cost-parameters 8.2'),
+    pageWalkers: v(6, 'R', 'AMD, Zen 3 (Hot Chips 33, 2021): six page-table walkers (not re-checked)'),
+    kernelTlbPages: v(16, 'E', 'as skylake-sp-2s'),
+    stlbHit: v(12, 'E', 'no AMD source; Haswell ~12 cycles (PC Watch 2013) reused'),
+    syscallEntryExit: v(100, 'E', 'as skylake-sp-2s: no AMD source found'),
+    faultEntryExit: v(1050, 'E', 'as skylake-sp-2s (Linus Torvalds 2014, Haswell): no AMD source found'),
+    pageFault: v(1950, 'E',
+      'no source in cost-parameters.md: ~1 us for an anonymous fault with a 4 KiB page zeroed, x 3.0 GHz = 3000, ' +
+        'less faultEntryExit (1050)'),
+    l1dTlbEntries: v(64, 'R', 'Zen 2 L1 DTLB 64 entries, fully assoc. [S: WikiChip, 7-cpu.com]; Zen 3 same'),
+    l1dTlbWays: v(64, 'R', 'fully associative: ways = entries'),
+    stlbEntries: v(2048, 'R', 'Zen 2 L2 DTLB 2048 entries [S: WikiChip, 7-cpu.com]; Zen 3 same'),
+    stlbWays: v(16, 'E',
+      'hardware is 12-way skewed (Zen 2 [S]); 2048/12 is no whole set count, so modelled as 16-way x 128 sets'),
+    flushCeiling: v(33, 'S', CEILING),
+    flushTlbFixed: v(416, 'E', 'as skylake-sp-2s (Hansen 2017, Intel): no AMD measurement found'),
+    invlpgb: v(1, 'S',
+      'Rik van Riel, "[PATCH v5 00/12] AMD broadcast TLB invalidation" (2025), measured on Zen 3 Milan'),
+    invlpgbIssue: v(100, 'E', 'cost-parameters 3.1/8.2: non-blocking issue; no per-instruction latency published'),
+    tlbsync: v(1500, 'E', 'cost-parameters 3.1/8.2: ~1 fabric round trip (0.3-1 us)'),
+
+    contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s ping-pong): no AMD source found'),
+  },
+};
