@@ -13,6 +13,8 @@ export interface ApicParams {
   ipiDeliveryCcx: number;
   ipiDeliverySocket: number;
   ipiDeliveryRemote: number;
+  /** Each interconnect hop beyond the first between the sender's and the target's sockets. */
+  hopCycles: number;
 }
 
 /**
@@ -80,7 +82,9 @@ export class Apic implements EventHandler {
   deliveryLatency(from: number, to: number): number {
     const d = this.topology.distanceUnchecked(from, to);
     const p = this.params;
-    return d === DIST_REMOTE ? p.ipiDeliveryRemote : d === DIST_SOCKET ? p.ipiDeliverySocket : p.ipiDeliveryCcx;
+    if (d !== DIST_REMOTE) return d === DIST_SOCKET ? p.ipiDeliverySocket : p.ipiDeliveryCcx;
+    const hops = this.topology.hopsUnchecked(from, to);
+    return p.ipiDeliveryRemote + (hops > 1 ? (hops - 1) * p.hopCycles : 0);
   }
 
   /** The i-th ICR write of a send that started at `start`: schedules its arrival. */

@@ -14,6 +14,8 @@ export interface CoherenceParams {
   transferCcx: number;
   transferSocket: number;
   transferRemote: number;
+  /** Each interconnect hop beyond the first between two sockets (topology.hopsUnchecked). */
+  hopCycles: number;
   rmwLocal: number;
 }
 
@@ -23,7 +25,8 @@ export interface CoherenceParams {
  * Every request is charged by the line's state and the distance between the requester and the
  * caches that hold it:
  * - a dirty or exclusive line held by another core costs a core-to-core transfer
- *   (`transfer{Smt,Ccx,Socket,Remote}`; these come from CAS ping-pong medians);
+ *   (`transfer{Smt,Ccx,Socket,Remote}`; these come from CAS ping-pong medians), plus `hopCycles`
+ *   for each interconnect hop beyond the first between the two sockets;
  * - a clean shared line comes from the requester's LLC when a sharer sits in its CCX (`llcHit`),
  *   otherwise across the fabric;
  * - invalidating sharers costs the round trip to the farthest one;
@@ -58,6 +61,8 @@ export class Coherence {
   private readonly dirtyCost: Float64Array;
   /** Cost of fetching a clean shared line when the nearest sharer is at each distance class. */
   private readonly cleanCost: Float64Array;
+  /** Extra hop cycles to the sharer the last `nearestSharer` found (0 unless it is remote). */
+  private nearestExtra: number;
   private jitter: Rng | null;
   private jitterMax: number;
   private readonly hits: Counter;
@@ -91,6 +96,7 @@ export class Coherence {
     const p = params;
     this.dirtyCost = Float64Array.of(p.l1Hit, p.transferSmt, p.transferCcx, p.transferSocket, p.transferRemote);
     this.cleanCost = Float64Array.of(p.l1Hit, p.transferSmt, p.llcHit, p.transferSocket, p.transferRemote);
+    this.nearestExtra = 0;
     this.jitter = null;
     this.jitterMax = 0;
     this.hits = stats.counter('hits', 'accesses that found the line in a sufficient state in the own cache');
@@ -141,7 +147,7 @@ export class Coherence {
       this.owner[line] = cpu;
     } else if (dirState === S) {
       // Directory S + GetS: data, requester joins the sharers.
-      cost = this.cleanCost[this.nearestSharer(cpu, line)];
+      cost = this.cleanCost[this.nearestSharer(cpu, line)] + this.nearestExtra;
       this.state[idx] = S;
       this.sharerCount[line]++;
       this.setSharer(line, cpu);
@@ -211,7 +217,7 @@ export class Coherence {
         this.upgrades.value++;
         cost = this.params.llcHit;
       } else {
-        cost = this.cleanCost[this.nearestSharer(cpu, line)];
+        cost = this.cleanCost[this.nearestSharer(cpu, line)] + this.nearestExtra;
       }
       const inv = this.invalidateSharers(cpu, line);
       if (inv > cost) cost = inv;
@@ -243,7 +249,7 @@ export class Coherence {
         if (c === cpu) continue;
         this.state[base + c] = cacheNext(S, EV_INV);
         this.invalidations.value++;
-        const cost = this.dirtyCost[this.topology.distanceUnchecked(cpu, c)];
+        const cost = this.costTo(cpu, c);
         if (cost > slowest) slowest = cost;
       }
     }
@@ -254,16 +260,23 @@ export class Coherence {
     const wbase = line * this.words;
     const nearest = this.topology.nearestDistance;
     let best = DIST_REMOTE;
-    for (let w = 0; w < this.words && best > nearest; w++) {
+    let hops = this.topology.maxHops;
+    // Stop at the nearest class there can be, or, between sockets, at a one-hop sharer.
+    for (let w = 0; w < this.words && (best > nearest || (best === DIST_REMOTE && hops > 1)); w++) {
       let bits = this.sharerBits[wbase + w];
-      while (bits !== 0 && best > nearest) {
+      while (bits !== 0 && (best > nearest || (best === DIST_REMOTE && hops > 1))) {
         const c = (w << 5) + 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
         if (c === cpu) continue;
         const d = this.topology.distanceUnchecked(cpu, c);
         if (d < best) best = d;
+        else if (d === DIST_REMOTE) {
+          const h = this.topology.hopsUnchecked(cpu, c);
+          if (h < hops) hops = h;
+        }
       }
     }
+    this.nearestExtra = best === DIST_REMOTE && hops > 1 ? (hops - 1) * this.params.hopCycles : 0;
     if (best <= DIST_CCX) this.llcFills.value++;
     else this.transfers[best].value++;
     if (best > DIST_CCX) this.lineTransfers[line]++;
@@ -278,7 +291,15 @@ export class Coherence {
     const d = this.topology.distanceUnchecked(cpu, from);
     this.transfers[d].value++;
     this.lineTransfers[line]++;
-    return this.dirtyCost[d];
+    return this.costTo(cpu, from);
+  }
+
+  /** A dirty line's transfer (or an invalidation's round trip) between two CPUs, hops included. */
+  private costTo(cpu: number, other: number): number {
+    const d = this.topology.distanceUnchecked(cpu, other);
+    if (d !== DIST_REMOTE) return this.dirtyCost[d];
+    const hops = this.topology.hopsUnchecked(cpu, other);
+    return this.dirtyCost[d] + (hops > 1 ? (hops - 1) * this.params.hopCycles : 0);
   }
 
   private fromMemory(line: number): number {

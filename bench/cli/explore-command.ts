@@ -19,7 +19,7 @@ export function exploreCommand(o: SimOptions & { strategy: string; seeds: number
     out(`${o.strategy}: ${report.runs} seeded runs of ${o.workload} (seeds ${base}..${base + report.runs - 1}) with timing perturbation`);
     if (report.first.length === 0) out('  no violation');
     for (const v of report.first) {
-      out(`  ${v.kind}: first at seed ${v.seed}, cpu${v.cpu}, cycle ${v.cycle}, mm ${v.mm}${v.page >= 0 ? `, page ${v.page}` : ''} (${report.counts[v.kind]} violations in all)`);
+      out(`  ${v.kind}: first at seed ${v.seed}, cpu${v.cpu}, cycle ${v.cycle}, mm ${v.mm}${v.page >= 0 ? `, page ${v.page}` : ''} (${report.counts[v.kind]} violation${report.counts[v.kind] === 1 ? '' : 's'} in all)`);
       out(`    ${v.detail}`);
       out(`    reproduce: ${v.reproduce}`);
     }

@@ -31,16 +31,17 @@ const SPIN_BURST = 1_000_000;
  * CCX) for n ≤ 7 is one CCX. To measure across sockets give spinnerCpus=28-34 on skylake-sp-2s;
  * across CCXs on zen3-1s, spinnerCpus=8,16,24,32,40,48,56 (one per other CCX).
  *
- * What an iteration costs (default, skylake-sp-2s, linux-4.20, measured): 9,840 cycles = 3.9 µs.
- * The munmap is 7,260 of it, of which the flush is 7,170 (2.9 µs): ~4,500 to send it (the local
- * INVLPG, the tlb_gen XADD, then per spinner a remote is_lazy read, csd_lock, the llist_add on
- * its call_single_queue and an ICR write: ~600 cycles a target) and ~2,650 waiting for the
- * handlers (delivery 1,200, interrupt entry, the handler's tlb_gen read and INVLPG, the CSD
- * release seen by the initiator). The touch is 2,580: pageFault (2,500) and the walk. So the
- * loop is the shootdown plus one fault, as intended; nothing else is in it. Each further spinner
- * adds ~600 cycles (n = 27: 19,170-cycle flush); seven spinners on the other socket make the
- * flush 15,190. The literature's order of magnitude (about 1 µs of IPI plus about 200 ns per
- * receiver) gives 2.4 µs for 7 receivers: the model's 2.9 µs is in line. Lutomirski's 13.4 µs
+ * What an iteration costs (default, skylake-sp-2s, linux-4.20, measured): 9,630 cycles = 3.9 µs.
+ * The munmap is 7,050 of it (with its syscallEntryExit, 100), of which the flush is 6,860
+ * (2.7 µs): flush_tlb_mm_range's fixed part (flushTlbFixed, 416), then the sending (the local
+ * INVLPG, the tlb_gen XADD, then per spinner a remote is_lazy read, csd_lock, the llist_add on its
+ * call_single_queue and an ICR write: ~500 cycles a target) and the wait for the handlers
+ * (delivery 1,200, interrupt entry, the handler's tlb_gen read and INVLPG, the CSD release seen
+ * by the initiator). The touch is 2,580: the fault (faultEntryExit 1,050 + pageFault 1,450) and
+ * the walk. So the loop is the shootdown plus one fault, as intended; nothing else is in it. Each
+ * further spinner adds ~500 cycles (n = 27: 16,970-cycle flush); seven spinners on the other
+ * socket make the flush 14,920. The literature's order of magnitude (about 1 µs of IPI plus about
+ * 200 ns per receiver) gives 2.4 µs for 7 receivers: the model's 2.7 µs is in line. Lutomirski's 13.4 µs
  * (21.6 µs before PCID) is a single-thread loop that migrates to another CPU each iteration:
  * most of it is the migration, which this loop does not have.
  */
@@ -51,7 +52,7 @@ export const munmapMicro = defineWorkload({
     'Andy Lutomirski, v4 cover letter of the x86 PCID series (LKML, June 2017; "PCID and improved laziness"): a loop of MADV_DONTNEED, touch the page, migrate CPU with sched_setaffinity ("nearly worst-case"): 21.6 µs → 13.4 µs per iteration',
     'Kumar, Maass, Kashyap, Veselý, Yan, Kim, Bhattacharjee, Kim, "LATR: Lazy Translation Coherence", ASPLOS 2018: munmap latency with the process on other cores, -70.8% on 2 sockets',
     'Amit, "Optimizing the TLB Shootdown Algorithm with Page Access Tracking", USENIX ATC 2017: "TLB shootdown can take microseconds"',
-    'lazytlb reference cost-parameters.md §2-3: IPI send 150 cycles + 170 per further target, delivery ~0.5 µs, interrupt entry+exit 800 cycles, INVLPG ~200 cycles, one-page local flush_tlb_mm_range 692 cycles (Hansen 2017)',
+    'lazytlb reference cost-parameters.md §2-3: an ICR write of ~150 cycles per target, delivery ~0.5 µs, interrupt entry+exit 800 cycles, INVLPG ~200 cycles, one-page local flush_tlb_mm_range 692 cycles (Hansen 2017)',
   ],
   params: {
     n: wparam.count(7, 0, 4095, 'Spinning threads of the same process, each on its own CPU: the CPUs every flush must reach (0: a local flush alone).'),

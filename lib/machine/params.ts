@@ -28,6 +28,8 @@ export interface MachineParams {
   ccxPerSocket: number;
   coresPerCcx: number;
   threadsPerCore: number;
+  socketLinks: number;
+  hopCycles: number;
   // --- caches and coherence
   l1Hit: number;
   l2Hit: number;
@@ -99,6 +101,12 @@ const SPECS: { [K in ParamKey]: Spec } = {
   ccxPerSocket: count('CCXs (cores sharing one LLC) per socket; 1 for a monolithic LLC (Skylake-SP).', 1, 64),
   coresPerCcx: count('Physical cores per CCX.', 1, 256),
   threadsPerCore: count('Hardware threads per core: 1 = SMT off, 2 = SMT on. Total CPUs at most 4096.', 1, 8),
+  socketLinks: count(
+    'Interconnect links (QPI/UPI/xGMI) per socket. Sockets sit on a ring and link the nearest first (i +- 1, then +- 2, ...), ' +
+      'an odd link to the opposite socket: 2 is a ring, 3 on 8 sockets the glueless 8-socket Xeon, sockets - 1 a full mesh.',
+    1, 64,
+  ),
+  hopCycles: cycles('Each interconnect hop beyond the first: added to a line transfer, an invalidation and an IPI delivery between two sockets that many hops apart.'),
 
   l1Hit: cycles('Load-to-use latency of an L1D hit.'),
   l2Hit: cycles('Load-to-use latency of an L2 hit.'),
@@ -189,7 +197,7 @@ export const PARAM_SPECS: Readonly<Record<ParamKey, ParamSpec>> = Object.freeze(
 export const PARAM_KEYS: readonly ParamKey[] = Object.freeze(Object.keys(SPECS) as ParamKey[]);
 
 /** Keys of the topology fields, which are machine parameters too (`--param threadsPerCore=2`). */
-export const TOPOLOGY_KEYS = ['sockets', 'ccxPerSocket', 'coresPerCcx', 'threadsPerCore'] as const;
+export const TOPOLOGY_KEYS = ['sockets', 'ccxPerSocket', 'coresPerCcx', 'threadsPerCore', 'socketLinks'] as const;
 
 export function isParamKey(key: string): key is ParamKey {
   return Object.prototype.hasOwnProperty.call(SPECS, key);

@@ -57,6 +57,7 @@ export function topologyOf(cfg: MachineConfig): Topology {
     ccxPerSocket: p.ccxPerSocket,
     coresPerCcx: p.coresPerCcx,
     threadsPerCore: p.threadsPerCore,
+    socketLinks: p.socketLinks,
   });
 }
 

@@ -10,6 +10,11 @@
  *
  * Skylake-SP has one LLC per socket: model it as ccxPerSocket = 1, so that "same CCX" and "same
  * socket" coincide and DIST_SOCKET never occurs.
+ *
+ * Sockets sit on a ring and spend their `socketLinks` links on the nearest sockets first (i ± 1,
+ * then i ± 2, ...), an odd link left over on the opposite socket: two links make a ring, three on
+ * eight sockets the glueless 8-socket Xeon layout, sockets - 1 or more a full mesh. `hops(a, b)`
+ * is the shortest path between two CPUs' sockets; remote costs grow with the hops beyond the first.
  */
 import { ConfigError } from '../errors';
 
@@ -22,6 +27,8 @@ export interface TopologyParams {
   coresPerCcx: number;
   /** Hardware threads per core: 1 = SMT off, 2 = SMT on. */
   threadsPerCore: number;
+  /** Interconnect (QPI/UPI/xGMI) links per socket; default: every pair of sockets linked. */
+  socketLinks?: number;
 }
 
 // Distance classes between two logical CPUs, nearest first. Plain numbers rather than an enum so
@@ -61,6 +68,10 @@ export class Topology {
   private readonly coreTab: Int32Array;
   private readonly ccxTab: Int32Array;
   private readonly socketTab: Int32Array;
+  /** Interconnect hops between sockets i and j at [i * sockets + j] (0 on the diagonal). */
+  private readonly hopTab: Int32Array;
+  /** The most hops between any two sockets (1 on a full mesh or a 2-socket machine). */
+  readonly maxHops: number;
   /** The smallest distance class between two different CPUs of this machine (a search for the
    *  nearest sharer can stop there). */
   readonly nearestDistance: number;
@@ -79,6 +90,7 @@ export class Topology {
       ccxPerSocket: p.ccxPerSocket,
       coresPerCcx: p.coresPerCcx,
       threadsPerCore: p.threadsPerCore,
+      socketLinks: p.socketLinks ?? Math.max(1, p.sockets - 1),
     });
     this.nSockets = p.sockets;
     this.nCcx = p.sockets * p.ccxPerSocket;
@@ -102,6 +114,22 @@ export class Topology {
       this.ccxTab[cpu] = Math.floor(core / p.coresPerCcx);
       this.socketTab[cpu] = Math.floor(core / this.coresPerSocket);
     }
+    const links = p.socketLinks ?? Math.max(1, p.sockets - 1);
+    if (!Number.isInteger(links) || links < 1) {
+      throw new ConfigError(`topology field 'socketLinks' must be a positive integer, got ${String(p.socketLinks)}`);
+    }
+    this.hopTab = socketHops(p.sockets, links);
+    if (this.hopTab.includes(-1)) {
+      throw new ConfigError(`topology field 'socketLinks' = ${links} cannot connect ${p.sockets} sockets: expected at least 2`);
+    }
+    let most = p.sockets > 1 ? 1 : 0;
+    for (let i = 0; i < this.hopTab.length; i++) if (this.hopTab[i] > most) most = this.hopTab[i];
+    this.maxHops = most;
+  }
+
+  /** Interconnect hops between two CPUs' sockets (0 on the same socket); unchecked, for hot paths. */
+  hopsUnchecked(a: number, b: number): number {
+    return this.hopTab[this.socketTab[a] * this.nSockets + this.socketTab[b]];
   }
 
   /** Socket of a logical CPU, in [0, sockets). */
@@ -188,4 +216,32 @@ export class Topology {
       throw new RangeError(`cpu ${cpu} is not in [0, ${this.nCpus})`);
     }
   }
+}
+
+/** Shortest paths (BFS) between sockets on the ring-with-chords layout described above. */
+function socketHops(n: number, links: number): Int32Array {
+  const hops = new Int32Array(n * n);
+  const linked = (i: number, j: number): boolean => {
+    if (links >= n - 1) return true;
+    const d = Math.min((i - j + n) % n, (j - i + n) % n);
+    const pairs = links >> 1; // links to i ± 1 .. i ± pairs
+    if (d <= pairs) return true;
+    return links % 2 === 1 && n % 2 === 0 && d === n / 2; // the odd link: the opposite socket
+  };
+  for (let s = 0; s < n; s++) {
+    const dist = new Int32Array(n).fill(-1);
+    dist[s] = 0;
+    const queue = [s];
+    for (let q = 0; q < queue.length; q++) {
+      const u = queue[q];
+      for (let v = 0; v < n; v++) {
+        if (dist[v] < 0 && v !== u && linked(u, v)) {
+          dist[v] = dist[u] + 1;
+          queue.push(v);
+        }
+      }
+    }
+    for (let v = 0; v < n; v++) hops[s * n + v] = dist[v];
+  }
+  return hops;
 }

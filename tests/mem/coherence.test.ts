@@ -61,3 +61,17 @@ describe('Coherence costs', () => {
     expect(coh.busyUntil[lock >>> 6]).toBe(engine.now);
   });
 });
+
+describe('interconnect hops', () => {
+  test('a line two hops away costs transferRemote plus one hopCycles; one hop away, transferRemote', () => {
+    // 4 sockets on a ring (2 links each), one core per socket: cpu2 is two hops from cpu0.
+    const { coh } = build({ sockets: 4, ccxPerSocket: 1, coresPerCcx: 1, threadsPerCore: 1, socketLinks: 2 });
+    coh.write(0, 3, 0);
+    expect(coh.read(1, 3, 10_000)).toBe(10_000 + P.transferRemote);
+    coh.write(0, 4, 0);
+    expect(coh.read(2, 4, 20_000)).toBe(20_000 + P.transferRemote + P.hopCycles);
+    // A clean line is fetched from the nearest sharer: cpu1 shares line 4? No: cpu3 reads line 3,
+    // whose sharers are cpu0 (1 hop) and cpu1 (2 hops): one hop.
+    expect(coh.read(3, 3, 30_000)).toBe(30_000 + P.transferRemote);
+  });
+});

@@ -14,6 +14,7 @@ export const PARAMS: MemoryParams = {
   transferCcx: 120,
   transferSocket: 250,
   transferRemote: 340,
+  hopCycles: 200,
   rmwLocal: 19,
   storeBufferEntries: 4,
   storeIssue: 1,

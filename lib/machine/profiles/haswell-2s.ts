@@ -21,6 +21,9 @@ export const HASWELL_2S: MachineProfile = {
     ccxPerSocket: v(1, 'R', 'one ring LLC per socket; Cluster-on-Die (2 halves on >=10C dies) is a BIOS option, off by default [R]'),
     coresPerCcx: v(12, 'S', `${HSX}: CPUID 0xB level 1 = 24 logical CPUs per package / 2 threads = 12 cores; Amit: 24 cores in 2 sockets`),
     threadsPerCore: v(2, 'S', 'Amit 2019 ran with SMT ("24+SMT"); set threadsPerCore=1 (and storeBufferEntries=42) for SMT off'),
+    socketLinks: v(2, 'R', 'Xeon E5-2690 v3: 2 QPI 9.6 GT/s links (E5-26xx v3 have 2; the E5-46xx and E7 parts have 3 or more)'),
+    hopCycles: v(198, 'E',
+      'unused with 2 sockets; a further QPI hop assumed to cost what the first adds: transferRemote - transferCcx = 288 - 90 = 198'),
 
     l1Hit: v(4, 'S', '7-cpu.com/cpu/Haswell.html, i7-4770: L1 4 cycles (5 with complex addressing) [S via quotes in several repos]'),
     l2Hit: v(12, 'S', '7-cpu.com Haswell i7-4770: L2 12 cycles [S via quote] (client L2 = server L2, 256 KiB)'),

@@ -13,6 +13,9 @@ export const SKYLAKE_SP_2S: MachineProfile = {
     coresPerCcx: v(28, 'R', 'Xeon Platinum 8180/8176: 28 cores per socket (cost-parameters 8.1: ~20-28)'),
     threadsPerCore: v(1, 'E',
       'modelling default: SMT off (hardware has 2 threads/core [R]); set threadsPerCore=2 for SMT'),
+    socketLinks: v(3, 'R', 'Xeon Platinum 81xx: 3 UPI links per socket (2 sockets: one hop either way)'),
+    hopCycles: v(220, 'E',
+      'unused with 2 sockets; a further UPI hop assumed to cost what the first adds: transferRemote - transferCcx = 321 - 101 = 220'),
 
     l1Hit: v(4, 'S', 'Intel Optimization Manual, Skylake: L1 4 cycles (via translated copy)'),
     l2Hit: v(14, 'E', 'Skylake client L2 12 cycles [S]; the SP 1 MiB L2 assumed slower (cost-parameters 8.1)'),

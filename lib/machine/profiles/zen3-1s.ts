@@ -13,6 +13,8 @@ export const ZEN3_1S: MachineProfile = {
     coresPerCcx: v(8, 'R', 'Zen 3 CCX has 8 cores (7R13 "within 8-core CCX", cost-parameters 1.1)'),
     threadsPerCore: v(1, 'E',
       'modelling default: SMT off (hardware has 2 threads/core [R]); set threadsPerCore=2 for SMT'),
+    socketLinks: v(4, 'R', 'EPYC 7003: up to 4 xGMI links between the two sockets of a 2P system; unused with 1 socket'),
+    hopCycles: v(270, 'E', 'unused with 1 socket; as transferRemote - transferSocket = 582 - 312 = 270'),
 
     l1Hit: v(4, 'R', 'AMD Software Optimization Guide, family 19h (verify)'),
     l2Hit: v(12, 'R', 'AMD Software Optimization Guide, family 19h (verify)'),

@@ -155,3 +155,28 @@ describe('invalid topologies', () => {
     expect(() => t.ccxOf(1.5)).toThrow(RangeError);
   });
 });
+
+describe('interconnect hops', () => {
+  const shape = { ccxPerSocket: 1, coresPerCcx: 1, threadsPerCore: 1 };
+  const hops = (t: Topology) => Array.from({ length: t.nSockets }, (_, s) => t.hopsUnchecked(0, s));
+
+  it('links every pair of sockets by default, and a 2-socket machine is one hop', () => {
+    expect(hops(new Topology({ sockets: 4, ...shape }))).toEqual([0, 1, 1, 1]);
+    expect(new Topology({ sockets: 2, ...shape, socketLinks: 3 }).maxHops).toBe(1);
+  });
+
+  it('two links make a ring; three on eight sockets the glueless 8-socket layout (at most two hops)', () => {
+    const ring = new Topology({ sockets: 4, ...shape, socketLinks: 2 });
+    expect(hops(ring)).toEqual([0, 1, 2, 1]);
+    const eight = new Topology({ sockets: 8, ...shape, socketLinks: 3 });
+    expect(hops(eight)).toEqual([0, 1, 2, 2, 1, 2, 2, 1]);
+    expect(eight.maxHops).toBe(2);
+    expect(new Topology({ sockets: 8, ...shape, socketLinks: 2 }).maxHops).toBe(4);
+  });
+
+  it('rejects links that cannot connect the sockets, naming the field', () => {
+    expect(() => new Topology({ sockets: 4, ...shape, socketLinks: 1 })).toThrow(
+      "topology field 'socketLinks' = 1 cannot connect 4 sockets: expected at least 2",
+    );
+  });
+});
