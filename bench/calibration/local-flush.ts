@@ -1,5 +1,4 @@
-import { strategyByName } from '../../tlb/strategies';
-import { runSimulation } from '../runner';
+import { scenarioRun } from './run';
 
 export interface LocalFlushPoint {
   pages: number;
@@ -17,19 +16,8 @@ export interface LocalFlushPoint {
  * and back (two local flushes per iteration) and touches them again. Above the ceiling the flush
  * is a full one, and the refill shows up as the walks of the touches that follow.
  */
-export function localFlush(machine: string, params: Record<string, string>, strategy: string, pages: number, ms: number): LocalFlushPoint {
-  const r = runSimulation({
-    machine,
-    params,
-    strategy,
-    workload: 'munmap-micro',
-    workloadParams: { n: 0, op: 'mprotect', pages },
-    cycles: Math.round(ms * 1e6),
-    warmupCycles: 100_000,
-    seed: 'calibration',
-    strategyOptions: {},
-    perturb: false,
-  }, strategyByName(strategy));
+export function localFlush(machine: string, params: Record<string, string>, strategy: string, pages: number, cycles: number): LocalFlushPoint {
+  const r = scenarioRun(machine, params, strategy, 'munmap-micro', { n: 0, op: 'mprotect', pages }, cycles, 100_000);
   const w = r.workload as { iterations: number; touchCycles: { mean: number } };
   return {
     pages,

@@ -1,5 +1,4 @@
-import { strategyByName } from '../../tlb/strategies';
-import { runSimulation } from '../runner';
+import { scenarioRun } from './run';
 
 /**
  * Lutomirski's machine, described from parameters: the skylake-sp-2s core at the laptop's
@@ -22,18 +21,7 @@ export interface PingPongPoint {
  */
 export function pcidPingPong(machine: string, params: Record<string, string>, pcid: boolean, pages: number, cycles: number): PingPongPoint {
   const strategy = pcid ? 'linux-4.14-pcid' : 'linux-4.14';
-  const r = runSimulation({
-    machine,
-    params: { ...LUTOMIRSKI_MACHINE, ...params },
-    strategy,
-    workload: 'pcid-pingpong',
-    workloadParams: { pages },
-    cycles,
-    warmupCycles: 200_000,
-    seed: 'calibration',
-    strategyOptions: {},
-    perturb: false,
-  }, strategyByName(strategy));
+  const r = scenarioRun(machine, { ...LUTOMIRSKI_MACHINE, ...params }, strategy, 'pcid-pingpong', { pages }, cycles, 200_000);
   const w = r.workload as { roundTrips: number; roundTripCycles: { mean: number } };
   return {
     roundTripUs: w.roundTripCycles.mean / (r.config.machine.params.clockGhz * 1e3),

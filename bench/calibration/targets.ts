@@ -7,12 +7,12 @@ import { pcidPingPong } from './pcid-pingpong';
 /** How long each scenario runs (the quick form is for tests), and the user's `--param` overrides. */
 export interface Effort {
   casRoundTrips: number;
-  flushMs: number;
+  flushCycles: number;
   pingPongCycles: number;
   params?: Record<string, string>;
 }
-export const FULL: Effort = { casRoundTrips: 2_000, flushMs: 0.4, pingPongCycles: 4e6 };
-export const QUICK: Effort = { casRoundTrips: 200, flushMs: 0.1, pingPongCycles: 1e6 };
+export const FULL: Effort = { casRoundTrips: 2_000, flushCycles: 4e5, pingPongCycles: 4e6 };
+export const QUICK: Effort = { casRoundTrips: 200, flushCycles: 1e5, pingPongCycles: 1e6 };
 
 /** One published measurement the simulator must reproduce on one profile. */
 export interface Target {
@@ -61,7 +61,7 @@ function casTargets(profile: string, cpu: string, rows: [number, string, number]
 const hansenCurve = (pages: number): number => Math.round(692 + ((25_663 - 692) / 128) * (pages - 1));
 
 function hansenTargets(profile: string): Target[] {
-  const point = (pages: number) => once((e) => localFlush(profile, e.params ?? {}, 'linux-4.14', pages, e.flushMs));
+  const point = (pages: number) => once((e) => localFlush(profile, e.params ?? {}, 'linux-4.14', pages, e.flushCycles));
   const sizes = [1, 2, 4, 8, 16, 33];
   const out: Target[] = sizes.map((pages) => ({
     id: `local-flush.${pages}p`,
