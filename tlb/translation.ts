@@ -159,9 +159,8 @@ export class TlbTranslation implements Translation {
           w.miss(t, start - t + walkCycles + p.l1Hit);
         }
       }
-      cpu.irqsOn = irqsWereOn;
       cpu.preemptCount--;
-      if (irqsWereOn && cpu.pending !== 0) yield k.irqEnable();
+      yield* this.setIrqs(k, cpu, irqsWereOn);
       if (pte === 0 || (write && !pteWritable(pte) && this.cowBreak !== null)) {
         const now2 = this.now();
         if (w.done > now2) yield k.compute(w.done - now2);
