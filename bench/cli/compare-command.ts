@@ -1,46 +1,112 @@
+import { ConfigError } from '../../lib/errors';
 import { strategyNames } from '../../tlb/strategies/index';
+import { runAll } from '../experiment/pool';
+import { summarizeByStrategy, type StrategySummary } from '../experiment/summary';
 import type { RunJson } from '../result-json';
-import { runSimulation } from '../runner';
+import type { RunConfig } from '../runner';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
 import { runConfig, type SimOptions } from './sim-options';
 
 /** Long enough for about 190 flushes of the default memcache, so the flush figures are not noise. */
 export const COMPARE_DEFAULT_MS = 10;
+/** Seeds by default: enough for a 95% interval (t with 4 degrees of freedom). */
+export const COMPARE_DEFAULT_SEEDS = 5;
 
-/** `lazytlb compare`: every shipped strategy on the same machine, workload and seed, side by side. */
-export function compareCommand(o: SimOptions & { strategies?: string }, out: (s: string) => void, warn: (s: string) => void): number {
-  const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
-  const workload = loadWorkload(o.workload);
-  const factories = names.map((name) => loadStrategy(name)); // every name checked before anything runs
-  const results: RunJson[] = names.map((name, i) => runSimulation(runConfig(name, o, workload, COMPARE_DEFAULT_MS), factories[i], workload));
-  for (const r of results) for (const w of r.warnings) warn(`warning: ${r.config.strategy}: ${w}`);
-  if (o.json === true) {
-    out(JSON.stringify({ results }, null, 2));
-    return 0;
-  }
-  out(compareTable(results));
-  return 0;
+export interface CompareOptions extends SimOptions {
+  strategies?: string;
+  seeds: number;
+  jobs: number;
+  baseline?: string;
 }
 
-/** The side-by-side table; a row whose run measured too little is marked, never shown as a plain result. */
-export function compareTable(results: RunJson[]): string {
-  const r0 = results[0];
-  const lines = [
-    `${r0.config.workload} on ${r0.config.machine.profile}: ${r0.simulated.cycles} cycles (${(r0.simulated.seconds * 1e3).toFixed(2)} ms) measured after ${r0.config.warmupCycles} cycles of warm-up, seed ${r0.seed}`,
-  ];
-  const header = ['strategy', 'IPIs', 'flushIPI', 'IPI/fl', 'toLazy', 'spared', 'flushes', 'p50', 'p99', 'switches', 'switchMm', 'lines', 'RMWs', 'walks', 'stale', 'freedPT'];
-  const dash = (x: number | null, digits = 0) => (x === null ? '-' : x.toFixed(digits));
-  const rows = results.map((r) => [
-    r.config.strategy + (r.warnings.length > 0 ? ' (!)' : ''), r.ipis.sent, r.ipis.tlbFlush, dash(r.perFlush.ipis, 2), r.ipis.toLazyCpus, r.ipis.avoidedLazy, r.flushes.count,
-    dash(r.flushes.latencyCycles.p50), dash(r.flushes.latencyCycles.p99), r.contextSwitches.count, r.contextSwitches.switchMmCycles,
-    r.coherence.lineTransfers, r.coherence.rmw, r.tlb.stlbMisses, r.violationCounts.staleTranslation, r.violationCounts.freedPageTable,
-  ].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+/** The seeds of a comparison: from `first` on, consecutive if it is an integer, else first, first-1, ... */
+export function seedList(first: string, n: number): string[] {
+  const base = /^\d+$/.test(first) ? Number(first) : null;
+  return Array.from({ length: n }, (_, i) => (base !== null ? String(base + i) : i === 0 ? first : `${first}-${i}`));
+}
+
+/**
+ * `lazytlb compare`: strategies (shipped names or files) on the same machine, workload and seeds,
+ * side by side. With more than one seed, each figure is a mean with its 95% interval, and a `*`
+ * marks a strategy that differs significantly from `--baseline`. Runs go to `--jobs` worker threads.
+ */
+export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void): number | Promise<number> {
+  const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
+  const workload = loadWorkload(o.workload);
+  for (const name of names) loadStrategy(name); // every name checked before anything runs
+  if (o.baseline !== undefined && !names.includes(o.baseline)) {
+    throw new ConfigError(`--baseline '${o.baseline}' is not one of the compared strategies (${names.join(', ')})`);
+  }
+  const seeds = seedList(o.seed, o.seeds);
+  const cfgs: RunConfig[] = names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, seed }, workload, COMPARE_DEFAULT_MS)));
+  const finish = (results: RunJson[]): number => {
+    const summary = summarizeByStrategy(results, o.baseline);
+    for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
+    if (o.json === true) out(JSON.stringify(seeds.length > 1 ? { results, summary } : { results }, null, 2));
+    else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
+    return 0;
+  };
+  const results = runAll(cfgs, o.jobs);
+  return Array.isArray(results) ? finish(results) : results.then(finish);
+}
+
+/** The table's columns: header, the metric's dotted path, decimals. */
+const COLUMNS: [string, string, number][] = [
+  ['IPIs', 'ipis.sent', 0], ['flushIPI', 'ipis.tlbFlush', 0], ['IPI/fl', 'perFlush.ipis', 2], ['toLazy', 'ipis.toLazyCpus', 0],
+  ['spared', 'ipis.avoidedLazy', 0], ['flushes', 'flushes.count', 0], ['p50', 'flushes.latencyCycles.p50', 0],
+  ['p99', 'flushes.latencyCycles.p99', 0], ['switches', 'contextSwitches.count', 0], ['switchMm', 'contextSwitches.switchMmCycles', 0],
+  ['lines', 'coherence.lineTransfers', 0], ['RMWs', 'coherence.rmw', 0], ['walks', 'tlb.stlbMisses', 0],
+  ['stale', 'violationCounts.staleTranslation', 0], ['freedPT', 'violationCounts.freedPageTable', 0],
+];
+
+function header(r0: RunJson): string {
+  return `${r0.config.workload} on ${r0.config.machine.profile}: ${r0.simulated.cycles} cycles (${(r0.simulated.seconds * 1e3).toFixed(2)} ms) measured after ${r0.config.warmupCycles} cycles of warm-up`;
+}
+
+function align(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  lines.push(fmt(header));
-  for (const row of rows) lines.push(fmt(row));
-  lines.push('(flush latency p50/p99 and switchMm in cycles; "spared": lazy CPUs a flush did not interrupt; stale/freedPT: oracle violations over the whole run)');
+  return [fmt(head), ...rows.map(fmt)];
+}
+
+const NOTE = '(flush latency p50/p99 and switchMm in cycles; "spared": lazy CPUs a flush did not interrupt; stale/freedPT: oracle violations over the whole run)';
+
+/** One seed: the side-by-side table; a row whose run measured too little is marked, never shown as a plain result. */
+export function compareTable(results: RunJson[]): string {
+  const dash = (x: number | null, digits: number) => (x === null ? '-' : x.toFixed(digits));
+  const get = (r: RunJson, path: string): number | null => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r) as number | null;
+  const rows = results.map((r) => [r.config.strategy + (r.warnings.length > 0 ? ' (!)' : ''), ...COLUMNS.map(([, p, d]) => dash(get(r, p), d))]);
+  const lines = [`${header(results[0])}, seed ${results[0].seed}`, ...align(['strategy', ...COLUMNS.map(([h]) => h)], rows), NOTE];
   if (results.some((r) => r.warnings.length > 0)) lines.push('(!) too few flushes measured for the flush figures to mean anything: see the warnings');
+  return lines.join('\n');
+}
+
+/** mean±half-width, the half-width to two significant digits and the mean to the same place. */
+function plusMinus(mean: number, ci: number | null, digits: number): string {
+  if (ci === null || ci === 0) return mean.toFixed(digits);
+  const place = Math.max(digits === 0 ? 0 : -digits, Math.floor(Math.log10(ci)) - 1);
+  const q = 10 ** place;
+  const dec = Math.max(0, -place);
+  return `${(Math.round(mean / q) * q).toFixed(dec)}±${(Math.round(ci / q) * q).toFixed(dec)}`;
+}
+
+/** Several seeds: each figure as mean ± 95% interval; `*` where it differs significantly from the baseline. */
+export function summaryTable(r0: RunJson, summary: StrategySummary[], seeds: string[], baseline?: string): string {
+  const rows = summary.map((s) => [
+    s.strategy + (s.warnings.length > 0 ? ' (!)' : '') + (s.strategy === baseline ? ' (base)' : ''),
+    ...COLUMNS.map(([, p, d]) => {
+      const m = s.metrics[p];
+      if (m === null || m === undefined) return '-';
+      return plusMinus(m.mean, m.ci95, d) + (s.vsBaseline?.[p]?.significant === true ? '*' : '');
+    }),
+  ]);
+  const lines = [
+    `${header(r0)}; seeds ${seeds[0]}..${seeds[seeds.length - 1]}: mean ± 95% confidence interval over ${seeds.length} seeds`,
+    ...align(['strategy', ...COLUMNS.map(([h]) => h)], rows),
+    NOTE,
+  ];
+  if (baseline !== undefined) lines.push(`(* differs from ${baseline} at 95% confidence: Welch's interval for the difference excludes zero)`);
+  if (summary.some((s) => s.warnings.length > 0)) lines.push('(!) too few flushes measured in some seeds for the flush figures to mean anything: see the warnings');
   return lines.join('\n');
 }

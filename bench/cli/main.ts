@@ -8,7 +8,8 @@ import { LITMUS_DEFAULTS } from '../../mem/litmus/run';
 import { strategyNames } from '../../tlb/strategies/index';
 import { describeWorkload, listWorkloads } from '../workloads/describe';
 import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
-import { COMPARE_DEFAULT_MS, compareCommand } from './compare-command';
+import { COMPARE_DEFAULT_MS, COMPARE_DEFAULT_SEEDS, compareCommand, type CompareOptions } from './compare-command';
+import { defaultJobs } from '../experiment/pool';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
@@ -22,7 +23,7 @@ import { collectParam, intOption, machineFromOptions, seedOption } from './optio
  * Builds the `lazytlb` command line. `out` receives results (stdout), `warn` warnings (stderr);
  * exit codes: 0 ok, 1 check failed, 2 bad input.
  */
-export function buildCli(out: (s: string) => void, setExit: (code: number) => void, warn: (s: string) => void = out): Command {
+export function buildCli(out: (s: string) => void, setExit: (code: number | Promise<number>) => void, warn: (s: string) => void = out): Command {
   const program = new Command('lazytlb')
     .description('Cycle-level x86 multicore simulator for comparing Linux lazy-TLB strategies')
     .version(VERSION)
@@ -68,13 +69,16 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
     .action((opts: SimOptions & { strategy: string; seeds: number }) => setExit(exploreCommand(opts, out)));
 
-  sim('compare', 'run every shipped strategy on the same machine, workload and seed, and print them side by side', {
+  sim('compare', 'run strategies on the same machine, workload and seeds, and print them side by side (mean ± 95% interval over the seeds)', {
     workload: DEFAULT_WORKLOAD,
     ms: COMPARE_DEFAULT_MS,
     machine: 'skylake-sp-2s',
   })
-    .option('--strategies <list>', 'comma-separated subset of strategies')
-    .action((opts: SimOptions & { strategies?: string }) => setExit(compareCommand(opts, out, warn)));
+    .option('--strategies <list>', 'comma-separated strategies: shipped names or strategy files (default: every shipped one)')
+    .option('--seeds <n>', `seeds per strategy, from --seed on (default ${COMPARE_DEFAULT_SEEDS})`, intOption('--seeds', 1, 100_000), COMPARE_DEFAULT_SEEDS)
+    .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); results are identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())
+    .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
+    .action((opts: CompareOptions) => setExit(compareCommand(opts, out, warn)));
 
   program
     .command('replay')
@@ -118,9 +122,12 @@ export function buildCli(out: (s: string) => void, setExit: (code: number) => vo
   return program;
 }
 
-/** Runs the CLI; user errors print one line (never a stack trace) and exit 2. */
-export function main(argv: string[]): number {
-  let code = 0;
+/**
+ * Runs the CLI; user errors print one line (never a stack trace) and exit 2. A command that runs
+ * on worker threads (`compare --jobs N`) returns its exit code as a promise.
+ */
+export function main(argv: string[]): number | Promise<number> {
+  let code: number | Promise<number> = 0;
   const program = buildCli(
     (s) => process.stdout.write(s + '\n'),
     (c) => (code = c),
@@ -128,15 +135,22 @@ export function main(argv: string[]): number {
   );
   try {
     program.parse(argv, { from: 'user' });
-    return code;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed why
-    if (err instanceof LazytlbError) {
-      process.stderr.write(`lazytlb: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return failure(err);
   }
+  const result = code as number | Promise<number>;
+  return typeof result === 'number' ? result : result.catch(failure);
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+function failure(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed why
+  if (err instanceof LazytlbError) {
+    process.stderr.write(`lazytlb: ${err.message}\n`);
+    return 2;
+  }
+  throw err;
+}
+
+if (require.main === module) {
+  void Promise.resolve(main(process.argv.slice(2))).then((c) => (process.exitCode = c));
+}

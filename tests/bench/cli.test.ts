@@ -109,7 +109,7 @@ describe('lazytlb run and compare', () => {
     expect(json.warnings[0]).toMatch(/^measured \d+ flush(es)? in 0\.020 simulated ms \(fewer than 30\)/);
     expect(r.err).toMatch(/^lazytlb: warning: measured \d+ flush/m);
     if (json.flushes.count === 0) expect(json.flushes.latencyCycles.p50).toBeNull();
-    const table = cli('compare', '--strategies', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '0.02');
+    const table = cli('compare', '--strategies', 'linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '0.02', '--seeds', '1', '--jobs', '1');
     expect(table.out).toMatch(/^linux-4.20 \(!\)/m);
     expect(table.out).toMatch(/too few flushes measured/);
     expect(table.err).toMatch(/lazytlb: warning: linux-4.20: measured/);
@@ -127,7 +127,7 @@ describe('lazytlb run and compare', () => {
   });
 
   test('compare runs the chosen strategies on one seed and tabulates them', () => {
-    const r = cli('compare', '--strategies', 'linux-4.8,linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2');
+    const r = cli('compare', '--strategies', 'linux-4.8,linux-4.20', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '0.2', '--seeds', '1', '--jobs', '1');
     expect(r.code).toBe(0);
     const rows = r.out.split('\n').filter((l) => /^linux-/.test(l));
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['linux-4.8', 'linux-4.20']);

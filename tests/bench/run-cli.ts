@@ -8,6 +8,7 @@ export function cli(...args: string[]): { code: number; out: string; err: string
   const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
   try {
     const code = main(args);
+    if (typeof code !== 'number') throw new Error(`lazytlb ${args.join(' ')} ran on worker threads: give it --jobs 1`);
     return { code, out, err };
   } finally {
     o.mockRestore();

@@ -1,0 +1,57 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { seedList } from '../../../bench/cli/compare-command';
+import { cli } from '../run-cli';
+
+const SMALL = ['--param', 'sockets=1', '--param', 'coresPerCcx=8', '--workload', 'madvise-mix', '--ms', '0.3', '--warmup-ms', '0.1'];
+
+describe('compare over seeds', () => {
+  test('seeds follow --seed: consecutive integers, or a suffix', () => {
+    expect(seedList('7', 3)).toEqual(['7', '8', '9']);
+    expect(seedList('run', 3)).toEqual(['run', 'run-1', 'run-2']);
+  });
+
+  test('each figure is a mean ± 95% interval over the seeds, and the JSON has every run and every summary', () => {
+    const args = ['compare', '--strategies', 'linux-4.8,linux-4.20', ...SMALL, '--seeds', '4', '--jobs', '1', '--baseline', 'linux-4.8'];
+    const t = cli(...args);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/seeds 1\.\.4: mean ± 95% confidence interval over 4 seeds/);
+    expect(t.out).toMatch(/^linux-4\.8 \(base\)/m);
+    expect(t.out).toMatch(/^linux-4\.20 +\d+±\d+\*? /m);
+    const j = JSON.parse(cli(...args, '--json').out);
+    expect(j.results).toHaveLength(8);
+    expect(j.results.map((r: { seed: string }) => r.seed)).toEqual(['1', '2', '3', '4', '1', '2', '3', '4']);
+    const [base, other] = j.summary;
+    expect(base.strategy).toBe('linux-4.8');
+    expect(base.vsBaseline).toBeUndefined();
+    const sent = j.results.slice(4).map((r: { ipis: { sent: number } }) => r.ipis.sent);
+    const mean = sent.reduce((a: number, b: number) => a + b, 0) / 4;
+    expect(other.metrics['ipis.sent'].mean).toBeCloseTo(mean, 0);
+    expect(other.metrics['ipis.sent'].n).toBe(4);
+    expect(other.metrics['ipis.sent'].ci95).toBeGreaterThan(0);
+    // linux-4.8 IPIs lazy CPUs, linux-4.20 spares them: a difference far outside the noise.
+    expect(other.vsBaseline['ipis.toLazyCpus'].significant).toBe(true);
+    expect(other.vsBaseline['violationCounts.staleTranslation'].significant).toBe(false);
+  });
+
+  test('a user strategy file goes into compare; bad --baseline, --seeds and --jobs are one line and exit 2', () => {
+    const file = path.join(__dirname, '../../../examples/linux-4.20-no-mb.ts');
+    const r = cli('compare', '--strategies', `${file},linux-4.20`, ...SMALL, '--seeds', '1', '--jobs', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/linux-4\.20-no-mb\.ts/);
+    expect(cli('compare', '--baseline', 'linux-9', '--strategies', 'linux-4.20', '--jobs', '1').err).toMatch(/^lazytlb: --baseline 'linux-9' is not one of the compared strategies/);
+    expect(cli('compare', '--seeds', '0').err).toMatch(/^lazytlb: --seeds expects an integer in \[1, 100000\], got '0'/);
+    expect(cli('compare', '--jobs', 'x').code).toBe(2);
+  });
+
+  test('--jobs 2 gives results identical to --jobs 1 (the built CLI, on worker threads)', () => {
+    const bin = path.join(__dirname, '../../../dist/bench/cli/main.js');
+    const run = (jobs: string) => {
+      const text = execFileSync(process.execPath, [bin, 'compare', '--strategies', 'linux-4.20,linux-6.15', ...SMALL, '--seeds', '2', '--jobs', jobs, '--json'], { encoding: 'utf8' });
+      const j = JSON.parse(text);
+      for (const r of j.results) delete r.host;
+      return JSON.stringify(j);
+    };
+    expect(run('2')).toBe(run('1'));
+  });
+});
