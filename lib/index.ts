@@ -106,6 +106,7 @@ export type { Strategy, StrategyContext, StrategyFactory, StrategyOptions } from
 export { TLB_FLUSH_ALL, flushTlbLocal, flushTlbLocalRange, flushEnd } from '../tlb/strategies/common';
 export { GenStrategy, TlbState, FlushTlbInfo, chooseNewAsid, incMmTlbGen, loadNewMmCr3, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS } from '../tlb/strategies/gen-common';
 export { STRATEGIES, strategyNames, strategyByName } from '../tlb/strategies/index';
+export type { StrategyName } from '../tlb/strategies/index';
 export { Eager } from '../tlb/strategies/eager';
 export { Linux48 } from '../tlb/strategies/linux-4.8';
 export { Rfc2016Naive } from '../tlb/strategies/rfc2016';
@@ -113,12 +114,21 @@ export { Linux413 } from '../tlb/strategies/linux-4.13';
 export { Linux414 } from '../tlb/strategies/linux-4.14';
 export { Linux420 } from '../tlb/strategies/linux-4.20';
 
+// Experiments: one run with defaults, and comparisons over seeds with intervals
+export { simulate, compare } from '../bench/experiment/api';
+export type { SimulateConfig, CompareConfig, CompareResult, CompareGroup, StrategySpec, WorkloadSpec, ParamOverrides } from '../bench/experiment/api';
+export type { StrategySummary } from '../bench/experiment/summary';
+export type { Progress } from '../bench/experiment/pool';
+export { summarize, welch, tQuantile975 } from './stats/summary';
+export type { Summary, Difference } from './stats/summary';
+
 // Runs, workloads, exploration
 export { runSimulation, reproducer, PERTURBATION, DEFAULT_WARMUP_MS } from '../bench/runner';
 export type { RunConfig } from '../bench/runner';
 export { MIN_FLUSHES } from '../bench/result-json';
 export type { RunJson } from '../bench/result-json';
 export { WORKLOADS, DEFAULT_WORKLOAD, workloadByName, workloadNames, loadWorkload } from '../bench/workloads/index';
+export type { WorkloadName } from '../bench/workloads/index';
 export { defineWorkload } from '../bench/workloads/workload';
 export type { Workload, WorkloadContext } from '../bench/workloads/workload';
 export { resolveWorkloadParams, wparam } from '../bench/workloads/params';

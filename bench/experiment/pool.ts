@@ -15,6 +15,14 @@ export function defaultJobs(): number {
 /** Called after each run completes: how many are done, of how many. */
 export type Progress = (done: number, total: number, result: RunJson) => void;
 
+export interface RunAllOptions {
+  progress?: Progress;
+  /** Stops the runs: those not yet done are abandoned, and the promise rejects with the reason. */
+  signal?: AbortSignal;
+  /** How to run a configuration in this thread (default: load its strategy and workload by name). */
+  inThread?: (cfg: RunConfig, i: number) => RunJson;
+}
+
 function unwrap(reply: WorkerReply): RunJson {
   if (reply.ok) return reply.result;
   // The message already says everything (a ParseError's names its file and line).
@@ -26,10 +34,12 @@ function unwrap(reply: WorkerReply): RunJson {
  * in this thread; otherwise on `jobs` worker threads (piscina). Each run depends only on its own
  * configuration and seed, so the results are the same either way, byte for byte outside `host`.
  */
-export function runAll(cfgs: readonly RunConfig[], jobs: number, progress?: Progress): RunJson[] | Promise<RunJson[]> {
+export function runAll(cfgs: readonly RunConfig[], jobs: number, options: RunAllOptions = {}): RunJson[] | Promise<RunJson[]> {
+  const { progress, signal, inThread } = options;
   if (jobs <= 1 || cfgs.length <= 1) {
     return cfgs.map((cfg, i) => {
-      const r = unwrap(runOne(cfg));
+      signal?.throwIfAborted();
+      const r = inThread !== undefined ? inThread(cfg, i) : unwrap(runOne(cfg));
       if (progress !== undefined) progress(i + 1, cfgs.length, r);
       return r;
     });
@@ -39,7 +49,7 @@ export function runAll(cfgs: readonly RunConfig[], jobs: number, progress?: Prog
   const pool = new Piscina({ filename, minThreads: Math.min(jobs, cfgs.length), maxThreads: Math.min(jobs, cfgs.length) });
   let done = 0;
   const runs = cfgs.map((cfg) =>
-    (pool.run(cfg) as Promise<WorkerReply>).then((reply) => {
+    (pool.run(cfg, { signal }) as Promise<WorkerReply>).then((reply) => {
       const r = unwrap(reply);
       done++;
       if (progress !== undefined) progress(done, cfgs.length, r);

@@ -14,21 +14,27 @@ import { tlbFlush1, tlbFlush2, tlbFlush3 } from './will-it-scale';
 import { checkSpecs } from './params';
 import type { Workload } from './workload';
 
+// Keyed by literal names (a test checks each is its workload's own name), so WorkloadName is a union.
+const SHIPPED = {
+  'memcache': memcache as Workload,
+  'netperf-rr': netperfRr as Workload,
+  'hackbench': hackbench as Workload,
+  'kbuild': kbuild as Workload,
+  'tlb-flush1': tlbFlush1 as Workload,
+  'tlb-flush2': tlbFlush2 as Workload,
+  'tlb-flush3': tlbFlush3 as Workload,
+  'munmap-micro': munmapMicro as Workload,
+  'pcid-pingpong': pcidPingPong as Workload,
+  'madvise-mix': madviseMix as Workload,
+  'fork-cow': forkCow as Workload,
+  'explore-mix': exploreMix as Workload,
+};
+
+/** A shipped workload's name. */
+export type WorkloadName = keyof typeof SHIPPED;
+
 /** Every shipped workload; names are what `--workload` takes. */
-export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
-  [memcache.name]: memcache as Workload,
-  [netperfRr.name]: netperfRr as Workload,
-  [hackbench.name]: hackbench as Workload,
-  [kbuild.name]: kbuild as Workload,
-  [tlbFlush1.name]: tlbFlush1 as Workload,
-  [tlbFlush2.name]: tlbFlush2 as Workload,
-  [tlbFlush3.name]: tlbFlush3 as Workload,
-  [munmapMicro.name]: munmapMicro as Workload,
-  [pcidPingPong.name]: pcidPingPong as Workload,
-  [madviseMix.name]: madviseMix as Workload,
-  [forkCow.name]: forkCow as Workload,
-  [exploreMix.name]: exploreMix as Workload,
-});
+export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze(SHIPPED);
 
 /** The workload `run` and `compare` use unless told: the one with published rates. */
 export const DEFAULT_WORKLOAD = memcache.name;

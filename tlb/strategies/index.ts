@@ -10,8 +10,7 @@ import { linux615 } from './linux-6.15';
 import { invlpgb } from './invlpgb';
 import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
-/** Every shipped strategy, in kernel-history order; names are what `--strategy` takes. */
-export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.freeze({
+const SHIPPED = {
   eager,
   'linux-4.8': linux48,
   'rfc2016-naive': rfc2016Naive,
@@ -24,7 +23,13 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.free
   'linux-5.13': linux513,
   'linux-6.15': linux615,
   invlpgb,
-});
+};
+
+/** A shipped strategy's name. */
+export type StrategyName = keyof typeof SHIPPED;
+
+/** Every shipped strategy, in kernel-history order; names are what `--strategy` takes. */
+export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.freeze(SHIPPED);
 
 export function strategyNames(): string[] {
   return Object.keys(STRATEGIES);

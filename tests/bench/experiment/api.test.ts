@@ -1,0 +1,41 @@
+import { compare, simulate, Linux420, type RunJson } from '../../../lib/index';
+
+const GRID = { params: { sockets: 1, coresPerCcx: 4 }, ms: 0.2, warmupMs: 0.05 } as const;
+const SMALL = { ...GRID, workload: 'madvise-mix' } as const;
+
+describe('the library API', () => {
+  test('simulate() runs with defaults for what is left out, numbers as numbers, and the strategy it names', () => {
+    const r: RunJson = simulate({ ...SMALL, strategy: 'linux-4.20', seed: 3 });
+    expect(r.config.strategy).toBe('linux-4.20');
+    expect(r.config.machine.params.sockets).toBe(1);
+    expect(r.seed).toBe('3');
+    expect(r.simulated.cycles).toBe(Math.round(0.2 * 2.5e6));
+    // A class runs under its own name: a label can never disagree with what ran.
+    expect(simulate({ ...SMALL, strategy: Linux420 }).config.strategy).toBe('linux-4.20');
+    expect(JSON.stringify(simulate({ ...SMALL, strategy: Linux420 }).ipis)).toBe(JSON.stringify(simulate({ ...SMALL, strategy: 'linux-4.20', seed: 1 }).ipis));
+  });
+
+  test('bad configs name the key at fault', () => {
+    expect(() => simulate({ ...SMALL, params: { socket: 2 } as never })).toThrow(/unknown machine parameter 'socket' \(did you mean 'sockets'\?/);
+    expect(() => simulate({ ...SMALL, stratgy: 'x' } as never)).toThrow(/unknown simulate config key 'stratgy' \(did you mean 'strategy'\?/);
+    expect(() => simulate({ ...SMALL, ms: -1 })).toThrow(/^ms = -1: expected a positive number$/);
+    expect(() => simulate({ ...SMALL, strategy: 'linux-9' })).toThrow(/unknown strategy 'linux-9'/);
+  });
+
+  test('compare() summarizes each group over its seeds, reports progress, and stops when aborted', async () => {
+    const seen: number[] = [];
+    const res = await compare({ ...GRID, workloads: ['madvise-mix'], strategies: ['linux-4.8', 'linux-4.20'], seeds: 3, jobs: 1, baseline: 'linux-4.8', onProgress: (done) => seen.push(done) });
+    expect(res.runs).toHaveLength(6);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(res.groups).toHaveLength(1);
+    const [b, o] = res.groups[0].strategies;
+    expect([b.strategy, o.strategy]).toEqual(['linux-4.8', 'linux-4.20']);
+    expect(o.seeds).toEqual(['1', '2', '3']);
+    expect(o.metrics['flushes.count']?.n).toBe(3);
+    expect(o.vsBaseline?.['ipis.toLazyCpus']).toBeDefined();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(compare({ ...GRID, workloads: ['madvise-mix'], strategies: ['linux-4.20'], seeds: 2, jobs: 1, signal: ac.signal })).rejects.toThrow(/abort/i);
+    await expect(compare({ ...GRID, workloads: ['madvise-mix'], strategies: [Linux420], seeds: 2, jobs: 2 })).rejects.toThrow(/jobs > 1 runs on worker threads/);
+  });
+});
