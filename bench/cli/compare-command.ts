@@ -6,6 +6,7 @@ import type { RunJson } from '../result-json';
 import type { RunConfig } from '../runner';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
+import { progressBar } from './progress-bar';
 import { runConfig, type SimOptions } from './sim-options';
 
 /** Long enough for about 190 flushes of the default memcache, so the flush figures are not noise. */
@@ -40,15 +41,20 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
   }
   const seeds = seedList(o.seed, o.seeds);
   const cfgs: RunConfig[] = names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, seed }, workload, COMPARE_DEFAULT_MS)));
+  const bar = progressBar(cfgs.length);
   const finish = (results: RunJson[]): number => {
+    bar.stop();
     const summary = summarizeByStrategy(results, o.baseline);
     for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
     if (o.json === true) out(JSON.stringify(seeds.length > 1 ? { results, summary } : { results }, null, 2));
     else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
     return 0;
   };
-  const results = runAll(cfgs, o.jobs);
-  return Array.isArray(results) ? finish(results) : results.then(finish);
+  const results = runAll(cfgs, o.jobs, { progress: bar.progress });
+  return Array.isArray(results) ? finish(results) : results.then(finish, (err: unknown) => {
+    bar.stop();
+    throw err;
+  });
 }
 
 /** The table's columns: header, the metric's dotted path, decimals. */

@@ -1,0 +1,23 @@
+import { Presets, SingleBar } from 'cli-progress';
+import type { Progress } from '../experiment/pool';
+
+/**
+ * Runs done, simulated ms and the ETA on stderr, when stderr is a terminal; nothing when it is
+ * piped (a log or CI stays clean). Returns the progress callback and a function that ends the bar.
+ */
+export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { progress?: Progress; stop: () => void } {
+  if (stream.isTTY !== true || total < 2) return { stop: () => {} };
+  const bar = new SingleBar(
+    { stream, format: 'runs {value}/{total} [{bar}] {simMs} simulated ms | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  let simMs = 0;
+  bar.start(total, 0, { simMs: '0.0' });
+  return {
+    progress: (done, _total, r) => {
+      simMs += r.simulated.seconds * 1e3;
+      bar.update(done, { simMs: simMs.toFixed(1) });
+    },
+    stop: () => bar.stop(),
+  };
+}
