@@ -75,3 +75,13 @@ test('the scheduler example ping-pongs across sockets with wake-up IPIs', () => 
   expect(sched.wakeupIpis).toBeGreaterThan(1000);
   expect(sched.contextSwitches.count).toBeGreaterThanOrEqual(4000);
 });
+
+test("the README's simulate() and compare() example (shorter, and jobs: 1: worker threads need the built package)", async () => {
+  const { compare, simulate } = await import('../../lib');
+  const r = simulate({ strategy: 'linux-5.13', params: { sockets: 1, coresPerCcx: 16 }, ms: 0.5 });
+  expect(r.rates.contextSwitches).toBeGreaterThan(0);
+  const { groups } = await compare({ strategies: ['linux-4.20', 'linux-6.15'], seeds: 3, baseline: 'linux-4.20', ms: 0.5, jobs: 1 });
+  const [base, other] = groups[0].strategies;
+  expect(base.metrics['rates.flushIpis']?.n).toBe(3);
+  expect(other.vsBaseline?.['rates.flushIpis']).toBeDefined();
+});
