@@ -1,5 +1,8 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { ConfigError } from '../../lib/errors';
 import { strategyNames } from '../../tlb/strategies/index';
+import { runsCsv, summaryCsv } from '../experiment/csv';
 import { runAll } from '../experiment/pool';
 import { summarizeByStrategy, type StrategySummary } from '../experiment/summary';
 import type { RunJson } from '../result-json';
@@ -19,6 +22,8 @@ export interface CompareOptions extends SimOptions {
   seeds: number;
   jobs: number;
   baseline?: string;
+  csv?: boolean;
+  out?: string;
 }
 
 /** The seeds of a comparison: from `first` on, consecutive if it is an integer, else first, first-1, ... */
@@ -33,6 +38,7 @@ export function seedList(first: string, n: number): string[] {
  * marks a strategy that differs significantly from `--baseline`. Runs go to `--jobs` worker threads.
  */
 export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void): number | Promise<number> {
+  if (o.csv === true && o.json === true) throw new ConfigError('--csv and --json: choose one (--out DIR writes both)');
   const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
   const workload = loadWorkload(o.workload);
   for (const name of names) loadStrategy(name); // every name checked before anything runs
@@ -46,7 +52,9 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     bar.stop();
     const summary = summarizeByStrategy(results, o.baseline);
     for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
+    if (o.out !== undefined) writeOut(o.out, results, summary, seeds.length > 1);
     if (o.json === true) out(JSON.stringify(seeds.length > 1 ? { results, summary } : { results }, null, 2));
+    else if (o.csv === true) out(runsCsv(results).trimEnd());
     else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
     return 0;
   };
@@ -55,6 +63,18 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     bar.stop();
     throw err;
   });
+}
+
+/** `--out DIR`: results.json (every run, and the summary over seeds), results.csv (a row per run), summary.csv. */
+function writeOut(dir: string, results: RunJson[], summary: StrategySummary[], seeds: boolean): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(seeds ? { results, summary } : { results }, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, 'results.csv'), runsCsv(results));
+    fs.writeFileSync(path.join(dir, 'summary.csv'), summaryCsv(summary));
+  } catch (err) {
+    throw new ConfigError(`--out ${dir}: ${(err as Error).message}`);
+  }
 }
 
 /** The table's columns: header, the metric's dotted path, decimals. */

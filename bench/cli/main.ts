@@ -78,6 +78,8 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--seeds <n>', `seeds per strategy, from --seed on (default ${COMPARE_DEFAULT_SEEDS})`, intOption('--seeds', 1, 100_000), COMPARE_DEFAULT_SEEDS)
     .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); results are identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
+    .option('--csv', 'print a CSV row per run (every figure by its dotted path) instead of the table')
+    .option('--out <dir>', 'also write results.json, results.csv and summary.csv into this directory')
     .action((opts: CompareOptions) => setExit(compareCommand(opts, out, warn)));
 
   program

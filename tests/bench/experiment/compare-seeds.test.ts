@@ -1,4 +1,6 @@
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { seedList } from '../../../bench/cli/compare-command';
 import { cli } from '../run-cli';
@@ -32,6 +34,21 @@ describe('compare over seeds', () => {
     // linux-4.8 IPIs lazy CPUs, linux-4.20 spares them: a difference far outside the noise.
     expect(other.vsBaseline['ipis.toLazyCpus'].significant).toBe(true);
     expect(other.vsBaseline['violationCounts.staleTranslation'].significant).toBe(false);
+  });
+
+  test('--csv prints a row per run; --out writes results.json, results.csv and summary.csv', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-out-'));
+    const args = ['compare', '--strategies', 'linux-4.20,linux-6.15', ...SMALL, '--seeds', '2', '--jobs', '1'];
+    const csv = cli(...args, '--csv', '--out', dir).out.trimEnd().split('\n');
+    expect(csv).toHaveLength(5);
+    expect(csv[0]).toMatch(/^strategy,workload,machine,seed,ipis\.sent,ipis\.tlbFlush,/);
+    expect(csv[1]).toMatch(/^linux-4\.20,madvise-mix,skylake-sp-2s,1,\d+,/);
+    expect(fs.readFileSync(path.join(dir, 'results.csv'), 'utf8').trimEnd()).toBe(csv.join('\n'));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')).summary).toHaveLength(2);
+    const summary = fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8').split('\n');
+    expect(summary[0]).toBe('strategy,metric,n,mean,sd,ci95,min,max,diffVsBaseline,diffCi95,significant');
+    expect(summary.some((l) => l.startsWith('linux-6.15,flushes.count,2,'))).toBe(true);
+    expect(cli(...args, '--csv', '--json').err).toMatch(/^lazytlb: --csv and --json: choose one/);
   });
 
   test('a user strategy file goes into compare; bad --baseline, --seeds and --jobs are one line and exit 2', () => {
