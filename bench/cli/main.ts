@@ -16,6 +16,8 @@ import { litmusCommand } from './litmus-command';
 import { REPLAY_STRATEGIES_HELP, replayCommand, type ReplayCommandOptions } from './replay-command';
 import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { validateCommand, type ValidateOptions } from './validate-command';
+import { SWEEP_DEFAULT_MS, sweepCommand, type SweepOptions } from './sweep-command';
+import { mergeCommand, type MergeOptions } from './merge-command';
 import { addSimOptions, type SimOptions } from './sim-options';
 import { collectParam, intOption, machineFromOptions, seedOption } from './options';
 
@@ -82,6 +84,29 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--out <dir>', 'also write results.json, results.csv and summary.csv into this directory')
     .action((opts: CompareOptions) => setExit(compareCommand(opts, out, warn)));
 
+  sim('sweep', 'run a grid: every --axis value combination x strategies x seeds (mean ± 95% interval per point)', {
+    workload: DEFAULT_WORKLOAD,
+    ms: SWEEP_DEFAULT_MS,
+    machine: 'skylake-sp-2s',
+  })
+    .option('--axis <key=v1,v2,...>', 'an axis: cpus (the core count), a machine parameter or a workload parameter (repeatable)', collectAxis, [])
+    .option('--strategies <list>', 'comma-separated strategies: shipped names or strategy files (default: every shipped one)')
+    .option('--seeds <n>', `seeds per point and strategy (default ${COMPARE_DEFAULT_SEEDS})`, intOption('--seeds', 1, 100_000), COMPARE_DEFAULT_SEEDS)
+    .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()})`, intOption('--jobs', 1, 1024), defaultJobs())
+    .option('--shard <i/n>', 'run only the i-th of n deterministic slices (1-based; for job arrays); lazytlb merge joins them')
+    .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
+    .option('--out <dir>', 'write sweep.json and sweep.csv (a shard: sweep-shard-i-of-n.*) into this directory')
+    .action((opts: SweepOptions) => setExit(sweepCommand(opts, out, warn)));
+
+  program
+    .command('merge')
+    .description('join the shard files of one sweep into exactly the unsharded result')
+    .argument('<files...>', 'sweep-shard-*.json files (from sweep --shard i/n --out DIR, or --json)')
+    .option('--json', 'print the merged sweep as JSON')
+    .option('--out <dir>', 'write sweep.json and sweep.csv into this directory')
+    .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
+    .action((files: string[], opts: MergeOptions) => setExit(mergeCommand(files, opts, out)));
+
   program
     .command('replay')
     .description('replay real kernel traces (ftrace, trace-cmd report, perf script) under strategies, beside the kernel\'s own counts')
@@ -122,6 +147,11 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     });
 
   return program;
+}
+
+/** Commander collector for repeatable `--axis key=v1,v2`. */
+function collectAxis(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /**
