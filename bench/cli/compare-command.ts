@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ConfigError } from '../../lib/errors';
 import { strategyNames } from '../../tlb/strategies/index';
 import { runsCsv, summaryCsv } from '../experiment/csv';
+import type { RunMeta } from '../experiment/meta';
 import { runAll } from '../experiment/pool';
 import { summarizeByStrategy, type StrategySummary } from '../experiment/summary';
 import type { RunJson } from '../result-json';
@@ -37,7 +38,7 @@ export function seedList(first: string, n: number): string[] {
  * side by side. With more than one seed, each figure is a mean with its 95% interval, and a `*`
  * marks a strategy that differs significantly from `--baseline`. Runs go to `--jobs` worker threads.
  */
-export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void): number | Promise<number> {
+export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void, meta?: RunMeta): number | Promise<number> {
   if (o.csv === true && o.json === true) throw new ConfigError('--csv and --json: choose one (--out DIR writes both)');
   const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
   const workload = loadWorkload(o.workload);
@@ -52,8 +53,9 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     bar.stop();
     const summary = summarizeByStrategy(results, o.baseline);
     for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
-    if (o.out !== undefined) writeOut(o.out, results, summary, seeds.length > 1);
-    if (o.json === true) out(JSON.stringify(seeds.length > 1 ? { results, summary } : { results }, null, 2));
+    const json = { ...(meta === undefined ? {} : { meta }), results, ...(seeds.length > 1 ? { summary } : {}) };
+    if (o.out !== undefined) writeOut(o.out, json, results, summary);
+    if (o.json === true) out(JSON.stringify(json, null, 2));
     else if (o.csv === true) out(runsCsv(results).trimEnd());
     else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
     return 0;
@@ -66,10 +68,10 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
 }
 
 /** `--out DIR`: results.json (every run, and the summary over seeds), results.csv (a row per run), summary.csv. */
-function writeOut(dir: string, results: RunJson[], summary: StrategySummary[], seeds: boolean): void {
+function writeOut(dir: string, json: object, results: RunJson[], summary: StrategySummary[]): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(seeds ? { results, summary } : { results }, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(json, null, 2) + '\n');
     fs.writeFileSync(path.join(dir, 'results.csv'), runsCsv(results));
     fs.writeFileSync(path.join(dir, 'summary.csv'), summaryCsv(summary));
   } catch (err) {

@@ -10,6 +10,7 @@ import { describeWorkload, listWorkloads } from '../workloads/describe';
 import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, COMPARE_DEFAULT_SEEDS, compareCommand, type CompareOptions } from './compare-command';
 import { defaultJobs } from '../experiment/pool';
+import { runMeta } from '../experiment/meta';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
 import { litmusCommand } from './litmus-command';
@@ -25,7 +26,7 @@ import { collectParam, intOption, machineFromOptions, seedOption } from './optio
  * Builds the `lazytlb` command line. `out` receives results (stdout), `warn` warnings (stderr);
  * exit codes: 0 ok, 1 check failed, 2 bad input.
  */
-export function buildCli(out: (s: string) => void, setExit: (code: number | Promise<number>) => void, warn: (s: string) => void = out): Command {
+export function buildCli(out: (s: string) => void, setExit: (code: number | Promise<number>) => void, warn: (s: string) => void = out, argv: readonly string[] = []): Command {
   const program = new Command('lazytlb')
     .description('Cycle-level x86 multicore simulator for comparing Linux lazy-TLB strategies')
     .version(VERSION)
@@ -82,7 +83,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
     .option('--csv', 'print a CSV row per run (every figure by its dotted path) instead of the table')
     .option('--out <dir>', 'also write results.json, results.csv and summary.csv into this directory')
-    .action((opts: CompareOptions) => setExit(compareCommand(opts, out, warn)));
+    .action((opts: CompareOptions) => setExit(compareCommand(opts, out, warn, runMeta(argv))));
 
   sim('sweep', 'run a grid: every --axis value combination x strategies x seeds (mean ± 95% interval per point)', {
     workload: DEFAULT_WORKLOAD,
@@ -96,7 +97,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--shard <i/n>', 'run only the i-th of n deterministic slices (1-based; for job arrays); lazytlb merge joins them')
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
     .option('--out <dir>', 'write sweep.json and sweep.csv (a shard: sweep-shard-i-of-n.*) into this directory')
-    .action((opts: SweepOptions) => setExit(sweepCommand(opts, out, warn)));
+    .action((opts: SweepOptions) => setExit(sweepCommand(opts, out, warn, runMeta(argv))));
 
   program
     .command('merge')
@@ -105,7 +106,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--json', 'print the merged sweep as JSON')
     .option('--out <dir>', 'write sweep.json and sweep.csv into this directory')
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
-    .action((files: string[], opts: MergeOptions) => setExit(mergeCommand(files, opts, out)));
+    .action((files: string[], opts: MergeOptions) => setExit(mergeCommand(files, opts, out, runMeta(argv))));
 
   program
     .command('replay')
@@ -164,6 +165,7 @@ export function main(argv: string[]): number | Promise<number> {
     (s) => process.stdout.write(s + '\n'),
     (c) => (code = c),
     (s) => process.stderr.write(`lazytlb: ${s}\n`),
+    argv,
   );
   try {
     program.parse(argv, { from: 'user' });

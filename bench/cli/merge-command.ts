@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { ConfigError } from '../../lib/errors';
+import type { RunMeta } from '../experiment/meta';
 import { gridPoints, sweepSummary, type SweepJson, type SweepRun } from '../experiment/sweep';
 import { sweepTable, writeSweep } from './sweep-command';
 
@@ -33,7 +34,7 @@ function read(file: string): SweepJson {
  * gives: the same runs in grid order and the summary computed from them. Shards of different
  * sweeps, missing runs and duplicates are errors naming the file.
  */
-export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) => void): number {
+export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) => void, meta?: RunMeta): number {
   if (files.length === 0) throw new ConfigError('merge needs the shard files');
   const shards = files.map(read);
   const spec = shards[0].sweep;
@@ -50,7 +51,7 @@ export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) 
   for (let i = 0; i < total && missing.length < 5; i++) if (!byIndex.has(i)) missing.push(i);
   if (missing.length > 0) throw new ConfigError(`merge: runs ${missing.join(', ')}${missing.length === 5 ? ', ...' : ''} of ${total} are in none of the files (a shard is missing)`);
   const runs = [...byIndex.values()].sort((a, b) => a.index - b.index);
-  const json: SweepJson = { sweep: spec, runs, summary: sweepSummary(spec, runs, o.baseline) };
+  const json: SweepJson = { meta, sweep: spec, runs, summary: sweepSummary(spec, runs, o.baseline) };
   if (o.out !== undefined) writeSweep(o.out, json);
   out(o.json === true ? JSON.stringify(json, null, 2) : sweepTable(json, o.baseline));
   return 0;

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ConfigError } from '../../lib/errors';
 import { strategyNames } from '../../tlb/strategies/index';
 import { runsCsv } from '../experiment/csv';
+import type { RunMeta } from '../experiment/meta';
 import { runAll } from '../experiment/pool';
 import { gridPoints, inShard, parseAxis, parseShard, pointOverrides, sweepSummary, type SweepJson, type SweepRun, type SweepSpec } from '../experiment/sweep';
 import type { RunJson } from '../result-json';
@@ -30,7 +31,7 @@ export interface SweepOptions extends SimOptions {
  * deterministic slice (for job arrays) whose file `lazytlb merge` joins with the others into
  * exactly the unsharded result.
  */
-export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s: string) => void): number | Promise<number> {
+export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s: string) => void, meta?: RunMeta): number | Promise<number> {
   const workload = loadWorkload(o.workload);
   if (o.axis.length === 0) throw new ConfigError('sweep needs at least one --axis key=v1,v2,...');
   const axes = o.axis.map((a) => parseAxis(a, workload));
@@ -57,7 +58,9 @@ export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s
   const finish = (results: RunJson[]): number => {
     bar.stop();
     const runs: SweepRun[] = planned.map((p, i) => ({ index: p.index, point: p.point, result: results[i] }));
-    const json: SweepJson = shard === undefined ? { sweep: spec, runs, summary: sweepSummary(spec, runs, o.baseline) } : { sweep: spec, shard, runs };
+    const json: SweepJson = shard === undefined
+      ? { meta, sweep: spec, runs, summary: sweepSummary(spec, runs, o.baseline) }
+      : { meta, sweep: spec, shard, runs };
     for (const w of new Set(results.flatMap((r) => r.warnings.map((x) => `${r.config.strategy}: ${x}`)))) warn(`warning: ${w}`);
     if (o.out !== undefined) writeSweep(o.out, json);
     if (o.json === true) out(JSON.stringify(json, null, 2));

@@ -3,6 +3,7 @@ import { ConfigError } from '../../lib/errors';
 import { isParamKey, PARAM_KEYS } from '../../lib/machine/params';
 import { resolveMachine } from '../../lib/machine/resolve';
 import type { RunJson } from '../result-json';
+import type { RunMeta } from './meta';
 import type { Workload } from '../workloads/workload';
 import { summarizeByStrategy, type StrategySummary } from './summary';
 
@@ -33,6 +34,8 @@ export interface SweepRun {
 }
 
 export interface SweepJson {
+  /** Where it came from (version, commit, Node, command, start time): not part of the deterministic result. */
+  meta?: RunMeta;
   sweep: SweepSpec;
   /** Present in a shard's file: which slice it ran (1-based) of how many. */
   shard?: { index: number; count: number };

@@ -66,6 +66,9 @@ describe('compare over seeds', () => {
     const run = (jobs: string) => {
       const text = execFileSync(process.execPath, [bin, 'compare', '--strategies', 'linux-4.20,linux-6.15', ...SMALL, '--seeds', '2', '--jobs', jobs, '--json'], { encoding: 'utf8' });
       const j = JSON.parse(text);
+      expect(j.meta.command).toMatch(new RegExp(`^lazytlb compare .* --jobs ${jobs} --json$`));
+      expect(j.meta).toMatchObject({ node: process.version, version: expect.any(String), startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      delete j.meta;
       for (const r of j.results) delete r.host;
       return JSON.stringify(j);
     };

@@ -6,9 +6,10 @@ import { cli } from '../run-cli';
 const BASE = ['sweep', '--axis', 'cpus=2,4,8', '--strategies', 'linux-4.20,linux-6.15', '--seeds', '3', '--jobs', '1',
   '--param', 'sockets=1', '--workload', 'madvise-mix', '--ms', '0.1', '--warmup-ms', '0.05'];
 
-/** The JSON without the host timings, the one part that differs between identical runs. */
+/** The JSON without where and when it ran (meta, the host timings): what must be identical. */
 function canonical(text: string): string {
   const j = JSON.parse(text);
+  delete j.meta;
   for (const r of j.runs) delete r.result.host;
   return JSON.stringify(j);
 }
