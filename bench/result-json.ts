@@ -10,6 +10,9 @@ import type { RunConfig } from './runner';
 /** Fewer measured flushes than this and flush figures mean nothing: the result says so. */
 export const MIN_FLUSHES = 30;
 
+/** Where the flush-latency CDF is sampled (percent of flushes). */
+export const CDF_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100] as const;
+
 type Latency = Pick<HistogramSummary, 'p50' | 'p90' | 'p99' | 'max' | 'mean'>;
 
 /** The run result: stable, documented keys (README "Result JSON"). */
@@ -30,7 +33,11 @@ export interface RunJson {
   simulated: { cycles: number; seconds: number };
   ipis: { sent: number; tlbFlush: number; toLazyCpus: number; avoidedLazy: number };
   /** Latencies are null when nothing was measured, never zeros. */
-  flushes: { count: number; local: number; remote: number; remoteDecisions: number; latencyCycles: { [K in keyof Latency]: number | null } };
+  flushes: {
+    count: number; local: number; remote: number; remoteDecisions: number; latencyCycles: { [K in keyof Latency]: number | null };
+    /** The latency distribution as [percentile, cycles] at CDF_PERCENTILES; null without flushes. */
+    latencyCdf: [number, number][] | null;
+  };
   /** All switches, the cycles in the mm hooks, and the switches by kind. */
   contextSwitches: {
     count: number; switchMmCycles: number;
@@ -98,6 +105,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       remote: d.flushes.remote,
       remoteDecisions: d.flushes.remoteDecisions,
       latencyCycles: { p50: orNull(lat.p50), p90: orNull(lat.p90), p99: orNull(lat.p99), max: orNull(lat.max), mean: orNull(lat.mean) },
+      latencyCdf: count === 0 ? null : CDF_PERCENTILES.map((p): [number, number] => [p, m.flushStats.latency.percentile(p)]),
     },
     contextSwitches: { ...(d.sched.contextSwitches as Omit<RunJson['contextSwitches'], 'switchMmCycles'>), switchMmCycles: d.sched.switchMmCycles },
     rates: { contextSwitches: perSecond(d.sched.contextSwitches.count), flushes: perSecond(count), flushIpis: perSecond(d.ipis.tlbFlush) },

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ConfigError } from '../../lib/errors';
 import { strategyNames } from '../../tlb/strategies/index';
 import { runsCsv, summaryCsv } from '../experiment/csv';
+import { compareCharts, writeCharts } from '../report/report';
 import type { RunMeta } from '../experiment/meta';
 import { runAll } from '../experiment/pool';
 import { summarizeByStrategy, type StrategySummary } from '../experiment/summary';
@@ -49,7 +50,7 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
   const seeds = seedList(o.seed, o.seeds);
   const cfgs: RunConfig[] = names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, seed }, workload, COMPARE_DEFAULT_MS)));
   const bar = progressBar(cfgs.length);
-  const finish = (results: RunJson[]): number => {
+  const finish = (results: RunJson[]): number | Promise<number> => {
     bar.stop();
     const summary = summarizeByStrategy(results, o.baseline);
     for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
@@ -58,7 +59,7 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     if (o.json === true) out(JSON.stringify(json, null, 2));
     else if (o.csv === true) out(runsCsv(results).trimEnd());
     else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
-    return 0;
+    return o.out === undefined ? 0 : writeCharts(o.out, compareCharts(json)).then(() => 0);
   };
   const results = runAll(cfgs, o.jobs, { progress: bar.progress });
   return Array.isArray(results) ? finish(results) : results.then(finish, (err: unknown) => {
@@ -67,7 +68,7 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
   });
 }
 
-/** `--out DIR`: results.json (every run, and the summary over seeds), results.csv (a row per run), summary.csv. */
+/** `--out DIR`: results.json (every run, and the summary over seeds), results.csv (a row per run), summary.csv; the charts follow. */
 function writeOut(dir: string, json: object, results: RunJson[], summary: StrategySummary[]): void {
   try {
     fs.mkdirSync(dir, { recursive: true });

@@ -10,6 +10,7 @@ import { describeWorkload, listWorkloads } from '../workloads/describe';
 import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, COMPARE_DEFAULT_SEEDS, compareCommand, type CompareOptions } from './compare-command';
 import { defaultJobs } from '../experiment/pool';
+import { writeReport } from '../report/report';
 import { runMeta } from '../experiment/meta';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
@@ -138,6 +139,15 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--quick', 'shorter runs (for tests; the figures are noisier)')
     .option('--param <key=value>', 'override a machine parameter in every scenario (repeatable): how a changed cost moves the targets', collectParam, [])
     .action((opts: ValidateOptions) => setExit(validateCommand(opts, out)));
+
+  program
+    .command('report')
+    .description('write DIR/report.html, a self-contained page with the tables and charts of a compare or sweep --out DIR')
+    .argument('<dir>', 'a directory written by compare --out, sweep --out or merge --out')
+    .action((dir: string) => setExit(writeReport(dir).then((file) => {
+      out(file);
+      return 0;
+    })));
 
   program
     .command('profiles')

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import { ConfigError } from '../../lib/errors';
 import type { RunMeta } from '../experiment/meta';
 import { gridPoints, sweepSummary, type SweepJson, type SweepRun } from '../experiment/sweep';
+import { sweepCharts, writeCharts } from '../report/report';
 import { sweepTable, writeSweep } from './sweep-command';
 
 export interface MergeOptions {
@@ -34,7 +35,7 @@ function read(file: string): SweepJson {
  * gives: the same runs in grid order and the summary computed from them. Shards of different
  * sweeps, missing runs and duplicates are errors naming the file.
  */
-export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) => void, meta?: RunMeta): number {
+export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) => void, meta?: RunMeta): number | Promise<number> {
   if (files.length === 0) throw new ConfigError('merge needs the shard files');
   const shards = files.map(read);
   const spec = shards[0].sweep;
@@ -54,5 +55,5 @@ export function mergeCommand(files: string[], o: MergeOptions, out: (s: string) 
   const json: SweepJson = { meta, sweep: spec, runs, summary: sweepSummary(spec, runs, o.baseline) };
   if (o.out !== undefined) writeSweep(o.out, json);
   out(o.json === true ? JSON.stringify(json, null, 2) : sweepTable(json, o.baseline));
-  return 0;
+  return o.out === undefined ? 0 : writeCharts(o.out, sweepCharts(json)).then(() => 0);
 }

@@ -5,6 +5,7 @@ import { strategyNames } from '../../tlb/strategies/index';
 import { runsCsv } from '../experiment/csv';
 import type { RunMeta } from '../experiment/meta';
 import { runAll } from '../experiment/pool';
+import { sweepCharts, writeCharts } from '../report/report';
 import { gridPoints, inShard, parseAxis, parseShard, pointOverrides, sweepSummary, type SweepJson, type SweepRun, type SweepSpec } from '../experiment/sweep';
 import type { RunJson } from '../result-json';
 import type { RunConfig } from '../runner';
@@ -55,7 +56,7 @@ export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s
     }
   }
   const bar = progressBar(planned.length);
-  const finish = (results: RunJson[]): number => {
+  const finish = (results: RunJson[]): number | Promise<number> => {
     bar.stop();
     const runs: SweepRun[] = planned.map((p, i) => ({ index: p.index, point: p.point, result: results[i] }));
     const json: SweepJson = shard === undefined
@@ -65,7 +66,7 @@ export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s
     if (o.out !== undefined) writeSweep(o.out, json);
     if (o.json === true) out(JSON.stringify(json, null, 2));
     else if (json.summary !== undefined) out(sweepTable(json, o.baseline));
-    return 0;
+    return o.out === undefined || shard !== undefined ? 0 : writeCharts(o.out, sweepCharts(json)).then(() => 0);
   };
   const results = runAll(planned.map((p) => p.cfg), o.jobs, { progress: bar.progress });
   return Array.isArray(results) ? finish(results) : results.then(finish, (err: unknown) => {

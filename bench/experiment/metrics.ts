@@ -11,6 +11,7 @@ export function metricsOf(r: RunJson): Map<string, number | null> {
   const out = new Map<string, number | null>();
   const walk = (prefix: string, v: unknown): void => {
     if (v === null || typeof v === 'number') out.set(prefix, v);
+    else if (Array.isArray(v)) return; // a distribution (latencyCdf), not a figure
     else if (typeof v === 'object') for (const [k, x] of Object.entries(v as object)) walk(`${prefix}.${k}`, x);
   };
   for (const s of SECTIONS) walk(s, r[s]);
