@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { seedList } from '../../../bench/cli/compare-command';
-import { cli } from '../run-cli';
+import { cli, cliAsync } from '../run-cli';
 
 const SMALL = ['--param', 'sockets=1', '--param', 'coresPerCcx=8', '--workload', 'madvise-mix', '--ms', '0.3', '--warmup-ms', '0.1'];
 
@@ -36,10 +36,11 @@ describe('compare over seeds', () => {
     expect(other.vsBaseline['violationCounts.staleTranslation'].significant).toBe(false);
   });
 
-  test('--csv prints a row per run; --out writes results.json, results.csv and summary.csv', () => {
+  test('--csv prints a row per run; --out writes results.json, results.csv, summary.csv and the charts', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-out-'));
     const args = ['compare', '--strategies', 'linux-4.20,linux-6.15', ...SMALL, '--seeds', '2', '--jobs', '1'];
-    const csv = cli(...args, '--csv', '--out', dir).out.trimEnd().split('\n');
+    const csv = (await cliAsync(...args, '--csv', '--out', dir)).out.trimEnd().split('\n');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.svg'))).toHaveLength(3);
     expect(csv).toHaveLength(5);
     expect(csv[0]).toMatch(/^strategy,workload,machine,seed,ipis\.sent,ipis\.tlbFlush,/);
     expect(csv[1]).toMatch(/^linux-4\.20,madvise-mix,skylake-sp-2s,1,\d+,/);
