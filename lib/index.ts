@@ -115,8 +115,10 @@ export { Linux414 } from '../tlb/strategies/linux-4.14';
 export { Linux420 } from '../tlb/strategies/linux-4.20';
 
 // Experiments: one run with defaults, and comparisons over seeds with intervals
-export { simulate, compare } from '../bench/experiment/api';
-export type { SimulateConfig, CompareConfig, CompareResult, CompareGroup, StrategySpec, WorkloadSpec, ParamOverrides } from '../bench/experiment/api';
+export { simulate, compare, sweep } from '../bench/experiment/api';
+export type { SimulateConfig, CompareConfig, CompareResult, CompareGroup, SweepConfig, StrategySpec, WorkloadSpec, ParamOverrides } from '../bench/experiment/api';
+export type { SweepJson, SweepSpec, SweepRun, Axis, Point } from '../bench/experiment/sweep';
+export type { RunMeta } from '../bench/experiment/meta';
 export type { StrategySummary } from '../bench/experiment/summary';
 export type { Progress } from '../bench/experiment/pool';
 export { summarize, welch, tQuantile975 } from './stats/summary';

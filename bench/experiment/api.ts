@@ -11,6 +11,7 @@ import { DEFAULT_WORKLOAD, loadWorkload, type WorkloadName } from '../workloads/
 import type { Workload } from '../workloads/workload';
 import { defaultJobs, runAll, type Progress } from './pool';
 import { summarizeByStrategy, type StrategySummary } from './summary';
+import { gridPoints, inShard, parseAxis, pointOverrides, sweepSummary, type Point, type SweepJson, type SweepRun, type SweepSpec } from './sweep';
 
 /** A strategy: a shipped name, a file path, a factory or a class. */
 export type StrategySpec = StrategyName | (string & {}) | StrategyFactory | (new () => Strategy);
@@ -86,6 +87,24 @@ function plan(c: SimulateConfig): Planned {
   return { cfg, factory, workload };
 }
 
+const WORKERS_LOAD_BY_NAME = 'jobs > 1 runs on worker threads, which load strategies and workloads by name or file: give those, or jobs: 1';
+
+/** The fields every run of a grid shares (left out when not given, so `plan` sees no stray keys). */
+function runFields(c: Omit<SimulateConfig, 'strategy' | 'workload' | 'machine' | 'seed'>): SimulateConfig {
+  const out: SimulateConfig = {};
+  for (const k of ['params', 'workloadParams', 'ms', 'cycles', 'warmupMs', 'warmupCycles', 'strategyOptions', 'perturb'] as const) {
+    if (c[k] !== undefined) (out as Record<string, unknown>)[k] = c[k];
+  }
+  return out;
+}
+
+/** `seeds`: a count (1..n) or the seeds themselves; default 5. */
+function seedsOf(seeds: number | (number | string)[] | undefined): string[] {
+  const out = typeof seeds === 'object' ? seeds.map(String) : Array.from({ length: seeds ?? 5 }, (_, i) => String(i + 1));
+  if (out.length === 0) throw new ConfigError('seeds: expected at least one');
+  return out;
+}
+
 /** Runs one simulation and returns its result (the same JSON as `lazytlb run --json`). */
 export function simulate(config: SimulateConfig = {}): RunJson {
   const p = plan(config);
@@ -128,18 +147,12 @@ const COMPARE_KEYS = [...SIMULATE_KEYS.filter((k) => !['strategy', 'workload', '
 export async function compare(config: CompareConfig = {}): Promise<CompareResult> {
   checkKeys('compare config', config, COMPARE_KEYS);
   const { strategies = strategyNames(), workloads = [DEFAULT_WORKLOAD], machines = ['skylake-sp-2s'] } = config;
-  const seeds = typeof config.seeds === 'object' ? config.seeds.map(String) : Array.from({ length: config.seeds ?? 5 }, (_, i) => String(i + 1));
-  if (seeds.length === 0) throw new ConfigError('seeds: expected at least one');
+  const seeds = seedsOf(config.seeds);
   const jobs = config.jobs ?? defaultJobs();
-  const base: SimulateConfig = {
-    params: config.params, workloadParams: config.workloadParams, ms: config.ms, cycles: config.cycles, warmupMs: config.warmupMs,
-    warmupCycles: config.warmupCycles, strategyOptions: config.strategyOptions, perturb: config.perturb,
-  };
+  const base = runFields(config);
   const planned: Planned[] = [];
   for (const machine of machines) for (const workload of workloads) for (const strategy of strategies) for (const seed of seeds) {
-    if (jobs > 1 && (typeof strategy !== 'string' || typeof workload !== 'string')) {
-      throw new ConfigError('jobs > 1 runs on worker threads, which load strategies and workloads by name or file: give those, or jobs: 1');
-    }
+    if (jobs > 1 && (typeof strategy !== 'string' || typeof workload !== 'string')) throw new ConfigError(WORKERS_LOAD_BY_NAME);
     planned.push(plan({ ...base, machine, workload, strategy, seed }));
   }
   const runs = await runAll(planned.map((p) => p.cfg), jobs, {
@@ -153,4 +166,55 @@ export async function compare(config: CompareConfig = {}): Promise<CompareResult
     groups.push({ workload: slice[0].config.workload, machine: slice[0].config.machine.profile, strategies: summarizeByStrategy(slice, config.baseline) });
   }
   return { runs, groups };
+}
+
+/** A grid of axes x strategies x seeds (the library's `lazytlb sweep`). */
+export interface SweepConfig extends Omit<SimulateConfig, 'strategy' | 'seed'> {
+  /** Each axis: `cpus`, a machine parameter or a workload parameter, and its values. */
+  axes: Record<string, readonly (number | string)[]>;
+  /** Default: every shipped strategy. */
+  strategies?: StrategySpec[];
+  seeds?: number | (number | string)[];
+  baseline?: string;
+  jobs?: number;
+  /** Run only this slice (1-based index of count); `merge` the shards' results. */
+  shard?: { index: number; count: number };
+  onProgress?: Progress;
+  signal?: AbortSignal;
+}
+
+const SWEEP_KEYS = [...SIMULATE_KEYS.filter((k) => !['strategy', 'seed'].includes(k)), 'axes', 'strategies', 'seeds', 'baseline', 'jobs', 'shard', 'onProgress', 'signal'];
+
+/** Runs a sweep; without a shard the result carries the summary per point, as `lazytlb sweep --json` does. */
+export async function sweep(config: SweepConfig): Promise<SweepJson> {
+  checkKeys('sweep config', config, SWEEP_KEYS);
+  const workload = typeof config.workload === 'object' ? config.workload : loadWorkload(config.workload ?? DEFAULT_WORKLOAD);
+  const axes = Object.entries(config.axes ?? {}).map(([k, vs]) => parseAxis(`${k}=${vs.join(',')}`, workload));
+  if (axes.length === 0) throw new ConfigError('axes: expected at least one axis');
+  const machine = config.machine ?? 'skylake-sp-2s';
+  const strategies = config.strategies ?? strategyNames();
+  const seeds = seedsOf(config.seeds);
+  const jobs = config.jobs ?? defaultJobs();
+  const baseText = Object.entries(config.params ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  const pairs = (list: string[]) => Object.fromEntries(list.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
+  const planned: { index: number; point: Point; p: Planned }[] = [];
+  let index = 0;
+  for (const point of gridPoints(axes)) {
+    const { param, wparam } = pointOverrides(machine, baseText, axes, point);
+    for (const strategy of strategies) {
+      if (jobs > 1 && (typeof strategy !== 'string' || typeof config.workload === 'object')) throw new ConfigError(WORKERS_LOAD_BY_NAME);
+      for (const seed of seeds) {
+        const p = plan({ ...runFields(config), machine, workload, strategy, seed, params: pairs(param), workloadParams: { ...config.workloadParams, ...pairs(wparam) } });
+        if (inShard(index, config.shard)) planned.push({ index, point, p });
+        index++;
+      }
+    }
+  }
+  const results = await runAll(planned.map((x) => x.p.cfg), jobs, {
+    progress: config.onProgress, signal: config.signal, inThread: (_cfg, i) => runSimulation(planned[i].p.cfg, planned[i].p.factory, planned[i].p.workload),
+  });
+  const labels = strategies.map((s) => strategyOf(s).label);
+  const spec: SweepSpec = { machine, workload: workload.name, axes, strategies: labels, seeds };
+  const runs: SweepRun[] = planned.map((x, i) => ({ index: x.index, point: x.point, result: results[i] }));
+  return config.shard === undefined ? { sweep: spec, runs, summary: sweepSummary(spec, runs, config.baseline) } : { sweep: spec, shard: config.shard, runs };
 }

@@ -1,4 +1,4 @@
-import { compare, simulate, Linux420, type RunJson } from '../../../lib/index';
+import { compare, simulate, sweep, Linux420, type RunJson } from '../../../lib/index';
 
 const GRID = { params: { sockets: 1, coresPerCcx: 4 }, ms: 0.2, warmupMs: 0.05 } as const;
 const SMALL = { ...GRID, workload: 'madvise-mix' } as const;
@@ -37,5 +37,20 @@ describe('the library API', () => {
     ac.abort();
     await expect(compare({ ...GRID, workloads: ['madvise-mix'], strategies: ['linux-4.20'], seeds: 2, jobs: 1, signal: ac.signal })).rejects.toThrow(/abort/i);
     await expect(compare({ ...GRID, workloads: ['madvise-mix'], strategies: [Linux420], seeds: 2, jobs: 2 })).rejects.toThrow(/jobs > 1 runs on worker threads/);
+  });
+
+  test('sweep() runs the grid; two shards hold the unsharded runs between them', async () => {
+    const cfg = { ...GRID, workload: 'madvise-mix', axes: { cpus: [2, 4], flushCeiling: [1, 33] }, strategies: ['linux-4.20'], seeds: 2, jobs: 1 };
+    const whole = await sweep(cfg);
+    expect(whole.runs).toHaveLength(8);
+    expect(whole.summary?.map((p) => p.point)).toEqual([
+      { cpus: '2', flushCeiling: '1' }, { cpus: '2', flushCeiling: '33' }, { cpus: '4', flushCeiling: '1' }, { cpus: '4', flushCeiling: '33' },
+    ]);
+    const a = await sweep({ ...cfg, shard: { index: 1, count: 2 } });
+    const b = await sweep({ ...cfg, shard: { index: 2, count: 2 } });
+    const strip = (r: RunJson) => JSON.stringify({ ...r, host: null });
+    const joined = [...a.runs, ...b.runs].sort((x, y) => x.index - y.index).map((r) => strip(r.result));
+    expect(joined).toEqual(whole.runs.map((r) => strip(r.result)));
+    await expect(sweep({ ...cfg, axes: {} })).rejects.toThrow(/axes: expected at least one axis/);
   });
 });
