@@ -1,4 +1,6 @@
+import { ConfigError } from '../lib/errors';
 import { resolveMachine } from '../lib/machine/resolve';
+import { STRATEGIES } from '../tlb/strategies/index';
 import { TlbMachine } from '../tlb/machine';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
 import { resultOf, type RunJson } from './result-json';
@@ -8,8 +10,8 @@ import type { Workload } from './workloads/workload';
 
 export interface RunConfig {
   machine: string;
-  /** `--param` overrides, as typed. */
-  params: Record<string, string>;
+  /** `--param` overrides: numbers, or text as typed on a command line. */
+  params: Record<string, string | number>;
   strategy: string;
   /** A shipped workload's name or a workload file's path (as given). */
   workload: string;
@@ -35,6 +37,12 @@ export interface RunConfig {
  */
 export const DEFAULT_WARMUP_MS = 1;
 
+/** A run must end: `cycles` a positive whole number, `warmupCycles` a whole number (a caller without types may leave them out). */
+function checkWindow(cfg: RunConfig): void {
+  if (!(Number.isSafeInteger(cfg.cycles) && cfg.cycles > 0)) throw new ConfigError(`cycles = ${String(cfg.cycles)}: expected a positive whole number of simulated cycles`);
+  if (!(Number.isSafeInteger(cfg.warmupCycles) && cfg.warmupCycles >= 0)) throw new ConfigError(`warmupCycles = ${String(cfg.warmupCycles)}: expected a whole number of cycles, 0 or more`);
+}
+
 /** The exploration noise preset, in cycles. */
 export const PERTURBATION = { transferMax: 200, drainMax: 5_000, opDelayMax: 2_000, ipiJitterMax: 2_000 } as const;
 
@@ -56,6 +64,12 @@ export function reproducer(cfg: RunConfig): string {
  * oracle's violations, which cover the whole run), runs the measured window and returns the result.
  */
 export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload: Workload = workloadByName(cfg.workload)): RunJson {
+  checkWindow(cfg);
+  const strategy = factory();
+  if (Object.prototype.hasOwnProperty.call(STRATEGIES, cfg.strategy) && strategy.name !== cfg.strategy) {
+    // A label that names another shipped strategy than the one that runs would mislabel the result.
+    throw new ConfigError(`strategy: the run is labelled '${cfg.strategy}', but its factory builds '${strategy.name}'`);
+  }
   const machine = resolveMachine(cfg.machine, cfg.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
   const nCpus = machine.params.sockets * machine.params.ccxPerSocket * machine.params.coresPerCcx * machine.params.threadsPerCore;
@@ -63,7 +77,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     config: machine,
     seed: cfg.seed,
     memBytes: nCpus <= 8 ? 2 << 20 : 8 << 20,
-    strategy: factory(),
+    strategy,
     strategyOptions: cfg.strategyOptions,
     perturb: cfg.perturb ? { transferMax: PERTURBATION.transferMax, drainMax: PERTURBATION.drainMax, opDelayMax: PERTURBATION.opDelayMax } : undefined,
     ipiJitterMax: cfg.perturb ? PERTURBATION.ipiJitterMax : 0,

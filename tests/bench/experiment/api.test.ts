@@ -1,4 +1,4 @@
-import { compare, simulate, sweep, Linux420, type RunJson } from '../../../lib/index';
+import { compare, runSimulation, simulate, sweep, Linux420, STRATEGIES, type RunConfig, type RunJson } from '../../../lib/index';
 
 const GRID = { params: { sockets: 1, coresPerCcx: 4 }, ms: 0.2, warmupMs: 0.05 } as const;
 const SMALL = { ...GRID, workload: 'madvise-mix' } as const;
@@ -13,6 +13,14 @@ describe('the library API', () => {
     // A class runs under its own name: a label can never disagree with what ran.
     expect(simulate({ ...SMALL, strategy: Linux420 }).config.strategy).toBe('linux-4.20');
     expect(JSON.stringify(simulate({ ...SMALL, strategy: Linux420 }).ipis)).toBe(JSON.stringify(simulate({ ...SMALL, strategy: 'linux-4.20', seed: 1 }).ipis));
+  });
+
+  test('runSimulation: numbers as parameters; a run that could never end, or a label naming another strategy, is refused', () => {
+    const cfg: RunConfig = { machine: 'skylake-sp-2s', params: { sockets: 1, coresPerCcx: 4 }, strategy: 'linux-4.20', workload: 'madvise-mix',
+      workloadParams: {}, cycles: 200_000, warmupCycles: 0, seed: '1', strategyOptions: {}, perturb: false };
+    expect(runSimulation(cfg, STRATEGIES['linux-4.20']).config.machine.params.coresPerCcx).toBe(4);
+    expect(() => runSimulation({ ...cfg, cycles: undefined as unknown as number }, STRATEGIES['linux-4.20'])).toThrow(/^cycles = undefined: expected a positive whole number/);
+    expect(() => runSimulation({ ...cfg, strategy: 'linux-6.15' }, STRATEGIES['linux-4.20'])).toThrow(/labelled 'linux-6.15', but its factory builds 'linux-4.20'/);
   });
 
   test('bad configs name the key at fault', () => {
