@@ -35,30 +35,37 @@ export function seedList(first: string, n: number): string[] {
 }
 
 /**
- * `lazytlb compare`: strategies (shipped names or files) on the same machine, workload and seeds,
- * side by side. With more than one seed, each figure is a mean with its 95% interval, and a `*`
+ * `lazytlb compare`: strategies (shipped names or files) on the same machine, workloads (`--workload
+ * a,b`) and seeds, side by side. With more than one seed, each figure is a mean with its 95% interval, and a `*`
  * marks a strategy that differs significantly from `--baseline`. Runs go to `--jobs` worker threads.
  */
 export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void, meta?: RunMeta): number | Promise<number> {
   if (o.csv === true && o.json === true) throw new ConfigError('--csv and --json: choose one (--out DIR writes both)');
   const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
-  const workload = loadWorkload(o.workload);
+  const workloads = o.workload.split(',').map((w) => loadWorkload(w.trim()));
   for (const name of names) loadStrategy(name); // every name checked before anything runs
   if (o.baseline !== undefined && !names.includes(o.baseline)) {
     throw new ConfigError(`--baseline '${o.baseline}' is not one of the compared strategies (${names.join(', ')})`);
   }
   const seeds = seedList(o.seed, o.seeds);
-  const cfgs: RunConfig[] = names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, seed }, workload, COMPARE_DEFAULT_MS)));
+  const cfgs: RunConfig[] = workloads.flatMap((workload) =>
+    names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, workload: workload.name, seed }, workload, COMPARE_DEFAULT_MS))));
   const bar = progressBar(cfgs.length);
   const finish = (results: RunJson[]): number | Promise<number> => {
     bar.stop();
-    const summary = summarizeByStrategy(results, o.baseline);
-    for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}: ${w}`);
+    const per = names.length * seeds.length;
+    const byWorkload = workloads.map((_, w) => results.slice(w * per, (w + 1) * per));
+    const summary = byWorkload.flatMap((runs) => summarizeByStrategy(runs, o.baseline));
+    for (const s of summary) for (const w of s.warnings) warn(`warning: ${s.strategy}${workloads.length > 1 ? ` on ${s.workload}` : ''}: ${w}`);
     const json = { ...(meta === undefined ? {} : { meta }), results, ...(seeds.length > 1 ? { summary } : {}) };
     if (o.out !== undefined) writeOut(o.out, json, results, summary);
     if (o.json === true) out(JSON.stringify(json, null, 2));
     else if (o.csv === true) out(runsCsv(results).trimEnd());
-    else out(seeds.length > 1 ? summaryTable(results[0], summary, seeds, o.baseline) : compareTable(results));
+    else {
+      out(byWorkload.map((runs, w) => (seeds.length > 1
+        ? summaryTable(runs[0], summary.filter((s) => s.workload === workloads[w].name), seeds, o.baseline)
+        : compareTable(runs))).join('\n\n'));
+    }
     return o.out === undefined ? 0 : writeCharts(o.out, compareCharts(json)).then(() => 0);
   };
   const results = runAll(cfgs, o.jobs, { progress: bar.progress });

@@ -5,6 +5,8 @@ import { metricsOf } from './metrics';
 /** One strategy's figures over seeds. */
 export interface StrategySummary {
   strategy: string;
+  /** The workload its runs ran (summaries are per strategy within one workload). */
+  workload: string;
   seeds: string[];
   /** Every metric's summary by dotted path; null where no seed measured it. */
   metrics: Record<string, Summary | null>;
@@ -20,8 +22,9 @@ const round = (s: Summary): Summary => ({
 });
 
 /**
- * Groups runs by strategy (in first-seen order) and summarizes every metric over their seeds;
- * with a baseline, each other strategy's difference from it (Welch's 95% interval).
+ * Groups runs (of one workload and machine) by strategy, in first-seen order, and summarizes every
+ * metric over their seeds; with a baseline, each other strategy's difference from it (Welch's 95%
+ * interval).
  */
 export function summarizeByStrategy(results: readonly RunJson[], baseline?: string): StrategySummary[] {
   const groups = new Map<string, RunJson[]>();
@@ -42,6 +45,7 @@ export function summarizeByStrategy(results: readonly RunJson[], baseline?: stri
     const metrics = raw.get(strategy) as Record<string, Summary | null>;
     const out: StrategySummary = {
       strategy,
+      workload: runs[0].config.workload,
       seeds: runs.map((r) => r.seed),
       metrics: Object.fromEntries(Object.entries(metrics).map(([k, s]) => [k, s === null ? null : round(s)])),
       warnings: [...new Set(runs.flatMap((r) => r.warnings))],

@@ -16,7 +16,9 @@ export interface CompareJson {
 
 /** The charts of a comparison: the latency CDF, IPIs per flush and flush IPIs per second per strategy. */
 export function compareCharts(json: CompareJson): Chart[] {
-  const groups = json.summary === undefined ? [] : [{ workload: json.results[0].config.workload, strategies: json.summary }];
+  const summary = json.summary ?? [];
+  const workloads = [...new Set(summary.map((s) => s.workload))];
+  const groups = workloads.map((workload) => ({ workload, strategies: summary.filter((s) => s.workload === workload) }));
   return [
     latencyCdfChart(json.results),
     barChart('ipis-per-flush', 'IPIs per flush', 'perFlush.ipis', 'IPIs per flush', groups),
@@ -95,9 +97,11 @@ export async function writeReport(dir: string): Promise<string> {
     const json = readJson(compareFile) as CompareJson;
     const r0 = json.results[0];
     const charts = compareCharts(json);
-    const tables = json.summary === undefined ? [] : [summaryTable(json.summary, `${r0.config.workload} on ${r0.config.machine.profile}, ${json.summary[0].seeds.length} seeds`)];
+    const summary = json.summary ?? [];
+    const tables = [...new Set(summary.map((s) => s.workload))].map((w) =>
+      summaryTable(summary.filter((s) => s.workload === w), `${w} on ${r0.config.machine.profile}, ${summary[0].seeds.length} seeds`));
     const warnings = [...new Set(json.results.flatMap((r) => r.warnings.map((w) => `${r.config.strategy}: ${w}`)))];
-    html = reportHtml(`lazytlb compare: ${r0.config.workload} on ${r0.config.machine.profile}`, json.meta, tables, charts, await writeCharts(dir, charts), warnings);
+    html = reportHtml(`lazytlb compare: ${[...new Set(json.results.map((r) => r.config.workload))].join(', ')} on ${r0.config.machine.profile}`, json.meta, tables, charts, await writeCharts(dir, charts), warnings);
   } else {
     throw new ConfigError(`${dir}: no results.json or sweep.json (write one with compare --out DIR or sweep --out DIR)`);
   }

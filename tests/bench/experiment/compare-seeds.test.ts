@@ -52,6 +52,18 @@ describe('compare over seeds', () => {
     expect(cli(...args, '--csv', '--json').err).toMatch(/^lazytlb: --csv and --json: choose one/);
   });
 
+  test('several workloads: a table each, a summary per strategy and workload, the bar charts faceted by workload', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-wl-'));
+    const r = await cliAsync('compare', '--strategies', 'linux-4.8,linux-4.20', '--workload', 'madvise-mix,munmap-micro', '--param', 'sockets=1',
+      '--param', 'coresPerCcx=8', '--ms', '0.3', '--warmup-ms', '0.1', '--seeds', '2', '--jobs', '1', '--out', dir);
+    expect(r.code).toBe(0);
+    expect(r.out.match(/^(madvise-mix|munmap-micro) on skylake-sp-2s/gm)).toEqual(['madvise-mix on skylake-sp-2s', 'munmap-micro on skylake-sp-2s']);
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
+    expect(j.summary.map((s: { workload: string; strategy: string }) => `${s.workload}/${s.strategy}`)).toEqual(
+      ['madvise-mix/linux-4.8', 'madvise-mix/linux-4.20', 'munmap-micro/linux-4.8', 'munmap-micro/linux-4.20']);
+    expect(fs.readFileSync(path.join(dir, 'ipis-per-flush.svg'), 'utf8')).toMatch(/munmap-micro/);
+  });
+
   test('a user strategy file goes into compare; bad --baseline, --seeds and --jobs are one line and exit 2', () => {
     const file = path.join(__dirname, '../../../examples/linux-4.20-no-mb.ts');
     const r = cli('compare', '--strategies', `${file},linux-4.20`, ...SMALL, '--seeds', '1', '--jobs', '1');
