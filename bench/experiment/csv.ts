@@ -23,14 +23,14 @@ export function runsCsv(results: readonly RunJson[]): string {
   return rows.join('\n') + '\n';
 }
 
-/** One row per (strategy, figure): n, mean, sd, the 95% half-width, min, max, and the test against the baseline. */
+/** One row per (strategy, workload, figure): n, mean, sd, the 95% half-width, min, max, and the test against the baseline. */
 export function summaryCsv(summary: readonly StrategySummary[]): string {
-  const rows = [line(['strategy', 'metric', 'n', 'mean', 'sd', 'ci95', 'min', 'max', 'diffVsBaseline', 'diffCi95', 'significant'])];
+  const rows = [line(['strategy', 'workload', 'metric', 'n', 'mean', 'sd', 'ci95', 'min', 'max', 'diffVsBaseline', 'diffCi95', 'significant'])];
   for (const s of summary) {
     for (const [k, m] of Object.entries(s.metrics)) {
       if (m === null) continue;
       const d = s.vsBaseline?.[k];
-      rows.push(line([s.strategy, k, m.n, m.mean, m.sd, m.ci95, m.min, m.max, d?.diff ?? null, d?.ci95 ?? null, d === undefined ? null : String(d.significant)]));
+      rows.push(line([s.strategy, s.workload, k, m.n, m.mean, m.sd, m.ci95, m.min, m.max, d?.diff ?? null, d?.ci95 ?? null, d === undefined ? null : String(d.significant)]));
     }
   }
   return rows.join('\n') + '\n';

@@ -47,8 +47,8 @@ describe('compare over seeds', () => {
     expect(fs.readFileSync(path.join(dir, 'results.csv'), 'utf8').trimEnd()).toBe(csv.join('\n'));
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')).summary).toHaveLength(2);
     const summary = fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8').split('\n');
-    expect(summary[0]).toBe('strategy,metric,n,mean,sd,ci95,min,max,diffVsBaseline,diffCi95,significant');
-    expect(summary.some((l) => l.startsWith('linux-6.15,flushes.count,2,'))).toBe(true);
+    expect(summary[0]).toBe('strategy,workload,metric,n,mean,sd,ci95,min,max,diffVsBaseline,diffCi95,significant');
+    expect(summary.some((l) => l.startsWith('linux-6.15,madvise-mix,flushes.count,2,'))).toBe(true);
     expect(cli(...args, '--csv', '--json').err).toMatch(/^lazytlb: --csv and --json: choose one/);
   });
 
