@@ -1,20 +1,23 @@
 import { STRATEGIES } from '../tlb/strategies/index';
-import { explore, exploreConfig, missedTargets } from './explore';
+import { defaultJobs } from './experiment/pool';
+import { exploreConfig, exploreOnWorkers, missedTargets } from './explore';
 
 /**
  * The long exploration of issue #4: 10,000 perturbed seeds per shipped strategy (or
- * `--seeds N`, `--only NAME`), checked against EXPLORE_TARGETS. Exits 1 on a missed target.
- * Run with `npm run bench:explore`.
+ * `--seeds N`, `--only NAME`, `--jobs N`: worker threads, one per core by default), checked
+ * against EXPLORE_TARGETS. Exits 1 on a missed target. Run with `npm run bench:explore`.
  */
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const seeds = Number(argv[argv.indexOf('--seeds') + 1] ?? NaN);
   const n = argv.includes('--seeds') && Number.isSafeInteger(seeds) && seeds > 0 ? seeds : 10_000;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const jobsArg = Number(argv[argv.indexOf('--jobs') + 1] ?? NaN);
+  const jobs = argv.includes('--jobs') && Number.isSafeInteger(jobsArg) && jobsArg > 0 ? jobsArg : defaultJobs();
   const missed: string[] = [];
   for (const name of Object.keys(STRATEGIES)) {
     if (only !== undefined && name !== only) continue;
     const t0 = Date.now();
-    const r = explore(exploreConfig(name), STRATEGIES[name], n, 1);
+    const r = await exploreOnWorkers(exploreConfig(name), n, 1, jobs);
     const found = r.first.map((v) => `${v.kind} ×${r.counts[v.kind]} (first seed ${v.seed})`).join(', ') || 'none';
     console.log(`${name.padEnd(16)} ${n} seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s: ${found}`);
     missed.push(...missedTargets(r));
@@ -24,4 +27,4 @@ function main(argv: string[]): number {
   return missed.length === 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,5 +1,7 @@
 import type { Violation, ViolationKind } from '../tlb/oracle';
 import type { StrategyFactory } from '../tlb/strategy';
+import { runAll, type Progress } from './experiment/pool';
+import type { RunJson } from './result-json';
 import { runSimulation, type RunConfig } from './runner';
 import { workloadByName } from './workloads/index';
 import type { Workload } from './workloads/workload';
@@ -40,22 +42,39 @@ export interface ExploreReport {
   first: Array<Violation & { seed: string }>;
 }
 
+/** The perturbed run of each seed, firstSeed, firstSeed + 1, ... */
+function seedConfigs(base: RunConfig, seeds: number, firstSeed: number): RunConfig[] {
+  return Array.from({ length: seeds }, (_, i) => ({ ...base, seed: String(firstSeed + i), perturb: true }));
+}
+
+/** Each distinct violation kind once (its first seed), and the count of each, in seed order. */
+function report(base: RunConfig, firstSeed: number, results: readonly RunJson[]): ExploreReport {
+  const counts: Partial<Record<ViolationKind, number>> = {};
+  const first = new Map<ViolationKind, Violation & { seed: string }>();
+  for (const r of results) {
+    for (const v of r.violations) {
+      counts[v.kind] = (counts[v.kind] ?? 0) + 1;
+      if (!first.has(v.kind)) first.set(v.kind, { ...v, seed: r.seed });
+    }
+  }
+  return { strategy: base.strategy, runs: results.length, firstSeed, counts, first: [...first.values()] };
+}
+
 /**
  * Runs `seeds` perturbed executions (seeds firstSeed, firstSeed+1, ...) of one configuration and
  * collects each distinct violation kind once.
  */
 export function explore(base: RunConfig, factory: StrategyFactory, seeds: number, firstSeed: number, workload: Workload = workloadByName(base.workload)): ExploreReport {
-  const counts: Partial<Record<ViolationKind, number>> = {};
-  const first = new Map<ViolationKind, Violation & { seed: string }>();
-  for (let i = 0; i < seeds; i++) {
-    const seed = String(firstSeed + i);
-    const r = runSimulation({ ...base, seed, perturb: true }, factory, workload);
-    for (const v of r.violations) {
-      counts[v.kind] = (counts[v.kind] ?? 0) + 1;
-      if (!first.has(v.kind)) first.set(v.kind, { ...v, seed });
-    }
-  }
-  return { strategy: base.strategy, runs: seeds, firstSeed, counts, first: [...first.values()] };
+  return report(base, firstSeed, seedConfigs(base, seeds, firstSeed).map((cfg) => runSimulation(cfg, factory, workload)));
+}
+
+/**
+ * The same on `jobs` worker threads (strategy and workload by name or file path): the report is
+ * identical to `explore`'s, since every seed's run depends on its seed alone.
+ */
+export function exploreOnWorkers(base: RunConfig, seeds: number, firstSeed: number, jobs: number, progress?: Progress): ExploreReport | Promise<ExploreReport> {
+  const results = runAll(seedConfigs(base, seeds, firstSeed), jobs, { progress });
+  return Array.isArray(results) ? report(base, firstSeed, results) : results.then((rs) => report(base, firstSeed, rs));
 }
 
 /**

@@ -1,6 +1,7 @@
-import { EXPLORE_DEFAULTS, explore } from '../explore';
+import { EXPLORE_DEFAULTS, exploreOnWorkers, type ExploreReport } from '../explore';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
+import { progressBar } from './progress-bar';
 import { runConfig, type SimOptions } from './sim-options';
 
 /**
@@ -8,11 +9,24 @@ import { runConfig, type SimOptions } from './sim-options';
  * operations, store-buffer drain jitter, transfer jitter, IPI delivery jitter). Prints each
  * distinct violation kind once with its reproducer; exit status 1 if any was found.
  */
-export function exploreCommand(o: SimOptions & { strategy: string; seeds: number }, out: (s: string) => void): number {
+export function exploreCommand(o: SimOptions & { strategy: string; seeds: number; jobs: number }, out: (s: string) => void): number | Promise<number> {
   const base = Number.isSafeInteger(Number(o.seed)) ? Number(o.seed) : 1;
   const workload = loadWorkload(o.workload);
+  loadStrategy(o.strategy); // a bad name or file fails here, in one line
   const cfg = runConfig(o.strategy, { ...o, seed: String(base) }, workload, EXPLORE_DEFAULTS.ms, EXPLORE_DEFAULTS.warmupMs);
-  const report = explore(cfg, loadStrategy(o.strategy), o.seeds, base, workload);
+  const bar = progressBar(o.seeds);
+  const done = (report: ExploreReport): number => {
+    bar.stop();
+    return print(o, base, report, out);
+  };
+  const report = exploreOnWorkers(cfg, o.seeds, base, o.jobs, bar.progress);
+  return report instanceof Promise ? report.then(done, (err: unknown) => {
+    bar.stop();
+    throw err;
+  }) : done(report);
+}
+
+function print(o: SimOptions & { strategy: string }, base: number, report: ExploreReport, out: (s: string) => void): number {
   if (o.json === true) {
     out(JSON.stringify({ strategy: o.strategy, workload: o.workload, seeds: report.runs, firstSeed: base, counts: report.counts, violations: report.first }, null, 2));
   } else {

@@ -71,7 +71,8 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
   })
     .requiredOption('--strategy <name|file>', 'strategy name or file')
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
-    .action((opts: SimOptions & { strategy: string; seeds: number }) => setExit(exploreCommand(opts, out)));
+    .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); the report is identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())
+    .action((opts: SimOptions & { strategy: string; seeds: number; jobs: number }) => setExit(exploreCommand(opts, out)));
 
   sim('compare', 'run strategies on the same machine, workload and seeds, and print them side by side (mean ± 95% interval over the seeds)', {
     workload: DEFAULT_WORKLOAD,

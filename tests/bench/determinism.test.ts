@@ -38,3 +38,10 @@ test('explore prints a reproducer that replays the violation exactly', () => {
   const replay = JSON.parse(cli([...v.reproduce.replace(/^npx lazytlb /, '').split(' '), '--json']));
   expect(replay.violations.some((x: { kind: string; cpu: number; cycle: number }) => x.kind === v.kind && x.cpu === v.cpu && x.cycle === v.cycle)).toBe(true);
 });
+
+test('explore on two worker threads reports exactly what it reports on one', () => {
+  const run = (jobs: string) => cli(['explore', '--strategy', 'rfc2016-naive', '--seeds', '6', '--jobs', jobs, '--json']);
+  const one = run('1');
+  expect(JSON.parse(one).counts['freed-page-table']).toBeGreaterThan(0);
+  expect(run('2')).toBe(one);
+});
