@@ -1,3 +1,4 @@
+import { resolveMachine } from '../lib/machine/resolve';
 import type { Violation, ViolationKind } from '../tlb/oracle';
 import type { StrategyFactory } from '../tlb/strategy';
 import { runAll, type Progress } from './experiment/pool';
@@ -18,13 +19,14 @@ export const EXPLORE_DEFAULTS = {
 
 /** The run configuration of the default exploration of `strategy` (seed filled in per run). */
 export function exploreConfig(strategy: string): RunConfig {
+  const params = Object.fromEntries(EXPLORE_DEFAULTS.params.map((p) => p.split('=')));
   return {
     machine: EXPLORE_DEFAULTS.machine,
-    params: Object.fromEntries(EXPLORE_DEFAULTS.params.map((p) => p.split('='))),
+    params,
     strategy,
     workload: EXPLORE_DEFAULTS.workload,
     workloadParams: {},
-    cycles: Math.round(EXPLORE_DEFAULTS.ms * 2.5e6), // skylake-sp-2s runs at 2.5 GHz
+    cycles: Math.round(EXPLORE_DEFAULTS.ms * resolveMachine(EXPLORE_DEFAULTS.machine, params).params.clockGhz * 1e6),
     warmupCycles: 0,
     seed: '1',
     strategyOptions: {},
