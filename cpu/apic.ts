@@ -3,6 +3,7 @@ import { DIST_REMOTE, DIST_SOCKET, type Topology } from '../lib/machine/topology
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
+import { ProbePoint } from '../lib/probe';
 import { NR_IPI_VECTORS, VECTOR_NAMES } from './vectors';
 
 export interface ApicParams {
@@ -33,8 +34,8 @@ export class Apic implements EventHandler {
   private readonly hArrive: number;
   private jitter: Rng | null;
   private jitterMax: number;
-  /** Observes every IPI sent (the TLB layer counts flush IPIs with it); off the hot path when null. */
-  onSend: ((from: number, to: number, vector: number) => void) | null;
+  /** Every ICR write: (from, to, vector). The TLB layer counts flush IPIs with it; tests listen too. */
+  readonly ipiSent: ProbePoint<number, number, number>;
   /** sent[cpu * NR_IPI_VECTORS + v], received likewise. */
   private readonly sent: Counter[];
   private readonly received: Counter[];
@@ -47,7 +48,7 @@ export class Apic implements EventHandler {
     this.hArrive = engine.registerHandler(this);
     this.jitter = null;
     this.jitterMax = 0;
-    this.onSend = null;
+    this.ipiSent = new ProbePoint('apic.ipiSent');
     this.sent = [];
     this.received = [];
     for (const g of cpuStats) {
@@ -90,7 +91,7 @@ export class Apic implements EventHandler {
   /** The i-th ICR write of a send that started at `start`: schedules its arrival. */
   send(from: number, to: number, vector: number, start: number, i: number): void {
     this.sent[from * NR_IPI_VECTORS + vector].value++;
-    if (this.onSend !== null) this.onSend(from, to, vector);
+    this.ipiSent.notify(from, to, vector);
     let at = start + (i + 1) * this.icrWrite + this.deliveryLatency(from, to);
     if (this.jitter !== null) at += this.jitter.int(this.jitterMax + 1);
     this.engine.schedule(at, this.hArrive, to * NR_IPI_VECTORS + vector);

@@ -60,8 +60,8 @@ export class Scheduler {
   idleEnter: ((k: KernelOps, cpu: Cpu) => Sim) | null;
   /** Per CPU: inside the mm hooks of context_switch(). */
   readonly inMmSwitch: Uint8Array;
-  /** Called when a CPU has finished the mm hooks of a context switch. */
-  afterMmSwitch: ((cpu: number) => void) | null;
+  /** A CPU has finished the mm hooks of a context switch: (cpu). The oracle listens. */
+  readonly mmSwitched: ProbePoint<number>;
   /**
    * A CPU's active mm is now `mm` (after every context switch, and when execve() activates a new
    * mm): what holds an mm_count reference on an mm it may be lazy on. Fired even when unchanged.
@@ -105,7 +105,7 @@ export class Scheduler {
     this.switchMmCycles = this.stats.counter('switchMmCycles', 'cycles spent in enter_lazy_tlb and switch_mm_irqs_off');
     this.idleEnter = null;
     this.inMmSwitch = new Uint8Array(m.topology.nCpus);
-    this.afterMmSwitch = null;
+    this.mmSwitched = new ProbePoint('sched.mmSwitched');
     this.activeMmProbe = new ProbePoint('sched.activeMm');
     this.tasks = [];
     this.rqs = [];
@@ -260,7 +260,7 @@ export class Scheduler {
 
   /**
    * Runs one of the strategy's mm hooks (interrupts off) with the bookkeeping every caller needs:
-   * the cycles spent, the in-switch flag the oracle reads, `afterMmSwitch`, and the active-mm
+   * the cycles spent, the in-switch flag the oracle reads, the `mmSwitched` probe, and the active-mm
    * probe for the CPU's mm afterwards (`active`).
    */
   *mmHook(cpu: Cpu, hook: Sim, active: AddressSpace | null): Sim {
@@ -269,7 +269,7 @@ export class Scheduler {
     yield* hook;
     this.switchMmCycles.value += this.m.engine.now - start;
     this.inMmSwitch[cpu.id] = 0;
-    if (this.afterMmSwitch !== null) this.afterMmSwitch(cpu.id);
+    this.mmSwitched.notify(cpu.id);
     if (active !== null) this.activeMmProbe.notify(cpu.id, active);
   }
 

@@ -1,3 +1,4 @@
+import { ProbePoint } from '../lib/probe';
 import type { Engine } from '../lib/engine/engine';
 import type { Sim } from '../lib/engine/ops';
 import type { Counter } from '../lib/stats/counter';
@@ -59,8 +60,8 @@ export class Smp {
   private readonly csds: number[];
   private readonly masks: Cpumask[];
   private readonly ipiMasks: Cpumask[];
-  /** Observes every CSD queued (initiator, target): the TLB layer's flush accounting uses it. */
-  onQueue: ((from: number, to: number) => void) | null;
+  /** Every CSD queued: (initiator, target). The TLB layer's flush accounting listens. */
+  readonly csdQueued: ProbePoint<number, number>;
   private readonly funcs: Array<SmpFunc | null>;
   private readonly funcNames: string[];
   private readonly csdQueueRmws: Counter;
@@ -90,7 +91,7 @@ export class Smp {
       this.masks.push(new Cpumask(memory, `cfd_data[${c}].cpumask`, n, cfd + 8));
       this.ipiMasks.push(new Cpumask(memory, `cfd_data[${c}].cpumask_ipi`, n, cfd + 8 + maskBytes));
     }
-    this.onQueue = null;
+    this.csdQueued = new ProbePoint('smp.csdQueued');
     this.funcs = [null]; // id 0 is NULL
     this.funcNames = ['NULL'];
     this.csdQueueRmws = stats.counter('csdQueueRmws', 'locked RMWs (llist_add cmpxchg, llist_del_all xchg) on call_single_queue heads');
@@ -171,7 +172,7 @@ export class Smp {
       if (wait) yield k.store(csd + CSD_FLAGS, CSD_FLAG_LOCK | CSD_TYPE_SYNC);
       yield k.store(csd + CSD_FUNC, funcId);
       yield k.store(csd + CSD_INFO, info);
-      if (this.onQueue !== null) this.onQueue(self, t);
+      this.csdQueued.notify(self, t);
       // Kick the remote CPU only if this is the first work item on its queue.
       if (yield* this.llistAdd(k, csd + CSD_NEXT, this.queues[t])) {
         ipiMask.set(t); // __cpumask_set_cpu(cpu, cfd->cpumask_ipi)

@@ -5,9 +5,9 @@
  * listen at once. Notifying visits a plain array: no allocation, and nothing at all when no one
  * listens.
  */
-export class ProbePoint<A, B = void> {
+export class ProbePoint<A, B = void, C = void> {
   readonly name: string;
-  private readonly listeners: Array<(a: A, b: B) => void>;
+  private readonly listeners: Array<(a: A, b: B, c: C) => void>;
 
   constructor(name: string) {
     this.name = name;
@@ -15,7 +15,7 @@ export class ProbePoint<A, B = void> {
   }
 
   /** Adds a listener; returns the function that removes it again. */
-  attach(listener: (a: A, b: B) => void): () => void {
+  attach(listener: (a: A, b: B, c: C) => void): () => void {
     this.listeners.push(listener);
     return () => {
       const i = this.listeners.indexOf(listener);
@@ -27,8 +27,8 @@ export class ProbePoint<A, B = void> {
     return this.listeners.length;
   }
 
-  notify(a: A, b: B): void {
+  notify(a: A, b: B, c: C): void {
     const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i](a, b);
+    for (let i = 0; i < ls.length; i++) ls[i](a, b, c);
   }
 }

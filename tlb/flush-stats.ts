@@ -64,12 +64,12 @@ export class FlushStats {
     this.lazyAtStart[cpu] = lazy;
   }
 
-  /** Apic.onSend: a flush IPI. */
+  /** Listens to Apic.ipiSent: a flush IPI. */
   onIpi(from: number): void {
     if (this.openMm[from] !== null) this.tlbFlush.value++;
   }
 
-  /** Smp.onQueue: the flush interrupts `to`. */
+  /** Listens to Smp.csdQueued: the flush interrupts `to`. */
   onQueue(from: number, to: number): void {
     const mm = this.openMm[from];
     if (mm === null || this.targets[from].has(to)) return;

@@ -63,10 +63,10 @@ export class TlbMachine extends CpuMachine {
     this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now, this.mem.overlapLatency);
     this.strategy = options.strategy;
     this.sched = new Scheduler(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
-    this.sched.afterMmSwitch = (cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now);
+    this.sched.mmSwitched.attach((cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now));
     this.flushStats = new FlushStats(this.unit, this.sched, this.stats.group('flushes'), this.stats.group('ipis'));
-    this.cpu.apic.onSend = (from) => this.flushStats.onIpi(from);
-    this.smp.onQueue = (from, to) => this.flushStats.onQueue(from, to);
+    this.cpu.apic.ipiSent.attach((from) => this.flushStats.onIpi(from));
+    this.smp.csdQueued.attach((from, to) => this.flushStats.onQueue(from, to));
     if (options.ipiJitterMax !== undefined && options.ipiJitterMax > 0) {
       this.cpu.apic.setJitter(this.rng.stream('apic.jitter'), options.ipiJitterMax);
     }

@@ -37,11 +37,9 @@ export function flushScenario(strategy: Strategy, opts: { freedTables?: boolean;
   const targets = new Set<number>();
   let cr3After: number[] = [];
   let flushing = false;
-  const onSend = m.cpu.apic.onSend;
-  m.cpu.apic.onSend = (from, to, v) => {
+  m.cpu.apic.ipiSent.attach((from, to) => {
     if (flushing && from === 0) targets.add(to);
-    if (onSend !== null) onSend(from, to, v);
-  };
+  });
   const touchAll = function* (task: Task, sched: Scheduler): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
   };

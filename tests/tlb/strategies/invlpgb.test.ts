@@ -146,11 +146,9 @@ function globalAsidScenario(strategy: Strategy, profile = 'zen3-1s') {
   const a = m.createMm('a', 1024);
   const flushes: FlushRecord[] = [];
   let current: FlushRecord | null = null;
-  const onSend = m.cpu.apic.onSend;
-  m.cpu.apic.onSend = (from, to, v) => {
+  m.cpu.apic.ipiSent.attach((from) => {
     if (current !== null && from === 0) current.ipis++;
-    if (onSend !== null) onSend(from, to, v);
-  };
+  });
   const flush = function* (k: TlbOps, cpu: Cpu, op: (k: TlbOps, cpu: Cpu, mm: Mm) => Sim): Sim {
     const issued = m.unit.invlpgbIssued[cpu.id];
     current = { global: m.memory.peek(a.globalAsidAddr), transition: m.memory.peek(a.asidTransitionAddr), ipis: 0, broadcast: false };

@@ -82,11 +82,9 @@ function twoFlushes(strategy: Strategy) {
   const targets: number[][] = [];
   let cr3AfterFirst = -1;
   let flushing = -1;
-  const onSend = m.cpu.apic.onSend;
-  m.cpu.apic.onSend = (from, to, v) => {
+  m.cpu.apic.ipiSent.attach((from, to) => {
     if (flushing >= 0 && from === 0) targets[flushing].push(to);
-    if (onSend !== null) onSend(from, to, v);
-  };
+  });
   m.sched.createTask('a0', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
     yield k.compute(200_000);

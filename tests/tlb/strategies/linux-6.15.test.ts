@@ -176,11 +176,9 @@ function trimScenario(strategy: Strategy) {
   const targets: number[][] = [];
   const masks: number[][] = [];
   let flushing = false;
-  const onSend = m.cpu.apic.onSend;
-  m.cpu.apic.onSend = (from, to, v) => {
+  m.cpu.apic.ipiSent.attach((from, to) => {
     if (flushing && from === 0) targets[targets.length - 1].push(to);
-    if (onSend !== null) onSend(from, to, v);
-  };
+  });
   const now = () => m.engine.now;
   m.sched.createTask('a0', a, 0, function* ({ k, task, sched }: Env): Sim {
     yield* sched.touch(task, 0, true);
