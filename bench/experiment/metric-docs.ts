@@ -1,0 +1,76 @@
+import { metricsOf } from './metrics';
+import type { RunJson } from '../result-json';
+
+/**
+ * Every figure a run reports, by the dotted path summaries, CSV columns and `--baseline` tests use,
+ * with its unit and meaning. docs/STATS.md is generated from it, and a test checks that it names
+ * exactly the figures `metricsOf` finds in a run: a new figure cannot go undocumented.
+ */
+export const METRIC_DOCS: Readonly<Record<string, readonly [unit: string, doc: string]>> = Object.freeze({
+  'ipis.sent': ['count', 'IPIs sent by every CPU, every vector (flush, reschedule, call-function, device)'],
+  'ipis.tlbFlush': ['count', 'IPIs sent by flush_tlb_mm_range()'],
+  'ipis.toLazyCpus': ['count', 'CPUs lazy on the flushed mm (CR3 on it while running a kernel thread or idle: ground truth, not a strategy flag) that a flush interrupted'],
+  'ipis.avoidedLazy': ['count', 'CPUs lazy on the flushed mm at the start of a flush that it did not interrupt'],
+  'flushes.count': ['count', 'flush_tlb_mm_range() calls in the window'],
+  'flushes.local': ['count', 'flushes that reached no other CPU'],
+  'flushes.remote': ['count', 'flushes that sent IPIs or broadcast invalidations'],
+  'flushes.remoteDecisions': ['count', 'flushes whose mm_cpumask held another CPU at entry (the kernel\'s TLB_REMOTE_SEND_IPI tracepoint)'],
+  'flushes.latencyCycles.p50': ['cycles', 'median flush latency, entry to return of flush_tlb_mm_range() on the initiator'],
+  'flushes.latencyCycles.p90': ['cycles', '90th percentile flush latency'],
+  'flushes.latencyCycles.p99': ['cycles', '99th percentile flush latency'],
+  'flushes.latencyCycles.max': ['cycles', 'longest flush'],
+  'flushes.latencyCycles.mean': ['cycles', 'mean flush latency'],
+  'contextSwitches.count': ['count', 'context switches (schedule() picking another task)'],
+  'contextSwitches.sameMm': ['count', 'switches between two tasks of one mm (threads)'],
+  'contextSwitches.differentMm': ['count', 'switches between tasks of two mms'],
+  'contextSwitches.toKernelThread': ['count', 'switches to a kernel thread (lazy TLB entry)'],
+  'contextSwitches.fromKernelThread': ['count', 'switches from a kernel thread'],
+  'contextSwitches.toIdle': ['count', 'switches to the idle task'],
+  'contextSwitches.fromIdle': ['count', 'switches from the idle task'],
+  'contextSwitches.switchMmCycles': ['cycles', 'cycles spent in enter_lazy_tlb() and switch_mm_irqs_off(), summed over CPUs'],
+  'rates.contextSwitches': ['per second', 'context switches per simulated second'],
+  'rates.flushes': ['per second', 'flushes per simulated second'],
+  'rates.flushIpis': ['per second', 'flush IPIs per simulated second'],
+  'perFlush.ipis': ['count', 'flush IPIs per flush'],
+  'perFlush.targets': ['count', 'CPUs a flush interrupted (queued flush work for), per flush'],
+  'perFlush.lazySkipped': ['count', 'lazy CPUs spared, per flush'],
+  'coherence.lineTransfers': ['count', 'cache-to-cache line transfers (between SMT siblings, within a CCX, between CCXs and between sockets)'],
+  'coherence.rmw': ['count', 'locked read-modify-writes (LOCK CMPXCHG, XCHG, XADD, ...)'],
+  'coherence.cmpxchgFailed': ['count', 'CMPXCHGs whose comparison failed'],
+  'tlb.l1dMisses': ['count', 'user accesses that missed the L1 dTLB'],
+  'tlb.stlbMisses': ['count', 'user accesses that missed the second-level TLB: page walks'],
+  'tlb.kernelWalks': ['count', "walks for the kernel's own global translations (kernelTlbPages)"],
+  'tlb.invlpgs': ['count', 'single-page invalidations (INVLPG, or an INVLPGB received)'],
+  'tlb.pcidFlushes': ['count', 'flushes of one PCID (CR3 write without NOFLUSH, INVPCID single-context)'],
+  'tlb.fullFlushes': ['count', 'flushes of every PCID (CR3 write without PCID support)'],
+  'violationCounts.staleTranslation': ['count', 'uses of a translation older than a flush that had returned (over the whole run, warm-up included)'],
+  'violationCounts.freedPageTable': ['count', 'CPUs left on freed page tables after a flush with freed_tables returned (whole run)'],
+});
+
+/** The documented paths a run's figures lack, and the figures it has that are not documented. */
+export function undocumented(r: RunJson): { missing: string[]; extra: string[] } {
+  const keys = [...metricsOf(r).keys()];
+  return { missing: Object.keys(METRIC_DOCS).filter((k) => !keys.includes(k)), extra: keys.filter((k) => !(k in METRIC_DOCS)) };
+}
+
+/** docs/STATS.md. */
+export function statsMarkdown(): string {
+  const lines = [
+    '# The figures of a run',
+    '',
+    '<!-- Generated from bench/experiment/metric-docs.ts; tests/bench/experiment/metric-docs.test.ts fails when this file differs.',
+    '     Regenerate: UPDATE_DOCS=1 npx jest tests/bench/experiment/metric-docs.test.ts -->',
+    '',
+    'Every figure of a run, by the dotted path of the run JSON (`run --json`) that summaries over seeds',
+    '(`compare --json` `summary[].metrics`), `--baseline` tests (`vsBaseline`), CSV columns and the',
+    "library's `StrategySummary.metrics` use. Figures cover the measured window after the warm-up,",
+    'except the violation counts, which cover the whole run. A figure the window could not measure (a',
+    'latency without flushes) is null, never zero.',
+    '',
+    '| path | unit | meaning |',
+    '|---|---|---|',
+    ...Object.entries(METRIC_DOCS).map(([k, [unit, doc]]) => `| \`${k}\` | ${unit} | ${doc} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
