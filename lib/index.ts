@@ -109,10 +109,13 @@ export { STRATEGIES, strategyNames, strategyByName } from '../tlb/strategies/ind
 export type { StrategyName } from '../tlb/strategies/index';
 export { Eager } from '../tlb/strategies/eager';
 export { Linux48 } from '../tlb/strategies/linux-4.8';
-export { Rfc2016Naive } from '../tlb/strategies/rfc2016';
+export { Rfc2016Naive, Rfc2016Xchg, Rfc2016Rqlock } from '../tlb/strategies/rfc2016';
 export { Linux413 } from '../tlb/strategies/linux-4.13';
 export { Linux414 } from '../tlb/strategies/linux-4.14';
 export { Linux420 } from '../tlb/strategies/linux-4.20';
+export { Linux513 } from '../tlb/strategies/linux-5.13';
+export { Linux615, isGlobalAsid } from '../tlb/strategies/linux-6.15';
+export { Invlpgb } from '../tlb/strategies/invlpgb';
 
 // Experiments: one run with defaults, and comparisons over seeds with intervals
 export { simulate, compare, sweep } from '../bench/experiment/api';

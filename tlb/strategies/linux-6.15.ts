@@ -140,9 +140,8 @@ export class Linux615 extends Linux513 {
       }
     } else {
       yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING);
-      if (next !== this.ctx.initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
-      else yield* this.smpMb(k);
-      nextTlbGen = yield k.load(next.tlbGenAddr);
+      yield* this.setCpumaskOrMb(k, c, next);
+      nextTlbGen = yield* this.readTlbGen(k, next);
       ns = yield* this.chooseAsid(k, c, next, nextTlbGen);
     }
     if (ns.needFlush) {
@@ -245,6 +244,27 @@ export class Linux615 extends Linux513 {
       return;
     }
     yield* this.flushTail(k, cpu, f, loaded, asid);
+  }
+
+  /**
+   * The mm-change path's cpumask step (6.15): set this CPU's bit in mm_cpumask(next) only if it
+   * is not set; otherwise `cpumaskMb()`, the smp_mb() that orders the LOADED_MM_SWITCHING store
+   * before the tlb_gen read ("such that we'll receive invalidation IPIs"). Its own hook, so a
+   * user can change the set or the barrier without copying switchMmIrqsOff.
+   */
+  protected *setCpumaskOrMb(k: TlbOps, c: number, next: Mm): Sim {
+    if (next !== this.ctx.initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
+    else yield* this.cpumaskMb(k);
+  }
+
+  /** The `else smp_mb()` of the cpumask step (MFENCE); apart from `smpMb`, the lazy-return barrier. */
+  protected *cpumaskMb(k: TlbOps): Sim {
+    yield k.mfence();
+  }
+
+  /** atomic64_read(&next->context.tlb_gen) on the mm-change path. */
+  protected *readTlbGen(k: TlbOps, next: Mm): Sim<number> {
+    return yield k.load(next.tlbGenAddr);
   }
 }
 

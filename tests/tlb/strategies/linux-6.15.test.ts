@@ -43,8 +43,9 @@ class Decide extends Linux615 {
 }
 
 /** A broken linux-6.15 (a control): no smp_mb() where the kernel has one instead of the LOCK BTS. */
+/** Without the cpumask step's `else smp_mb()` (its own hook: the lazy-return `smpMb` stays). */
 class NoBarrier extends Linux615 {
-  protected override *smpMb(): Sim {}
+  protected override *cpumaskMb(): Sim {}
 }
 
 const strategyStats = (o: Partial<Record<string, number>>) => ({
