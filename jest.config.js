@@ -8,5 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 120000,
+  globalSetup: '<rootDir>/tests/global-setup.js',
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
 };
