@@ -26,7 +26,48 @@ export function loadUserModule(spec: string, option: string): Record<string, unk
   const ext = path.extname(file);
   const typescript = ext === '.ts' || ext === '.mts' || ext === '.cts';
   const esm = ext === '.mjs' || (ext === '.js' && ESM_SYNTAX.test(source));
+  if (typescript && loaderOptions.typeCheck) typeCheck(file, spec);
   return compile(file, spec, typescript || esm ? transpile(file, spec, source) : source);
+}
+
+/**
+ * `typeCheck`: a TypeScript file is type-checked (strict, against this package's own types for
+ * 'lazytlb') before it runs, and its first error is reported with file:line. Worker threads turn
+ * it off: the main thread has checked the same files already. LAZYTLB_TYPECHECK=0 turns it off.
+ */
+export const loaderOptions = { typeCheck: process.env.LAZYTLB_TYPECHECK !== '0' };
+
+/** The declarations 'lazytlb' resolves to for the type check: the built .d.ts, or the source when run from it. */
+function ownTypes(): string {
+  const dts = path.join(__dirname, '../lib/index.d.ts');
+  return fs.existsSync(dts) ? dts : path.join(__dirname, '../lib/index.ts');
+}
+
+/** Type-checks one user file; the first error in it becomes a ConfigError naming file:line. */
+function typeCheck(file: string, spec: string): void {
+  const ts = typescriptOr(spec);
+  const options: import('typescript').CompilerOptions = {
+    noEmit: true, strict: true, skipLibCheck: true, esModuleInterop: true, allowJs: false,
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10,
+    // A user's file needs no @types of its own: the ES library and the DOM's console and timers.
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [],
+    paths: { lazytlb: [ownTypes()] },
+  };
+  const program = ts.createProgram([file], options);
+  const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file?.fileName === file.replace(/\\/g, '/'));
+  if (errors.length === 0) return;
+  const d = errors[0];
+  const line = d.file !== undefined && d.start !== undefined ? `:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more type error${errors.length > 2 ? 's' : ''})` : '';
+  throw new ConfigError(`${spec}${line}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}${more}`);
+}
+
+function typescriptOr(spec: string): typeof import('typescript') {
+  try {
+    return require('typescript') as typeof import('typescript');
+  } catch {
+    throw new ConfigError(`${spec}: loading a TypeScript or ES-module file needs the 'typescript' package (npm install typescript@5.9)`);
+  }
 }
 
 /** A line that starts with import or export: an ES module (a bundler's test, not a parser's). */
@@ -34,12 +75,7 @@ const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s)/m;
 
 /** TypeScript or ESM JavaScript → CommonJS; a syntax error names the file and line. */
 function transpile(file: string, spec: string, source: string): string {
-  let ts: typeof import('typescript');
-  try {
-    ts = require('typescript') as typeof import('typescript');
-  } catch {
-    throw new ConfigError(`${spec}: loading a TypeScript or ES-module file needs the 'typescript' package (npm install typescript@5.9)`);
-  }
+  const ts = typescriptOr(spec);
   const out = ts.transpileModule(source, {
     // As .mts/.mjs, TypeScript would keep the module syntax: name it .ts/.js so it emits CommonJS.
     fileName: file.replace(/\.m([jt]s)$/, '.$1'),

@@ -1,5 +1,7 @@
+import { isMainThread } from 'worker_threads';
 import { LazytlbError } from '../../lib/errors';
 import { loadStrategy } from '../cli/load-strategy';
+import { loaderOptions } from '../load-module';
 import type { RunJson } from '../result-json';
 import { runSimulation, type RunConfig } from '../runner';
 import type { StrategyFactory } from '../../tlb/strategy';
@@ -8,6 +10,9 @@ import type { Workload } from '../workloads/workload';
 
 /** What a worker hands back: the run, or a user error by class name (errors lose their class in transit). */
 export type WorkerReply = { ok: true; result: RunJson } | { ok: false; name: string; message: string };
+
+// The main thread has type-checked every file it hands out.
+if (!isMainThread) loaderOptions.typeCheck = false;
 
 // Loaded once per thread: a strategy or workload file is transpiled once, not once per run.
 const strategies = new Map<string, StrategyFactory>();

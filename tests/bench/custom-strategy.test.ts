@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { explore, exploreConfig } from '../../bench/explore';
 import { loadStrategy } from '../../bench/cli/load-strategy';
+import { loaderOptions } from '../../bench/load-module';
 import { STRATEGIES } from '../../tlb/strategies/index';
 
 /**
@@ -31,6 +32,28 @@ test('bad strategy files give one clear error', () => {
   fs.writeFileSync(path.join(dir, 'broken.ts'), 'export default class {\n  name = ;\n}\n');
   expect(() => loadStrategy(path.join(dir, 'broken.ts'))).toThrow(/broken.ts:2: Expression expected/);
   expect(() => loadStrategy('linux-9.99')).toThrow(/unknown strategy 'linux-9.99'/);
+});
+
+test('a TypeScript strategy is type-checked against the package\'s own types before it runs; the first error names file:line', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-'));
+  const file = path.join(dir, 'typo.ts');
+  fs.writeFileSync(file, [
+    "import { Linux420, type Sim, type TlbOps } from 'lazytlb';",
+    'export default class Typo extends Linux420 {',
+    "  override readonly name = 'typo';",
+    '  protected override *smpMb(k: TlbOps): Sim {',
+    "    yield k.mfence('now');",
+    '  }',
+    '}',
+    '',
+  ].join('\n'));
+  expect(() => loadStrategy(file)).toThrow(/typo\.ts:5: Expected 0 arguments, but got 1\./);
+  loaderOptions.typeCheck = false; // what worker threads do: the main thread checked the file already
+  try {
+    expect(loadStrategy(file)().name).toBe('typo');
+  } finally {
+    loaderOptions.typeCheck = true;
+  }
 });
 
 test('user modules load in every form: ESM .mjs and .js, CommonJS .cjs and .js, importing lazytlb from any directory', () => {

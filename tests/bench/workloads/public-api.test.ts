@@ -41,6 +41,6 @@ describe('the shipped workloads use only the public API', () => {
 });
 
 test('every shipped strategy is built by a class the barrel exports, so users can subclass the newest kernels', () => {
-  const exported = new Set(Object.values(api));
+  const exported = new Set<unknown>(Object.values(api));
   for (const [name, factory] of Object.entries(api.STRATEGIES)) expect([name, exported.has(factory().constructor)]).toEqual([name, true]);
 });
