@@ -42,14 +42,16 @@ export function seedList(first: string, n: number): string[] {
 export function compareCommand(o: CompareOptions, out: (s: string) => void, warn: (s: string) => void, meta?: RunMeta): number | Promise<number> {
   if (o.csv === true && o.json === true) throw new ConfigError('--csv and --json: choose one (--out DIR writes both)');
   const names = o.strategies === undefined ? strategyNames() : o.strategies.split(',').map((s) => s.trim());
-  const workloads = o.workload.split(',').map((w) => loadWorkload(w.trim()));
+  const specs = o.workload.split(',').map((w) => w.trim());
+  const workloads = specs.map((w) => loadWorkload(w));
   for (const name of names) loadStrategy(name); // every name checked before anything runs
   if (o.baseline !== undefined && !names.includes(o.baseline)) {
     throw new ConfigError(`--baseline '${o.baseline}' is not one of the compared strategies (${names.join(', ')})`);
   }
   const seeds = seedList(o.seed, o.seeds);
-  const cfgs: RunConfig[] = workloads.flatMap((workload) =>
-    names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, workload: workload.name, seed }, workload, COMPARE_DEFAULT_MS))));
+  // Each run carries its workload as given (a name or a file path): worker threads load it from that.
+  const cfgs: RunConfig[] = workloads.flatMap((workload, w) =>
+    names.flatMap((name) => seeds.map((seed) => runConfig(name, { ...o, workload: specs[w], seed }, workload, COMPARE_DEFAULT_MS))));
   const bar = progressBar(cfgs.length);
   const finish = (results: RunJson[]): number | Promise<number> => {
     bar.stop();
@@ -63,7 +65,7 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     else if (o.csv === true) out(runsCsv(results).trimEnd());
     else {
       out(byWorkload.map((runs, w) => (seeds.length > 1
-        ? summaryTable(runs[0], summary.filter((s) => s.workload === workloads[w].name), seeds, o.baseline)
+        ? summaryTable(runs[0], summary.filter((s) => s.workload === specs[w]), seeds, o.baseline)
         : compareTable(runs))).join('\n\n'));
     }
     return o.out === undefined ? 0 : writeCharts(o.out, compareCharts(json)).then(() => 0);

@@ -174,7 +174,11 @@ export function main(argv: string[]): number | Promise<number> {
   let code: number | Promise<number> = 0;
   const program = buildCli(
     (s) => process.stdout.write(s + '\n'),
-    (c) => (code = c),
+    // A block, not `(c) => (code = c)`: an action that returned the promise would have commander
+    // chain it in parse(), and that chained copy's rejection would go unhandled.
+    (c) => {
+      code = c;
+    },
     (s) => process.stderr.write(`lazytlb: ${s}\n`),
     argv,
   );

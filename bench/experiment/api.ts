@@ -81,7 +81,8 @@ function plan(c: SimulateConfig): Planned {
   const warmupMs = c.warmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS;
   const warmupCycles = c.warmupCycles ?? Math.round(warmupMs * clock * 1e6);
   const cfg: RunConfig = {
-    machine, params, strategy: label, workload: workload.name, workloadParams: c.workloadParams ?? {},
+    // A workload given by name or path stays so: worker threads load it from that.
+    machine, params, strategy: label, workload: typeof c.workload === 'string' ? c.workload : workload.name, workloadParams: c.workloadParams ?? {},
     cycles, warmupCycles, seed: String(c.seed ?? 1), strategyOptions: c.strategyOptions ?? {}, perturb: c.perturb === true,
   };
   return { cfg, factory, workload };

@@ -56,5 +56,12 @@ export function runAll(cfgs: readonly RunConfig[], jobs: number, options: RunAll
       return r;
     }),
   );
-  return Promise.all(runs).finally(() => pool.destroy());
+  // Every task settles before the pool goes: destroying it while some still run would leave their
+  // replies with nowhere to go. Then the first failure, if any, is the answer.
+  return Promise.allSettled(runs).then(async (outcomes) => {
+    await pool.destroy();
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return outcomes.map((o) => (o as PromiseFulfilledResult<RunJson>).value);
+  });
 }

@@ -87,4 +87,23 @@ describe('compare over seeds', () => {
     };
     expect(run('2')).toBe(run('1'));
   });
+
+  test('on worker threads a workload file loads from its path, and a user error in a worker is one line and exit 2', () => {
+    const bin = path.join(__dirname, '../../../dist/bench/cli/main.js');
+    const file = path.join(__dirname, '../../../examples/jit-wx-workload.ts');
+    const base = ['compare', '--strategies', 'linux-4.20,linux-6.15', '--workload', file, '--param', 'sockets=1', '--param', 'coresPerCcx=8',
+      '--ms', '0.2', '--seeds', '2', '--jobs', '2'];
+    expect(execFileSync(process.execPath, [bin, ...base], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toMatch(/jit-wx-workload\.ts on skylake-sp-2s/);
+    // 9 mutators do not fit on 8 CPUs: the workload says so when it sets up, inside a worker.
+    let err = '';
+    let status = 0;
+    try {
+      execFileSync(process.execPath, [bin, ...base, '--wparam', 'mutators=9'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      ({ stderr: err, status } = e as { stderr: string; status: number });
+    }
+    expect(status).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toMatch(/^lazytlb: .*mutators/);
+  });
 });
