@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/errors';
-import { resolveMachine } from '../lib/machine/resolve';
+import { resolveMachine, topologyOf } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
 import { TlbMachine } from '../tlb/machine';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
@@ -72,7 +72,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   }
   const machine = resolveMachine(cfg.machine, cfg.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
-  const nCpus = machine.params.sockets * machine.params.ccxPerSocket * machine.params.coresPerCcx * machine.params.threadsPerCore;
+  const nCpus = topologyOf(machine).nCpus;
   const m = new TlbMachine({
     config: machine,
     seed: cfg.seed,
