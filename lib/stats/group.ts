@@ -138,6 +138,7 @@ export class StatGroup {
   /** Counter or histogram at a path relative to this group ('mem.lines.transfers'). */
   find(path: string): Counter | Histogram | undefined {
     const parts = path.split('.');
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a cursor that starts here and walks down the tree
     let g: StatGroup = this;
     for (let i = 0; i < parts.length - 1; i++) {
       const e = g.entries.get(parts[i]);
