@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import Module from 'module';
+import Module, { SourceMap } from 'module';
 import * as path from 'path';
 import { ConfigError, LazytlbError } from '../lib/errors';
 
@@ -27,6 +27,7 @@ export function loadUserModule(spec: string, option: string): Record<string, unk
   const typescript = ext === '.ts' || ext === '.mts' || ext === '.cts';
   const esm = ext === '.mjs' || (ext === '.js' && ESM_SYNTAX.test(source));
   if (typescript && loaderOptions.typeCheck) typeCheck(file, spec);
+  userFiles.add(file);
   return compile(file, spec, typescript || esm ? transpile(file, spec, source) : source);
 }
 
@@ -70,6 +71,33 @@ function typescriptOr(spec: string): typeof import('typescript') {
   }
 }
 
+/** Every user file loaded in this thread: an error thrown from one is the user's, not lazytlb's. */
+const userFiles = new Set<string>();
+/** Transpiled user files: their source maps back to the user's lines. */
+const sourceMaps = new Map<string, SourceMap>();
+
+/**
+ * Where in a user's file an error was thrown (`path:line`, the path as the user's files are
+ * named relative to the working directory), or null if no frame of its stack is in one.
+ */
+export function userFrame(err: Error): string | null {
+  for (const line of (err.stack ?? '').split('\n')) {
+    for (const file of userFiles) {
+      const i = line.indexOf(file + ':');
+      if (i < 0) continue;
+      const m = /^:(\d+):(\d+)/.exec(line.slice(i + file.length));
+      let at = m === null ? '' : `:${m[1]}`;
+      const map = sourceMaps.get(file);
+      if (m !== null && map !== undefined) {
+        const entry = map.findEntry(Number(m[1]) - 1, Number(m[2]) - 1) as { originalLine?: number };
+        if (entry.originalLine !== undefined) at = `:${entry.originalLine + 1}`;
+      }
+      return `${path.relative(process.cwd(), file)}${at}`;
+    }
+  }
+  return null;
+}
+
 /** A line that starts with import or export: an ES module (a bundler's test, not a parser's). */
 const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s)/m;
 
@@ -80,8 +108,10 @@ function transpile(file: string, spec: string, source: string): string {
     // As .mts/.mjs, TypeScript would keep the module syntax: name it .ts/.js so it emits CommonJS.
     fileName: file.replace(/\.m([jt]s)$/, '.$1'),
     reportDiagnostics: true,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true },
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true, sourceMap: true },
   });
+  // Kept so that an error thrown at run time names the line of the user's source, not of the transpiled code.
+  if (out.sourceMapText !== undefined) sourceMaps.set(file, new SourceMap(JSON.parse(out.sourceMapText)));
   const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) {
     const d = errors[0];

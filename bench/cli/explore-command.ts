@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors';
 import { EXPLORE_DEFAULTS, exploreOnWorkers, type ExploreReport } from '../explore';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
@@ -10,7 +11,9 @@ import { runConfig, type SimOptions } from './sim-options';
  * distinct violation kind once with its reproducer; exit status 1 if any was found.
  */
 export function exploreCommand(o: SimOptions & { strategy: string; seeds: number; jobs: number }, out: (s: string) => void): number | Promise<number> {
-  const base = Number.isSafeInteger(Number(o.seed)) ? Number(o.seed) : 1;
+  // Exploration walks consecutive seeds from --seed: it must be a whole number.
+  if (!/^\d+$/.test(o.seed)) throw new ConfigError(`--seed '${o.seed}': explore counts seeds up from it, so it must be a whole number`);
+  const base = Number(o.seed);
   const workload = loadWorkload(o.workload);
   loadStrategy(o.strategy); // a bad name or file fails here, in one line
   const cfg = runConfig(o.strategy, { ...o, seed: String(base) }, workload, EXPLORE_DEFAULTS.ms, EXPLORE_DEFAULTS.warmupMs);

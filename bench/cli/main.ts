@@ -11,6 +11,7 @@ import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, COMPARE_DEFAULT_SEEDS, compareCommand, type CompareOptions } from './compare-command';
 import { defaultJobs } from '../experiment/pool';
 import { writeReport } from '../report/report';
+import { userFrame } from '../load-module';
 import { runMeta } from '../experiment/meta';
 import { EXPLORE_DEFAULTS } from '../explore';
 import { exploreCommand } from './explore-command';
@@ -191,13 +192,28 @@ export function main(argv: string[]): number | Promise<number> {
   return typeof result === 'number' ? result : result.catch(failure);
 }
 
-function failure(err: unknown): number {
+/**
+ * Exit codes: 0 done; 1 a check failed (violations found, a target missed, a litmus mismatch);
+ * 2 bad input (one line naming what and where); 3 an internal error, a bug in lazytlb, which says
+ * so (with its stack when LAZYTLB_DEBUG=1).
+ */
+export function failure(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed why
   if (err instanceof LazytlbError) {
     process.stderr.write(`lazytlb: ${err.message}\n`);
     return 2;
   }
-  throw err;
+  // Duck-typed: an Error from another realm (a user module under a test runner) is no `instanceof Error`.
+  const e = typeof err === 'object' && err !== null && typeof (err as Error).message === 'string' ? (err as Error) : new Error(String(err));
+  const where = userFrame(e);
+  if (where !== null) {
+    // Thrown by the user's own strategy or workload: their file and line, exit 2.
+    process.stderr.write(`lazytlb: ${where}: ${e.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`lazytlb: internal error (a bug in lazytlb; please report it with the command line): ${e.message}\n`);
+  if (process.env.LAZYTLB_DEBUG === '1') process.stderr.write(`${e.stack ?? ''}\n`);
+  return 3;
 }
 
 if (require.main === module) {

@@ -20,7 +20,8 @@ export function machineFromOptions(profile: string, params: string[]): MachineCo
 /** Parses an integer option within [min, max], naming the option on failure. */
 export function intOption(name: string, min: number, max: number): (text: string) => number {
   return (text: string): number => {
-    const v = /^[+-]?\d+$/.test(text.trim()) ? Number(text) : NaN;
+    // Whole numbers as typed, also in exponent form (`--cycles 1e6`, as `--ms 1e6` takes it).
+    const v = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
     if (!Number.isSafeInteger(v) || v < min || v > max) {
       throw new ConfigError(`${name} expects an integer in [${min}, ${max}], got '${text}'`);
     }

@@ -4,6 +4,8 @@ import * as path from 'path';
 import { explore, exploreConfig } from '../../bench/explore';
 import { loadStrategy } from '../../bench/cli/load-strategy';
 import { loaderOptions } from '../../bench/load-module';
+import { failure } from '../../bench/cli/main';
+import { cli } from './run-cli';
 import { STRATEGIES } from '../../tlb/strategies/index';
 
 /**
@@ -66,4 +68,32 @@ test('user modules load in every form: ESM .mjs and .js, CommonJS .cjs and .js, 
   }
   fs.writeFileSync(path.join(dir, 'throws.js'), "throw new Error('boom at load');\n");
   expect(() => loadStrategy(path.join(dir, 'throws.js'))).toThrow(/throws\.js:1: boom at load/);
+});
+
+test("an error a user's strategy throws at run time names the user's file and line (source-mapped) and exits 2; lazytlb's own errors exit 3", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-'));
+  const file = path.join(dir, 'boom.ts');
+  fs.writeFileSync(file, [
+    "import { Linux420, type Sim, type TlbOps } from 'lazytlb';",
+    '',
+    'export default class Boom extends Linux420 {',
+    "  override readonly name = 'boom';",
+    '  protected override *smpMb(k: TlbOps): Sim {',
+    '    yield k.mfence();',
+    "    throw new Error('boom: this barrier is broken');",
+    '  }',
+    '}',
+    '',
+  ].join('\n'));
+  const r = cli('run', '--strategy', file, '--ms', '2');
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/^lazytlb: .*boom\.ts:7: boom: this barrier is broken$/m);
+  expect(r.err).not.toMatch(/\n\s+at /);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect(failure(new TypeError('x is undefined'))).toBe(3);
+    expect(String(err.mock.calls[0][0])).toMatch(/^lazytlb: internal error \(a bug in lazytlb; please report it with the command line\): x is undefined/);
+  } finally {
+    err.mockRestore();
+  }
 });
