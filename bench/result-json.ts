@@ -50,7 +50,7 @@ export interface RunJson {
   coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
   tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
   /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
-  violationCounts: { staleTranslation: number; freedPageTable: number };
+  violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number };
   violations: Violation[];
   /** The workload's own stats (its `stats` group), if it keeps any. */
   workload: Record<string, unknown>;
@@ -126,7 +126,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       pcidFlushes: sum((c) => c.tlb.asidFlushes),
       fullFlushes: sum((c) => c.tlb.fullFlushes),
     },
-    violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables },
+    violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables, lockup: d.violations.lockups },
     violations: m.oracle.violations,
     workload: d.workload as Record<string, unknown>,
     warnings,

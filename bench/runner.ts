@@ -27,6 +27,12 @@ export interface RunConfig {
   perturb: boolean;
   /** The command that reproduces the run, when it is not `lazytlb run` (a replay). */
   command?: string;
+  /**
+   * The liveness threshold: a flush still open this many cycles after it began, when the run
+   * ends, is a `lockup`. Default: a quarter of the measured window, at most 0.5 simulated ms
+   * (hundreds of times the slowest flush of any shipped workload).
+   */
+  lockupCycles?: number;
 }
 
 /**
@@ -91,5 +97,8 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     m.stats.reset(['violations']);
   }
   m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
+  const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5e3 * machine.params.clockGhz * 1e3));
+  const waits = m.engine.describe().split('\n');
+  m.oracle.checkLockups(m.engine.now, lockup, (cpu) => waits.filter((l) => l.startsWith(`  cpu${cpu}: `) && !l.includes('(daemon)')).map((l) => l.trim()).join('; ') || 'nothing waiting');
   return resultOf(m, cfg, wparams);
 }

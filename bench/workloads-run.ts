@@ -29,10 +29,10 @@ function main(argv: string[]): number {
       );
       const v = r.violationCounts;
       const clean = Object.values(EXPLORE_TARGETS[s]).every((t) => t === 'never');
-      if (clean && v.staleTranslation + v.freedPageTable > 0) bad.push(`${w.name} under ${s}: ${v.staleTranslation} stale, ${v.freedPageTable} freed-table violations`);
+      if (v.lockup > 0 || (clean && v.staleTranslation + v.freedPageTable > 0)) bad.push(`${w.name} under ${s}: ${v.staleTranslation} stale, ${v.freedPageTable} freed-table, ${v.lockup} lockup violations`);
       console.log(
         `  ${s.padEnd(16)} ${String(r.rates.contextSwitches).padStart(8)} switches/s ${String(r.rates.flushes).padStart(7)} flushes/s ` +
-          `${String(r.perFlush.ipis ?? '-').padStart(6)} IPIs/flush  stale ${v.staleTranslation}  freedPT ${v.freedPageTable}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+          `${String(r.perFlush.ipis ?? '-').padStart(6)} IPIs/flush  stale ${v.staleTranslation}  freedPT ${v.freedPageTable}  lockup ${v.lockup}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
     }
   }

@@ -3,7 +3,7 @@ import type { StatGroup } from '../lib/stats/group';
 import type { Mm } from './mm';
 import type { TlbUnit } from './tlb-unit';
 
-export type ViolationKind = 'stale-translation' | 'freed-page-table';
+export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup';
 
 /** A flush as the oracle saw it: requested range, initiator, and when it started and returned. */
 export interface FlushInfo {
@@ -36,6 +36,8 @@ interface OpenFlush {
   snapshot: Float64Array;
   /** When the tables this flush covers were freed (a later free belongs to a later flush). */
   freedAt: number;
+  /** Reported as a lockup already. */
+  lockupReported: boolean;
 }
 
 /** A freed-table check postponed until a CPU finishes the context switch it is in. */
@@ -87,6 +89,7 @@ export class Oracle {
     this.counts = {
       'stale-translation': stats.counter('staleTranslations', 'user accesses through a TLB entry a returned flush should have removed'),
       'freed-page-table': stats.counter('freedPageTables', 'CPUs left with CR3 on freed page tables after the flush returned'),
+      lockup: stats.counter('lockups', 'flushes that had not returned long after they began (a lost IPI, a CPU stuck with interrupts off)'),
     };
     this.checks = stats.counter('checkedAccesses', 'user accesses the oracle checked');
   }
@@ -96,7 +99,7 @@ export class Oracle {
     const id = this.flushes.length;
     const info: FlushInfo = { id, mm: mm.name, start, end, freedTables, initiator, startCycle: now, returnCycle: -1 };
     this.flushes.push(info);
-    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt });
+    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt, lockupReported: false });
     return id;
   }
 
@@ -172,6 +175,20 @@ export class Oracle {
   wrongMm(cpu: number, mm: Mm, vpn: number, cr3Mm: number, now: number): void {
     this.checks.value++;
     this.record('stale-translation', cpu, now, mm, vpn, null, `user code of ${mm.name} ran with CR3 on mm ${cr3Mm}`);
+  }
+
+  /**
+   * The liveness check, after CONFIG_CSD_LOCK_WAIT_DEBUG's report of a CSD lock nobody releases:
+   * each flush still open `thresholdCycles` after it began is a `lockup` at its initiator, with
+   * what that CPU waits on (`describe`). Called at the end of a run; each flush is reported once.
+   */
+  checkLockups(now: number, thresholdCycles: number, describe: (cpu: number) => string): void {
+    for (const f of this.open.values()) {
+      if (f.lockupReported || now - f.info.startCycle < thresholdCycles) continue;
+      f.lockupReported = true;
+      this.record('lockup', f.info.initiator, now, f.mmRef, -1, f.info,
+        `flush_tlb_mm_range on cpu${f.info.initiator} has not returned ${now - f.info.startCycle} cycles after it began: ${describe(f.info.initiator)}`);
+    }
   }
 
   count(kind: ViolationKind): number {

@@ -95,7 +95,7 @@ const COLUMNS: [string, string, number][] = [
   ['spared', 'ipis.avoidedLazy', 0], ['flushes', 'flushes.count', 0], ['p50', 'flushes.latencyCycles.p50', 0],
   ['p99', 'flushes.latencyCycles.p99', 0], ['switches', 'contextSwitches.count', 0], ['switchMm', 'contextSwitches.switchMmCycles', 0],
   ['lines', 'coherence.lineTransfers', 0], ['RMWs', 'coherence.rmw', 0], ['walks', 'tlb.stlbMisses', 0],
-  ['stale', 'violationCounts.staleTranslation', 0], ['freedPT', 'violationCounts.freedPageTable', 0],
+  ['stale', 'violationCounts.staleTranslation', 0], ['freedPT', 'violationCounts.freedPageTable', 0], ['lockup', 'violationCounts.lockup', 0],
 ];
 
 function header(r0: RunJson): string {
@@ -108,7 +108,7 @@ function align(head: string[], rows: string[][]): string[] {
   return [fmt(head), ...rows.map(fmt)];
 }
 
-const NOTE = '(flush latency p50/p99 and switchMm in cycles; "spared": lazy CPUs a flush did not interrupt; stale/freedPT: oracle violations over the whole run)';
+const NOTE = '(flush latency p50/p99 and switchMm in cycles; "spared": lazy CPUs a flush did not interrupt; stale/freedPT/lockup: oracle violations over the whole run)';
 
 /** One seed: the side-by-side table; a row whose run measured too little is marked, never shown as a plain result. */
 export function compareTable(results: RunJson[]): string {

@@ -14,7 +14,9 @@ export function runCommand(o: SimOptions & { strategy: string }, out: (s: string
   const result = runSimulation(cfg, loadStrategy(o.strategy), workload);
   for (const w of result.warnings) warn(`warning: ${w}`);
   out(o.json === true ? JSON.stringify(result, null, 2) : summary(result));
-  return 0;
+  const v = result.violationCounts;
+  return v.staleTranslation + v.freedPageTable + v.lockup > 0 ? 1 : 0; // violations found: exit 1, as explore
+
 }
 
 const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toFixed(digits));
@@ -31,7 +33,7 @@ export function summary(r: RunJson): string {
     `  context switches ${r.contextSwitches.count}; cycles in switch_mm/enter_lazy_tlb ${r.contextSwitches.switchMmCycles}`,
     `  coherence: ${r.coherence.lineTransfers} line transfers, ${r.coherence.rmw} locked RMWs (${r.coherence.cmpxchgFailed} failed cmpxchg)`,
     `  TLB: ${r.tlb.stlbMisses} page walks, ${r.tlb.invlpgs} page invalidations, ${r.tlb.pcidFlushes} PCID flushes, ${r.tlb.fullFlushes} full flushes`,
-    `  violations (whole run): ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables`,
+    `  violations (whole run): ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables, ${r.violationCounts.lockup} lockups`,
   ];
   for (const v of r.violations.slice(0, 5)) lines.push(`    ${v.kind} on cpu${v.cpu} at cycle ${v.cycle}: ${v.detail}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);

@@ -50,7 +50,7 @@ const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecis
 function summaryTable(strategies: readonly StrategySummary[], heading: string): string {
   const cols: [string, string][] = [['flush IPIs', 'ipis.tlbFlush'], ['IPIs/flush', 'perFlush.ipis'], ['flushes', 'flushes.count'],
     ['p50 cycles', 'flushes.latencyCycles.p50'], ['p99 cycles', 'flushes.latencyCycles.p99'], ['switches', 'contextSwitches.count'],
-    ['switch_mm cycles', 'contextSwitches.switchMmCycles'], ['stale', 'violationCounts.staleTranslation'], ['freed PT', 'violationCounts.freedPageTable']];
+    ['switch_mm cycles', 'contextSwitches.switchMmCycles'], ['stale', 'violationCounts.staleTranslation'], ['freed PT', 'violationCounts.freedPageTable'], ['lockup', 'violationCounts.lockup']];
   const rows = strategies.map((s) => `<tr><th>${esc(s.strategy)}</th>${cols.map(([, k]) => {
     const m = s.metrics[k];
     return `<td>${m === null || m === undefined ? '-' : esc(num(m.mean) + (m.ci95 === null ? '' : ` ± ${num(m.ci95)}`))}</td>`;
