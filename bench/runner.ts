@@ -1,6 +1,7 @@
 import { ConfigError } from '../lib/errors';
 import { resolveMachine, topologyOf } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
+import { PROC_BLOCKED, type Process } from '../lib/engine/process';
 import { TlbMachine } from '../tlb/machine';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
 import { resultOf, type RunJson } from './result-json';
@@ -47,6 +48,16 @@ export const DEFAULT_WARMUP_MS = 1;
 function checkWindow(cfg: RunConfig): void {
   if (!(Number.isSafeInteger(cfg.cycles) && cfg.cycles > 0)) throw new ConfigError(`cycles = ${String(cfg.cycles)}: expected a positive whole number of simulated cycles`);
   if (!(Number.isSafeInteger(cfg.warmupCycles) && cfg.warmupCycles >= 0)) throw new ConfigError(`warmupCycles = ${String(cfg.warmupCycles)}: expected a whole number of cycles, 0 or more`);
+}
+
+/** The non-daemon process of `cpu` blocked longest, and on what (the watchdog's words), or null. */
+function longestWait(m: TlbMachine, cpu: number): { since: number; what: string } | null {
+  let best: Process | null = null;
+  for (const p of m.engine.processes) {
+    if (p.cpu === cpu && !p.daemon && p.state === PROC_BLOCKED && (best === null || p.waitSince < best.waitSince)) best = p;
+  }
+  if (best === null) return null;
+  return { since: best.waitSince, what: `cpu${cpu}: '${best.name}': ${m.engine.describeWait(best)} since cycle ${best.waitSince}` };
 }
 
 /** The exploration noise preset, in cycles. */
@@ -98,7 +109,6 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   }
   m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
   const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5e3 * machine.params.clockGhz * 1e3));
-  const waits = m.engine.describe().split('\n');
-  m.oracle.checkLockups(m.engine.now, lockup, (cpu) => waits.filter((l) => l.startsWith(`  cpu${cpu}: `) && !l.includes('(daemon)')).map((l) => l.trim()).join('; ') || 'nothing waiting');
+  m.oracle.checkLockups(m.engine.now, lockup, (cpu) => longestWait(m, cpu));
   return resultOf(m, cfg, wparams);
 }

@@ -178,16 +178,20 @@ export class Oracle {
   }
 
   /**
-   * The liveness check, after CONFIG_CSD_LOCK_WAIT_DEBUG's report of a CSD lock nobody releases:
-   * each flush still open `thresholdCycles` after it began is a `lockup` at its initiator, with
-   * what that CPU waits on (`describe`). Called at the end of a run; each flush is reported once.
+   * The liveness check, after CONFIG_CSD_LOCK_WAIT_DEBUG's report of a csd_lock_wait() that does
+   * not end: a flush still open `thresholdCycles` after it began, whose initiator has been
+   * waiting on one thing (a parked spin, a lock) for that long too, is a `lockup` at the
+   * initiator. An initiator still making progress (retrying, running) is slow, not stuck.
+   * `waiting(cpu)` gives the cycle the CPU's wait began and what it waits on, or null.
    */
-  checkLockups(now: number, thresholdCycles: number, describe: (cpu: number) => string): void {
+  checkLockups(now: number, thresholdCycles: number, waiting: (cpu: number) => { since: number; what: string } | null): void {
     for (const f of this.open.values()) {
       if (f.lockupReported || now - f.info.startCycle < thresholdCycles) continue;
+      const w = waiting(f.info.initiator);
+      if (w === null || now - w.since < thresholdCycles) continue;
       f.lockupReported = true;
       this.record('lockup', f.info.initiator, now, f.mmRef, -1, f.info,
-        `flush_tlb_mm_range on cpu${f.info.initiator} has not returned ${now - f.info.startCycle} cycles after it began: ${describe(f.info.initiator)}`);
+        `flush_tlb_mm_range on cpu${f.info.initiator} has not returned ${now - f.info.startCycle} cycles after it began: ${w.what}`);
     }
   }
 

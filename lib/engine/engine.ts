@@ -219,6 +219,11 @@ export class Engine {
     }
   }
 
+  /** What a blocked process waits on, in the executor's words ("spinning on [rq3.lock] until == 0"). */
+  describeWait(p: Process): string {
+    return this.executor !== null ? this.executor.describeWait(p) : PROC_STATE_NAMES[p.state];
+  }
+
   /** Every CPU's processes and what each waits on, for watchdog reports. */
   describe(): string {
     const byCpu = new Map<number, Process[]>();
@@ -232,7 +237,7 @@ export class Engine {
     for (const cpu of [...byCpu.keys()].sort((a, b) => a - b)) {
       for (const p of byCpu.get(cpu) as Process[]) {
         const what = p.state === PROC_BLOCKED && this.executor !== null
-          ? `${this.executor.describeWait(p)} since cycle ${p.waitSince}`
+          ? `${this.describeWait(p)} since cycle ${p.waitSince}`
           : PROC_STATE_NAMES[p.state];
         lines.push(`  cpu${cpu}: '${p.name}'${p.daemon ? ' (daemon)' : ''}: ${what}`);
       }
