@@ -6,6 +6,7 @@ import { loadStrategy } from '../../bench/cli/load-strategy';
 import { loaderOptions } from '../../bench/load-module';
 import { failure } from '../../bench/cli/main';
 import { cli } from './run-cli';
+import { smpMbStrategy } from './smp-mb-strategy';
 import { STRATEGIES } from '../../tlb/strategies/index';
 
 /**
@@ -37,18 +38,7 @@ test('bad strategy files give one clear error', () => {
 });
 
 test('a TypeScript strategy is type-checked against the package\'s own types before it runs; the first error names file:line', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-'));
-  const file = path.join(dir, 'typo.ts');
-  fs.writeFileSync(file, [
-    "import { Linux420, type Sim, type TlbOps } from 'lazytlb';",
-    'export default class Typo extends Linux420 {',
-    "  override readonly name = 'typo';",
-    '  protected override *smpMb(k: TlbOps): Sim {',
-    "    yield k.mfence('now');",
-    '  }',
-    '}',
-    '',
-  ].join('\n'));
+  const file = smpMbStrategy('typo', ["yield k.mfence('now');"]);
   expect(() => loadStrategy(file)).toThrow(/typo\.ts:5: Expected 0 arguments, but got 1\./);
   loaderOptions.typeCheck = false; // what worker threads do: the main thread checked the file already
   try {
@@ -71,23 +61,10 @@ test('user modules load in every form: ESM .mjs and .js, CommonJS .cjs and .js, 
 });
 
 test("an error a user's strategy throws at run time names the user's file and line (source-mapped) and exits 2; lazytlb's own errors exit 3", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-'));
-  const file = path.join(dir, 'boom.ts');
-  fs.writeFileSync(file, [
-    "import { Linux420, type Sim, type TlbOps } from 'lazytlb';",
-    '',
-    'export default class Boom extends Linux420 {',
-    "  override readonly name = 'boom';",
-    '  protected override *smpMb(k: TlbOps): Sim {',
-    '    yield k.mfence();',
-    "    throw new Error('boom: this barrier is broken');",
-    '  }',
-    '}',
-    '',
-  ].join('\n'));
+  const file = smpMbStrategy('boom', ['yield k.mfence();', "throw new Error('boom: this barrier is broken');"]);
   const r = cli('run', '--strategy', file, '--ms', '2');
   expect(r.code).toBe(2);
-  expect(r.err).toMatch(/^lazytlb: .*boom\.ts:7: boom: this barrier is broken$/m);
+  expect(r.err).toMatch(/^lazytlb: .*boom\.ts:6: boom: this barrier is broken$/m);
   expect(r.err).not.toMatch(/\n\s+at /);
   const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {

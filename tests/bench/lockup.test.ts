@@ -1,29 +1,12 @@
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { explore, exploreConfig } from '../../bench/explore';
 import { loadStrategy } from '../../bench/cli/load-strategy';
 import { cli } from './run-cli';
-
-/** A strategy whose smp_mb() never finishes: a CPU coming back from lazy mode spins for ever with interrupts off. */
-function spinningStrategy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-'));
-  const file = path.join(dir, 'spin.ts');
-  fs.writeFileSync(file, [
-    "import { Linux420, type Sim, type TlbOps } from 'lazytlb';",
-    'export default class Spin extends Linux420 {',
-    "  override readonly name = 'spin';",
-    '  protected override *smpMb(k: TlbOps): Sim {',
-    '    for (;;) yield k.delay(10);',
-    '  }',
-    '}',
-    '',
-  ].join('\n'));
-  return file;
-}
+import { smpMbStrategy } from './smp-mb-strategy';
 
 describe('the liveness oracle', () => {
-  const file = spinningStrategy();
+  // smp_mb() that never finishes: a CPU coming back from lazy mode spins for ever with interrupts off.
+  const file = smpMbStrategy('spin', ['for (;;) yield k.delay(10);']);
 
   test('a flush that never returns is a lockup at its initiator, naming what it waits on; run exits 1', () => {
     const r = cli('run', '--strategy', file, '--workload', 'explore-mix', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '0.4', '--warmup-ms', '0', '--json');
