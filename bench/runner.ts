@@ -108,7 +108,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     m.stats.reset(['violations']);
   }
   m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
-  const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5e3 * machine.params.clockGhz * 1e3));
+  const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5 * machine.params.clockGhz * 1e6));
   m.oracle.checkLockups(m.engine.now, lockup, (cpu) => longestWait(m, cpu));
   return resultOf(m, cfg, wparams);
 }

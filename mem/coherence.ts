@@ -249,7 +249,7 @@ export class Coherence {
         if (c === cpu) continue;
         this.state[base + c] = cacheNext(S, EV_INV);
         this.invalidations.value++;
-        const cost = this.costTo(cpu, c);
+        const cost = this.costTo(cpu, c, this.topology.distanceUnchecked(cpu, c));
         if (cost > slowest) slowest = cost;
       }
     }
@@ -291,12 +291,11 @@ export class Coherence {
     const d = this.topology.distanceUnchecked(cpu, from);
     this.transfers[d].value++;
     this.lineTransfers[line]++;
-    return this.costTo(cpu, from);
+    return this.costTo(cpu, from, d);
   }
 
-  /** A dirty line's transfer (or an invalidation's round trip) between two CPUs, hops included. */
-  private costTo(cpu: number, other: number): number {
-    const d = this.topology.distanceUnchecked(cpu, other);
+  /** A dirty line's transfer (or an invalidation's round trip) between two CPUs `d` apart, hops included. */
+  private costTo(cpu: number, other: number, d: number): number {
     if (d !== DIST_REMOTE) return this.dirtyCost[d];
     const hops = this.topology.hopsUnchecked(cpu, other);
     return this.dirtyCost[d] + (hops > 1 ? (hops - 1) * this.params.hopCycles : 0);

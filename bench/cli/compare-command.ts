@@ -6,6 +6,7 @@ import { runsCsv, summaryCsv } from '../experiment/csv';
 import { compareCharts, writeCharts } from '../report/report';
 import type { RunMeta } from '../experiment/meta';
 import { runAll } from '../experiment/pool';
+import { seedList } from '../experiment/seeds';
 import { summarizeByStrategy, type StrategySummary } from '../experiment/summary';
 import type { RunJson } from '../result-json';
 import type { RunConfig } from '../runner';
@@ -16,8 +17,6 @@ import { runConfig, type SimOptions } from './sim-options';
 
 /** Long enough for about 190 flushes of the default memcache, so the flush figures are not noise. */
 export const COMPARE_DEFAULT_MS = 10;
-/** Seeds by default: enough for a 95% interval (t with 4 degrees of freedom). */
-export const COMPARE_DEFAULT_SEEDS = 5;
 
 export interface CompareOptions extends SimOptions {
   strategies?: string;
@@ -28,11 +27,6 @@ export interface CompareOptions extends SimOptions {
   out?: string;
 }
 
-/** The seeds of a comparison: from `first` on, consecutive if it is an integer, else first, first-1, ... */
-export function seedList(first: string, n: number): string[] {
-  const base = /^\d+$/.test(first) ? Number(first) : null;
-  return Array.from({ length: n }, (_, i) => (base !== null ? String(base + i) : i === 0 ? first : `${first}-${i}`));
-}
 
 /**
  * `lazytlb compare`: strategies (shipped names or files) on the same machine, workloads (`--workload

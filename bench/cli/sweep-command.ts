@@ -10,7 +10,8 @@ import { gridPoints, inShard, parseAxis, parseShard, pointOverrides, sweepSummar
 import type { RunJson } from '../result-json';
 import type { RunConfig } from '../runner';
 import { loadWorkload } from '../workloads/index';
-import { seedList, summaryTable } from './compare-command';
+import { seedList } from '../experiment/seeds';
+import { summaryTable } from './compare-command';
 import { loadStrategy } from './load-strategy';
 import { progressBar } from './progress-bar';
 import { runConfig, type SimOptions } from './sim-options';

@@ -10,6 +10,7 @@ import { DEFAULT_WARMUP_MS, runSimulation, type RunConfig } from '../runner';
 import { DEFAULT_WORKLOAD, loadWorkload, type WorkloadName } from '../workloads/index';
 import type { Workload } from '../workloads/workload';
 import { defaultJobs, runAll, type Progress } from './pool';
+import { COMPARE_DEFAULT_SEEDS, seedList } from './seeds';
 import { summarizeByStrategy, type StrategySummary } from './summary';
 import { gridPoints, inShard, parseAxis, pointOverrides, sweepSummary, type Point, type SweepJson, type SweepRun, type SweepSpec } from './sweep';
 
@@ -101,7 +102,7 @@ function runFields(c: Omit<SimulateConfig, 'strategy' | 'workload' | 'machine' |
 
 /** `seeds`: a count (1..n) or the seeds themselves; default 5. */
 function seedsOf(seeds: number | (number | string)[] | undefined): string[] {
-  const out = typeof seeds === 'object' ? seeds.map(String) : Array.from({ length: seeds ?? 5 }, (_, i) => String(i + 1));
+  const out = typeof seeds === 'object' ? seeds.map(String) : seedList('1', seeds ?? COMPARE_DEFAULT_SEEDS);
   if (out.length === 0) throw new ConfigError('seeds: expected at least one');
   return out;
 }

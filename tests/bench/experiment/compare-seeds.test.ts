@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { seedList } from '../../../bench/cli/compare-command';
+import { seedList } from '../../../bench/experiment/seeds';
 import { cli, cliAsync } from '../run-cli';
 
 const SMALL = ['--param', 'sockets=1', '--param', 'coresPerCcx=8', '--workload', 'madvise-mix', '--ms', '0.3', '--warmup-ms', '0.1'];
