@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/errors';
-import { resolveMachine, topologyOf } from '../lib/machine/resolve';
+import { resolveMachine } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
 import { PROC_BLOCKED, type Process } from '../lib/engine/process';
 import { TlbMachine } from '../tlb/machine';
@@ -89,11 +89,9 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   }
   const machine = resolveMachine(cfg.machine, cfg.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
-  const nCpus = topologyOf(machine).nCpus;
   const m = new TlbMachine({
     config: machine,
     seed: cfg.seed,
-    memBytes: nCpus <= 8 ? 2 << 20 : 8 << 20,
     strategy,
     strategyOptions: cfg.strategyOptions,
     perturb: cfg.perturb ? { transferMax: PERTURBATION.transferMax, drainMax: PERTURBATION.drainMax, opDelayMax: PERTURBATION.opDelayMax } : undefined,

@@ -3,7 +3,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import { DIST_CCX, DIST_REMOTE, type Topology } from '../lib/machine/topology';
 import { E, EV_FWD_GETM, EV_FWD_GETS, EV_INV, EV_REPLACEMENT, EV_STORE, I, M, S, cacheNext } from './mesi';
-import type { SimMemory } from './memory';
+import { growArray, type SimMemory } from './memory';
 
 /** The costs the coherence fabric charges, in cycles; a machine profile supplies them. */
 export interface CoherenceParams {
@@ -40,21 +40,21 @@ export interface CoherenceParams {
  */
 export class Coherence {
   readonly nCpus: number;
-  readonly nLines: number;
+  nLines: number;
   /** Per-cache state of each line: state[line * nCpus + cpu]. */
-  readonly state: Uint8Array;
+  state: Uint8Array;
   /** Directory state per line (I, S, E or M as the directory believes it). */
-  readonly dir: Uint8Array;
-  readonly owner: Int32Array;
-  readonly sharerCount: Int32Array;
+  dir: Uint8Array;
+  owner: Int32Array;
+  sharerCount: Int32Array;
   /** The caches holding each line in S, as a bitmap (W words a line): scans visit sharers only. */
-  private readonly sharerBits: Uint32Array;
+  private sharerBits: Uint32Array;
   private readonly words: number;
-  readonly busyUntil: Float64Array;
+  busyUntil: Float64Array;
   /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
-  private readonly warm: Uint8Array;
-  readonly lineTransfers: Float64Array;
-  readonly lineWaitCycles: Float64Array;
+  private warm: Uint8Array;
+  lineTransfers: Float64Array;
+  lineWaitCycles: Float64Array;
   private readonly topology: Topology;
   private readonly params: CoherenceParams;
   /** Cost of fetching a dirty/exclusive line from a cache at each distance class. */
@@ -116,6 +116,7 @@ export class Coherence {
     this.writebacks = stats.counter('writebacks', 'PutM: dirty lines written back on replacement');
     this.busyWaits = stats.counter('busyWaits', 'requests that found their line busy with another request');
     this.busyWaitCycles = stats.counter('busyWaitCycles', 'cycles requests waited for a busy line');
+    memory.grown.attach((lines) => this.grow(lines));
     stats.formula('hottestLines', 'the 8 lines with the most cache-to-cache transfers', () => this.hottest(memory, 8));
   }
 
@@ -254,6 +255,20 @@ export class Coherence {
       }
     }
     return slowest;
+  }
+
+  /** The memory grew to `lines`: every per-line array follows (new lines are uncached, never used). */
+  private grow(lines: number): void {
+    this.state = growArray(this.state, lines * this.nCpus, 0);
+    this.dir = growArray(this.dir, lines, 0);
+    this.owner = growArray(this.owner, lines, -1);
+    this.sharerCount = growArray(this.sharerCount, lines, 0);
+    this.sharerBits = growArray(this.sharerBits, lines * this.words, 0);
+    this.busyUntil = growArray(this.busyUntil, lines, 0);
+    this.warm = growArray(this.warm, lines, 0);
+    this.lineTransfers = growArray(this.lineTransfers, lines, 0);
+    this.lineWaitCycles = growArray(this.lineWaitCycles, lines, 0);
+    this.nLines = lines;
   }
 
   private nearestSharer(cpu: number, line: number): number {

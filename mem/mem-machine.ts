@@ -11,8 +11,6 @@ import { MemorySystem, type Perturbation } from './memory-system';
 export interface MemMachineOptions {
   config: MachineConfig;
   seed: number | string;
-  /** Bytes of simulated memory for kernel variables (default 1 MiB). */
-  memBytes?: number;
   /** Randomized timing; the draws come from the streams `mem.transferJitter`, `mem.drainJitter`
    *  and `mem.opDelay`. */
   perturb?: { transferMax: number; drainMax: number; opDelayMax?: number };
@@ -41,7 +39,7 @@ export class MemMachine {
     this.k = this.engine.ops;
     this.rng = new RngStreams(options.seed);
     this.stats = new StatGroup('');
-    this.memory = new SimMemory(options.memBytes);
+    this.memory = new SimMemory();
     this.mem = new MemorySystem(this.engine, this.topology, options.config.params, this.memory, this.stats.group('mem'));
     this.engine.setExecutor(this.mem);
     if (options.perturb !== undefined) {

@@ -9,7 +9,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import { applyRmw } from './atomics';
 import { Coherence, type CoherenceParams } from './coherence';
-import { LINE_SHIFT, SimMemory, WORD_SHIFT } from './memory';
+import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
 import { StoreBuffer } from './store-buffer';
 
 export interface MemoryParams extends CoherenceParams {
@@ -53,9 +53,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
   readonly overlapLatency: Float64Array;
   private readonly engine: Engine;
   private readonly params: MemoryParams;
-  private readonly values: Float64Array;
+  private values: Float64Array;
   /** Head of each line's list of parked spinners (process ids linked through `nextWaiter`). */
-  private readonly spinHead: Int32Array;
+  private spinHead: Int32Array;
   private readonly hDrain: number;
   private readonly hSpin: number;
   private readonly hDrainDone: number;
@@ -87,6 +87,10 @@ export class MemorySystem implements OpExecutor, EventHandler {
     for (let c = 0; c < topology.nCpus; c++) this.storeBuffers.push(new StoreBuffer(params.storeBufferEntries));
     this.overlapLatency = new Float64Array(topology.nCpus);
     this.spinHead = new Int32Array(memory.lineCount).fill(-1);
+    memory.grown.attach((lines) => {
+      this.values = memory.values;
+      this.spinHead = growArray(this.spinHead, lines, -1);
+    });
     this.hDrain = engine.registerHandler(this);
     const self = this;
     this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spinRecheck(engine.processes[pid]) });

@@ -45,8 +45,7 @@ export class TlbMachine extends CpuMachine {
   readonly procs: Processes;
 
   constructor(options: TlbMachineOptions) {
-    // Page tables, per-CPU state and CSDs need more room than the bottom layers' default.
-    super({ memBytes: 8 << 20, ...options, ops: new TlbOps() });
+    super({ ...options, ops: new TlbOps() });
     const p = this.config.params;
     const so: StrategyOptions = {
       pcid: p.pcid === 1,

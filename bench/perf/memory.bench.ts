@@ -23,7 +23,6 @@ const SHARED_LINES = 256;
 /** Share of accesses that go to the shared lines. */
 const SHARED_FRACTION = 0.2;
 const WORDS_PER_LINE = 16;
-const MEM_BYTES = 1 << 18;
 
 const K_LOAD = 0;
 const K_STORE = 1;
@@ -95,7 +94,7 @@ interface RunResult {
 
 /** Builds a machine (untimed), runs it to completion (timed), reads the stats (untimed). */
 function runOnce(streams: OpStreams | null, perCpu: number): { r: RunResult; streams: OpStreams } {
-  const m = new MemMachine({ config: resolveMachine(PROFILE), seed: SEED, memBytes: MEM_BYTES });
+  const m = new MemMachine({ config: resolveMachine(PROFILE), seed: SEED });
   const nCpus = m.topology.nCpus;
   const lay = layout(m, nCpus);
   const s = streams ?? makeStreams(nCpus, perCpu, lay);

@@ -62,7 +62,6 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
   const m = new MemMachine({
     config: options.machine,
     seed: `${options.seed}:${test.name}:${run}`,
-    memBytes: 64 * (test.locations.length + 2),
     perturb: { transferMax: options.transferMax, drainMax: options.drainMax },
   });
   const addr = new Map<string, number>();

@@ -28,7 +28,7 @@ export function build(topo: TopologyParams = TOPO, params: MemoryParams = PARAMS
   const engine = new Engine();
   const topology = new Topology(topo);
   const stats = new StatGroup('');
-  const memory = new SimMemory(1 << 16);
+  const memory = new SimMemory();
   const mem = new MemorySystem(engine, topology, params, memory, stats.group('mem'));
   engine.setExecutor(mem);
   return { engine, topology, stats, memory, mem, k: engine.ops, coh: mem.coherence };
