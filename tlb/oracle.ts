@@ -67,8 +67,10 @@ export class Oracle {
   private readonly unit: TlbUnit;
   /** Per mm: the PTE version each page must have reached in any TLB entry used. */
   private readonly covered: Map<Mm, Float64Array>;
-  private readonly coveredBy: Map<Mm, Int32Array>;
-  private readonly flushes: FlushInfo[];
+  /** Per mm and page: the flush that covered its latest change (a violation names it). */
+  private readonly coveredBy: Map<Mm, (FlushInfo | null)[]>;
+  /** Flushes begun so far: the next one's id. Only flushes that still cover a page are kept. */
+  private flushCount: number;
   private readonly open: Map<number, OpenFlush>;
   private readonly counts: Record<ViolationKind, Counter>;
   private readonly checks: Counter;
@@ -84,7 +86,7 @@ export class Oracle {
     this.reproduce = '';
     this.covered = new Map();
     this.coveredBy = new Map();
-    this.flushes = [];
+    this.flushCount = 0;
     this.open = new Map();
     this.counts = {
       'stale-translation': stats.counter('staleTranslations', 'user accesses through a TLB entry a returned flush should have removed'),
@@ -96,9 +98,8 @@ export class Oracle {
 
   /** `flush_tlb_mm_range` was entered: remember each page's latest change in the range. */
   beginFlush(initiator: number, mm: Mm, start: number, end: number, freedTables: boolean, now: number): number {
-    const id = this.flushes.length;
+    const id = this.flushCount++;
     const info: FlushInfo = { id, mm: mm.name, start, end, freedTables, initiator, startCycle: now, returnCycle: -1 };
-    this.flushes.push(info);
     this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt, lockupReported: false });
     return id;
   }
@@ -113,7 +114,7 @@ export class Oracle {
     let by = this.coveredBy.get(mm);
     if (cov === undefined || by === undefined) {
       cov = new Float64Array(mm.nPages);
-      by = new Int32Array(mm.nPages).fill(-1);
+      by = new Array<FlushInfo | null>(mm.nPages).fill(null);
       this.covered.set(mm, cov);
       this.coveredBy.set(mm, by);
     }
@@ -121,7 +122,7 @@ export class Oracle {
       const v = f.snapshot[i];
       if (v > cov[f.info.start + i]) {
         cov[f.info.start + i] = v;
-        by[f.info.start + i] = id;
+        by[f.info.start + i] = f.info;
       }
     }
     if (!f.info.freedTables || f.freedAt < 0) return;
@@ -166,9 +167,9 @@ export class Oracle {
     }
     const cov = this.covered.get(mm);
     if (cov === undefined || version >= cov[vpn]) return;
-    const by = (this.coveredBy.get(mm) as Int32Array)[vpn];
-    this.record('stale-translation', cpu, now, mm, vpn, this.flushes[by],
-      `used a TLB entry of PTE version ${version}; flush ${by} covered the change to version ${cov[vpn]} and returned at cycle ${this.flushes[by].returnCycle}`);
+    const by = (this.coveredBy.get(mm) as (FlushInfo | null)[])[vpn] as FlushInfo;
+    this.record('stale-translation', cpu, now, mm, vpn, by,
+      `used a TLB entry of PTE version ${version}; flush ${by.id} covered the change to version ${cov[vpn]} and returned at cycle ${by.returnCycle}`);
   }
 
   /** User code of `mm` ran on a CPU whose CR3 points at another mm's page tables. */

@@ -53,6 +53,10 @@ export interface EngineEvents {
 /** Handler id 0 is "resume process `arg`"; the dispatch loop runs it without a call through the table. */
 const H_RESUME = 0;
 
+/** The body a finished process keeps: its own generator chain (frames, closures) can be collected. */
+const FINISHED: Sim<unknown> = (function* (): Sim<unknown> { return undefined; })();
+FINISHED.next();
+
 /**
  * The discrete-event engine: integer cycle time, one total order of events by (cycle, seq), and
  * processes written as generators. Lower layers plug in through `OpExecutor` (what an operation
@@ -138,6 +142,7 @@ export class Engine {
   finish(p: Process): void {
     p.state = PROC_DONE;
     p.endCycle = this.now;
+    p.gen = FINISHED; // a task that forks forever leaves no generator frames behind
   }
 
   /** Marks a process as waiting; whoever blocked it must resume it later. */
