@@ -39,9 +39,19 @@ export class PerCpuStruct {
 
   /** Address of `per_cpu(name.field, cpu)`. */
   addr(cpu: number, field: string): number {
+    return this.bases[cpu] + this.offset(field);
+  }
+
+  /** Where `field` sits in the struct: hot paths look it up once and add it to `base(cpu)`. */
+  offset(field: string): number {
     const off = this.offsets.get(field);
     if (off === undefined) throw new Error(`${this.name} has no field ${field}`);
-    return this.bases[cpu] + off;
+    return off;
+  }
+
+  /** Address of CPU `cpu`'s copy (`per_cpu_ptr(&name, cpu)`). */
+  base(cpu: number): number {
+    return this.bases[cpu];
   }
 
   /** Which line of the struct a field is on (0-based), for tests of the layout. */

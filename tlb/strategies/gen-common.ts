@@ -60,21 +60,30 @@ export class TlbState {
   readonly nrAsids: number;
   readonly hasAsids: boolean;
   private readonly lazy: PerCpuStruct | null;
+  /** Field offsets, looked up once: these addresses are taken on every switch and flush. */
+  private readonly loadedMmOff: number;
+  private readonly isLazyOff: number;
+  private readonly ctxIdOff: Int32Array;
+  private readonly ctxTlbGenOff: Int32Array;
 
   constructor(tlbstate: PerCpuStruct, options: TlbStateOptions) {
     this.s = tlbstate;
     this.nrAsids = options.nrAsids;
     this.hasAsids = options.asids;
     this.lazy = options.lazy;
+    this.loadedMmOff = tlbstate.offset('loaded_mm');
+    this.isLazyOff = this.lazy === null ? -1 : this.lazy.offset('is_lazy');
+    this.ctxIdOff = Int32Array.from({ length: this.nrAsids }, (_, a) => tlbstate.offset(`ctxs[${a}].ctx_id`));
+    this.ctxTlbGenOff = Int32Array.from({ length: this.nrAsids }, (_, a) => tlbstate.offset(`ctxs[${a}].tlb_gen`));
     const w = this.hasAsids ? tlbstate.addr(0, 'loaded_mm_asid') : 0;
     if (this.hasAsids && (w % 4 !== 0 || tlbstate.addr(0, 'next_asid') !== w + 2)) throw new Error(`${tlbstate.name}: loaded_mm_asid and next_asid must fill one word`);
   }
 
   /** Addresses of per_cpu(cpu_tlbstate.loaded_mm, c), .is_lazy, .ctxs[asid].ctx_id and .ctxs[asid].tlb_gen. */
-  loadedMm(c: number): number { return this.s.addr(c, 'loaded_mm'); }
-  isLazy(c: number): number { return (this.lazy ?? this.s).addr(c, 'is_lazy'); }
-  ctxId(c: number, asid: number): number { return this.s.addr(c, `ctxs[${asid}].ctx_id`); }
-  ctxTlbGen(c: number, asid: number): number { return this.s.addr(c, `ctxs[${asid}].tlb_gen`); }
+  loadedMm(c: number): number { return this.s.base(c) + this.loadedMmOff; }
+  isLazy(c: number): number { return this.lazy === null ? this.s.addr(c, 'is_lazy') : this.lazy.base(c) + this.isLazyOff; }
+  ctxId(c: number, asid: number): number { return this.s.base(c) + this.ctxIdOff[asid]; }
+  ctxTlbGen(c: number, asid: number): number { return this.s.base(c) + this.ctxTlbGenOff[asid]; }
 
   /**
    * Boot: the static initializer (`.loaded_mm = &init_mm, .next_asid = 1`) and
@@ -129,19 +138,21 @@ export class TlbState {
 export class FlushTlbInfo {
   private readonly s: PerCpuStruct;
   private readonly hasFreedTables: boolean;
+  private readonly mmOff: number;
 
   constructor(memory: SimMemory, nCpus: number, fields: readonly FieldSpec[]) {
     this.s = new PerCpuStruct(memory, 'flush_tlb_info', nCpus, fields);
     this.hasFreedTables = fields.some((f) => f.name === 'freed_tables');
+    this.mmOff = this.s.offset('mm');
   }
 
   /** The info of CPU `c`: what it passes to smp_call_function as `info`. */
   addr(c: number): number {
-    return this.s.addr(c, 'mm');
+    return this.s.base(c) + this.mmOff;
   }
   /** Address of field `name` of the info at `f`. */
   field(f: number, name: string): number {
-    return f + this.s.addr(0, name) - this.s.addr(0, 'mm');
+    return f + this.s.offset(name) - this.mmOff;
   }
 
   /** The initiator fills in its info (stores to its own line). */
