@@ -71,6 +71,8 @@ export class Scheduler {
   readonly allCpus: CpuSet;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
   readonly overloadAddr: number;
+  /** The CPUs of each LLC, ascending (sd_llc's span): wake-up placement scans only its own. */
+  readonly llcCpus: readonly Int32Array[];
   private overloaded: number;
 
   constructor(m: CpuMachine, options: SchedOptions = {}) {
@@ -111,6 +113,7 @@ export class Scheduler {
     this.rqs = [];
     this.allCpus = CpuSet.all(m.topology.nCpus);
     this.overloadAddr = m.memory.allocLines('rd.overload');
+    this.llcCpus = Array.from({ length: m.topology.nCcx }, (_, x) => Int32Array.from(m.topology.cpusOfCcx(x)));
     this.overloaded = 0;
     const rqStats = this.stats.group('rq');
     for (let c = 0; c < m.topology.nCpus; c++) {

@@ -71,12 +71,13 @@ function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
   const allowed = p.cpusAllowed;
   const prev = allowed.has(p.cpu) ? p.cpu : fallbackCpu(s, p);
   if ((yield s.k.load(s.rqs[prev].nrRunningAddr)) === 0) return prev;
-  const topo = s.m.topology;
-  const llc = topo.ccxOf(prev);
-  const n = topo.nCpus;
-  for (let i = 1; i < n; i++) {
-    const c = (prev + i) % n;
-    if (topo.ccxOf(c) !== llc || !allowed.has(c)) continue;
+  // The LLC's CPUs in the order prev+1, prev+2, ... (wrapping): those above prev, then those below.
+  const llc = s.llcCpus[s.m.topology.ccxOf(prev)];
+  let start = 0;
+  while (start < llc.length && llc[start] <= prev) start++;
+  for (let j = 0; j < llc.length; j++) {
+    const c = llc[(start + j) % llc.length];
+    if (c === prev || !allowed.has(c)) continue;
     if ((yield s.k.load(s.rqs[c].nrRunningAddr)) === 0) return c;
   }
   return prev;
