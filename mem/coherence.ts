@@ -1,9 +1,10 @@
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
-import { DIST_CCX, DIST_REMOTE, type Topology } from '../lib/machine/topology';
+import { DIST_CCX, DIST_REMOTE, DIST_SMT, DIST_SOCKET, type Topology } from '../lib/machine/topology';
 import { E, EV_FWD_GETM, EV_FWD_GETS, EV_INV, EV_REPLACEMENT, EV_STORE, I, M, S, cacheNext } from './mesi';
 import { growArray, type SimMemory } from './memory';
+import { groupMasks, type GroupMasks } from './group-masks';
 
 /** The costs the coherence fabric charges, in cycles; a machine profile supplies them. */
 export interface CoherenceParams {
@@ -50,6 +51,7 @@ export class Coherence {
   /** The caches holding each line in S, as a bitmap (W words a line): scans visit sharers only. */
   private sharerBits: Uint32Array;
   private readonly words: number;
+  private readonly groups: GroupMasks;
   busyUntil: Float64Array;
   /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
   private warm: Uint8Array;
@@ -87,6 +89,7 @@ export class Coherence {
     this.sharerCount = new Int32Array(lines);
     this.words = Math.ceil(n / 32);
     this.sharerBits = new Uint32Array(lines * this.words);
+    this.groups = groupMasks(topology, this.words);
     this.busyUntil = new Float64Array(lines);
     this.warm = new Uint8Array(lines);
     this.lineTransfers = new Float64Array(lines);
@@ -271,31 +274,37 @@ export class Coherence {
     this.nLines = lines;
   }
 
+  /**
+   * The distance class of the nearest sharer (the requester is not one), found by masking the
+   * sharer bitmap with the requester's core, LLC and socket, then with the sockets 1, 2, ...
+   * hops away: a few words per class, however many CPUs share the line.
+   */
   private nearestSharer(cpu: number, line: number): number {
-    const wbase = line * this.words;
-    const nearest = this.topology.nearestDistance;
+    const g = this.groups;
     let best = DIST_REMOTE;
-    let hops = this.topology.maxHops;
-    // Stop at the nearest class there can be, or, between sockets, at a one-hop sharer.
-    for (let w = 0; w < this.words && (best > nearest || (best === DIST_REMOTE && hops > 1)); w++) {
-      let bits = this.sharerBits[wbase + w];
-      while (bits !== 0 && (best > nearest || (best === DIST_REMOTE && hops > 1))) {
-        const c = (w << 5) + 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        if (c === cpu) continue;
-        const d = this.topology.distanceUnchecked(cpu, c);
-        if (d < best) best = d;
-        else if (d === DIST_REMOTE) {
-          const h = this.topology.hopsUnchecked(cpu, c);
-          if (h < hops) hops = h;
-        }
-      }
+    this.nearestExtra = 0;
+    if (this.anyIn(line, g.core, this.topology.coreOf(cpu))) best = DIST_SMT;
+    else if (this.anyIn(line, g.ccx, this.topology.ccxOf(cpu))) best = DIST_CCX;
+    else if (this.anyIn(line, g.socket, this.topology.socketOf(cpu))) best = DIST_SOCKET;
+    else {
+      const first = this.topology.socketOf(cpu) * (g.maxHops + 1);
+      let h = 1;
+      while (h < g.maxHops && !this.anyIn(line, g.hops, first + h)) h++;
+      if (h > 1) this.nearestExtra = (h - 1) * this.params.hopCycles;
     }
-    this.nearestExtra = best === DIST_REMOTE && hops > 1 ? (hops - 1) * this.params.hopCycles : 0;
     if (best <= DIST_CCX) this.llcFills.value++;
     else this.transfers[best].value++;
     if (best > DIST_CCX) this.lineTransfers[line]++;
     return best;
+  }
+
+  /** Whether a sharer of `line` is in group `group` of `masks`. */
+  private anyIn(line: number, masks: Uint32Array, group: number): boolean {
+    const words = this.words;
+    const wbase = line * words;
+    const mbase = group * words;
+    for (let w = 0; w < words; w++) if ((this.sharerBits[wbase + w] & masks[mbase + w]) !== 0) return true;
+    return false;
   }
 
   private setSharer(line: number, cpu: number): void {
