@@ -318,9 +318,9 @@ export class Scheduler {
     }
   }
 
-  /** Wakes `target` from `task`'s context. */
-  *wakeUp(task: Task, target: Task): Sim<boolean> {
-    return yield* tryToWakeUp(this, this.cpuOf(task), target);
+  /** Wakes `target` from `task`'s context. (Hands back try_to_wake_up's own generator: one allocation less.) */
+  wakeUp(task: Task, target: Task): Sim<boolean> {
+    return tryToWakeUp(this, this.cpuOf(task), target);
   }
 
   /** Sleeps for `cycles`, woken by an hrtimer on the current CPU. */
@@ -353,14 +353,18 @@ export class Scheduler {
     yield* this.schedule(this.cpuOf(task), false);
   }
 
-  /** A user memory access, through the translation interface. */
-  *touch(task: Task, vaddr: number, write: boolean): Sim {
-    yield* this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
+  /**
+   * A user memory access, through the translation interface. Callers `yield*` it at once, so
+   * handing back the access's own generator is the same as delegating to it, one allocation less
+   * on the hottest path of every workload.
+   */
+  touch(task: Task, vaddr: number, write: boolean): Sim {
+    return this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
   }
 
   /** `count` independent user accesses to consecutive pages from `vaddr`: their misses overlap. */
-  *touchRange(task: Task, vaddr: number, count: number, write: boolean): Sim {
-    yield* this.translation.accessRange(this.k, this.m.cpu.cpus, task, vaddr, count, write);
+  touchRange(task: Task, vaddr: number, count: number, write: boolean): Sim {
+    return this.translation.accessRange(this.k, this.m.cpu.cpus, task, vaddr, count, write);
   }
 
   /** do_exit(): the task's last schedule(); it never runs again. */
