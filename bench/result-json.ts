@@ -1,11 +1,14 @@
 import type { HostStats } from '../lib/engine/host-clock';
 import type { MachineConfig } from '../lib/machine/resolve';
+import { ConfigError } from '../lib/errors';
 import type { HistogramSummary } from '../lib/stats/histogram';
+import { formulaMismatch } from '../lib/stats/shape';
 import { VERSION } from '../lib/version';
 import type { TlbMachine } from '../tlb/machine';
 import type { Violation } from '../tlb/oracle';
 import type { StrategyOptions } from '../tlb/strategy';
 import type { RunConfig } from './runner';
+import type { Workload } from './workloads/workload';
 
 /** Fewer measured flushes than this and flush figures mean nothing: the result says so. */
 export const MIN_FLUSHES = 30;
@@ -15,8 +18,11 @@ export const CDF_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99
 
 type Latency = Pick<HistogramSummary, 'p50' | 'p90' | 'p99' | 'max' | 'mean'>;
 
-/** The run result: stable, documented keys (README "Result JSON"). */
-export interface RunJson {
+/**
+ * The run result: stable, documented keys (README "Result JSON"). W types the `workload`
+ * section: `WorkloadStats<'memcache'>` for a shipped workload (what `simulate` returns).
+ */
+export interface RunJson<W = Record<string, unknown>> {
   version: string;
   seed: string;
   config: {
@@ -52,8 +58,8 @@ export interface RunJson {
   /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
   violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number };
   violations: Violation[];
-  /** The workload's own stats (its `stats` group), if it keeps any. */
-  workload: Record<string, unknown>;
+  /** The workload's own stats (its `stats` group), if it keeps any; as its `stats` declares them. */
+  workload: W;
   /** Why the figures may not mean what they seem (too few flushes, ...). */
   warnings: string[];
   host: HostStats;
@@ -64,10 +70,17 @@ function round4(x: number): number {
   return Number(x.toPrecision(4));
 }
 
-export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<string, number | string>): RunJson {
+/** A declared formula that did not produce a number would break the result's type: fail naming it. */
+function checkFormulas(dump: Record<string, unknown>, workload: Workload): void {
+  const bad = workload.stats === undefined ? null : formulaMismatch(dump, workload.stats, 'workload');
+  if (bad !== null) throw new ConfigError(`workload '${workload.name}': ${bad}`);
+}
+
+export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<string, number | string>, workload: Workload): RunJson {
   // The stats dump is an untyped tree (its paths are in docs/STATS.md); this is where it becomes RunJson.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const d = m.stats.dump() as Record<string, any>;
+  checkFormulas(d.workload, workload);
   const cpus = m.cpu.cpus.map((c) => d[c.name]);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const sum = (f: (cpu: any) => number) => cpus.reduce((a, c) => a + f(c), 0);

@@ -2,6 +2,7 @@ import { ConfigError } from '../lib/errors';
 import { resolveMachine } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
 import { PROC_BLOCKED, type Process } from '../lib/engine/process';
+import { shapeMismatch } from '../lib/stats/shape';
 import { TlbMachine } from '../tlb/machine';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
 import { resultOf, type RunJson } from './result-json';
@@ -100,6 +101,10 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   m.oracle.reproduce = cfg.command ?? reproducer(cfg);
   const workloadStats = m.stats.group('workload');
   workload.setup({ m, params: wparams, rng: m.rng.stream('workload'), stats: workloadStats });
+  // Once per run, before anything runs: a declared shape that drifted from the stats would type
+  // the result wrongly, so the run stops naming the first difference.
+  const mismatch = workload.stats === undefined ? null : shapeMismatch(workloadStats, workload.stats);
+  if (mismatch !== null) throw new ConfigError(`workload '${workload.name}': ${mismatch}`);
   m.sched.start();
   if (cfg.warmupCycles > 0) {
     m.engine.run({ until: cfg.warmupCycles, maxEvents: 2e9 });
@@ -108,5 +113,5 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
   const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5 * machine.params.clockGhz * 1e6));
   m.oracle.checkLockups(m.engine.now, lockup, (cpu) => longestWait(m, cpu));
-  return resultOf(m, cfg, wparams);
+  return resultOf(m, cfg, wparams, workload);
 }

@@ -3,6 +3,7 @@ import type { Sim } from '../lib/engine/ops';
 import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
+import type { StatShapeGroup } from '../lib/stats/shape';
 import type { Cpu } from './cpu';
 import type { CpuMachine } from './machine';
 import { MAX_DELTA_CYCLES } from './timers';
@@ -14,6 +15,9 @@ export interface NetDeviceParams {
   /** Per packet in the NET_RX softirq: driver receive, GRO, IP and TCP up to the socket, in cycles. */
   readonly rxCycles: number;
 }
+
+/** What a NetDevice registers in its stats group, for a workload's declared `stats` (the run checks it). */
+export const NETDEV_STATS = { packets: 'counter', interrupts: 'counter', drops: 'counter' } as const satisfies StatShapeGroup;
 
 /** Receive descriptors per queue (a common default ring size); arrivals beyond it are dropped. */
 export const RX_RING = 1024;

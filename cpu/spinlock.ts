@@ -3,6 +3,7 @@ import type { Sim } from '../lib/engine/ops';
 import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
+import type { StatShapeGroup } from '../lib/stats/shape';
 import type { SimMemory } from '../mem/memory';
 import type { KernelOps } from './kernel-ops';
 
@@ -12,6 +13,9 @@ export interface SpinlockStats {
   readonly contended: Counter;
   readonly waits: Histogram;
 }
+
+/** What `spinlockStats` registers, for a workload's declared `stats` (the run checks it against the group). */
+export const SPINLOCK_STATS = { acquisitions: 'counter', contended: 'counter', waitCycles: 'histogram' } as const satisfies StatShapeGroup;
 
 /** Registers the counters of `name` (one lock, or a family of them) in `group`. */
 export function spinlockStats(group: StatGroup, name: string): SpinlockStats {

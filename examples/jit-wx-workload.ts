@@ -17,6 +17,8 @@ export default defineWorkload({
     flipPages: wparam.pages(4, 1, 64, 'Pages patched per compilation (one mprotect to RW, one back to RX).'),
     compileUs: wparam.micros(50, 1, 100_000, 'Compiler work per compilation.'),
   },
+  // What setup registers: the run checks it, and `simulate({ workload: this })` types its result by it.
+  stats: { compilations: 'counter' },
   setup({ m, params, rng, stats }): void {
     const n = m.topology.nCpus;
     if (params.mutators + 1 > n) throw new ConfigError(`jit-wx: ${params.mutators} mutators and a compiler need ${params.mutators + 1} CPUs; the machine has ${n}`);

@@ -7,8 +7,8 @@ import { strategyNames, type StrategyName } from '../../tlb/strategies/index';
 import { loadStrategy } from '../cli/load-strategy';
 import type { RunJson } from '../result-json';
 import { DEFAULT_WARMUP_MS, runSimulation, type RunConfig } from '../runner';
-import { DEFAULT_WORKLOAD, loadWorkload, type WorkloadName } from '../workloads/index';
-import type { Workload } from '../workloads/workload';
+import { DEFAULT_WORKLOAD, loadWorkload, type WorkloadName, type WorkloadParamsOf, type WorkloadStats } from '../workloads/index';
+import type { StatsOfWorkload, Workload } from '../workloads/workload';
 import { defaultJobs, runAll, type Progress } from './pool';
 import { COMPARE_DEFAULT_SEEDS, seedList } from './seeds';
 import { summarizeByStrategy, type StrategySummary } from './summary';
@@ -107,10 +107,30 @@ function seedsOf(seeds: number | (number | string)[] | undefined): string[] {
   return out;
 }
 
-/** Runs one simulation and returns its result (the same JSON as `lazytlb run --json`). */
-export function simulate(config: SimulateConfig = {}): RunJson {
-  const p = plan(config);
-  return runSimulation(p.cfg, p.factory, p.workload);
+/*
+ * The result's `workload` section and the `workloadParams` accepted for workload spec W: typed for
+ * a shipped name (or none: the default), and the stats also for a workload object that declares
+ * them. The brackets stop the conditionals from distributing, so a config typed only as
+ * SimulateConfig (W the whole WorkloadSpec union) keeps the untyped forms, not a union of all.
+ */
+type StatsFor<W> = [W] extends [WorkloadName] ? WorkloadStats<W> : StatsOfWorkload<W>;
+type ParamsFor<W> = [W] extends [WorkloadName] ? WorkloadParamsOf<W> : Record<string, number | string>;
+
+/**
+ * `simulate`'s config for workload W: for a shipped name (or no name, which is memcache) its
+ * `workloadParams` are typed; for a file path or a workload object they are checked at run time.
+ */
+export type SimulateConfigOf<W extends WorkloadSpec> = Omit<SimulateConfig, 'workload' | 'workloadParams'> & { workload?: W; workloadParams?: ParamsFor<W> };
+
+/**
+ * Runs one simulation and returns its result (the same JSON as `lazytlb run --json`). Its
+ * `workload` section is typed by the workload's declared stats (`WorkloadStats<'memcache'>` for
+ * `simulate({})`), which the run checks against what the workload registers.
+ */
+export function simulate<W extends WorkloadSpec = typeof DEFAULT_WORKLOAD>(config: SimulateConfigOf<W> = {}): RunJson<StatsFor<W>> {
+  const p = plan(config as SimulateConfig);
+  // The runner has checked the workload's stats against its declared shape, so the dump has this type.
+  return runSimulation(p.cfg, p.factory, p.workload) as RunJson<StatsFor<W>>;
 }
 
 /** Strategies × workloads × machines × seeds, summarized over the seeds. */

@@ -46,6 +46,7 @@ export function replayWorkload(name: string, model: TraceModel): Workload {
     sources: [name],
     params: {},
     warmupMs: 0,
+    stats: { mappingOps: 'counter', ignoredOps: 'counter', forks: 'counter', execs: 'counter', exits: 'counter', tasks: 'counter', clippedRanges: 'counter' },
     setup({ m, stats }): void {
       new Replayer(m, model, {
         mappingOps: stats.counter('mappingOps', 'munmap, mprotect, dropping madvise and MAP_FIXED mmap calls replayed'),

@@ -1,8 +1,25 @@
+import type { StatShapeGroup } from '../../lib/stats/shape';
 import { describeSpec, type WorkloadParamSpec } from './params';
 import type { Workload } from './workload';
 
 function defaultText(spec: WorkloadParamSpec): string {
   return spec.unit === 'cpulist' && spec.default === '' ? "''" : String(spec.default);
+}
+
+/** Each kind's heading; a histogram is dumped as a summary with these fields. */
+const KIND_HEADINGS = [['counter', 'counters'], ['histogram', 'histograms (count, mean, min, p50, p90, p99, p999, max)'], ['formula', 'formulas']] as const;
+
+/** A declared stats shape as [kind heading, dotted paths] rows, kinds that have none left out. */
+function statRows(shape: StatShapeGroup): [string, string[]][] {
+  const paths: [string, string][] = [];
+  const walk = (g: StatShapeGroup, base: string): void => {
+    for (const [k, s] of Object.entries(g)) {
+      if (typeof s === 'object') walk(s, `${base}${k}.`);
+      else paths.push([s, base + k]);
+    }
+  };
+  walk(shape, '');
+  return KIND_HEADINGS.map(([kind, heading]): [string, string[]] => [heading, paths.filter(([k]) => k === kind).map(([, p]) => p)]).filter(([, ps]) => ps.length > 0);
 }
 
 /** `lazytlb workloads`: one line per workload. */
@@ -16,6 +33,12 @@ export function describeWorkload(w: Workload): string {
   const lines = [`${w.name}: ${w.description}`];
   if (w.warmupMs !== undefined) lines.push(`warm-up: ${w.warmupMs} ms`);
   for (const s of w.sources) lines.push(`source: ${s}`);
+  if (w.stats === undefined) lines.push('stats: not declared');
+  else {
+    const rows = statRows(w.stats);
+    lines.push(rows.length === 0 ? 'stats: none' : "stats (the result's workload section):");
+    for (const [heading, ps] of rows) lines.push(`  ${heading}: ${ps.join(', ')}`);
+  }
   const keys = Object.keys(w.params);
   if (keys.length === 0) {
     lines.push('parameters: none');
@@ -42,6 +65,13 @@ export function workloadsMarkdown(workloads: readonly Workload[]): string {
     out.push(`### \`${w.name}\``, '', w.description + '.', '');
     if (w.warmupMs !== undefined) out.push(`Warm-up: ${w.warmupMs} ms.`, '');
     out.push('Sources:', '', ...w.sources.map((s) => `- ${s}`), '');
+    const rows = w.stats === undefined ? [] : statRows(w.stats);
+    if (rows.length === 0) out.push('No stats of its own.', '');
+    else {
+      out.push("Stats, the result's `workload` section:", '');
+      for (const [heading, ps] of rows) out.push(`- ${heading}: ${ps.map((p) => `\`${p}\``).join(', ')}`);
+      out.push('');
+    }
     const keys = Object.keys(w.params);
     if (keys.length === 0) {
       out.push('No parameters.', '');

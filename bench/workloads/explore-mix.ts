@@ -19,6 +19,7 @@ export const exploreMix = defineWorkload({
   description: 'flusher vs. fast lazy/non-lazy alternation, plus munmap of whole page-table pages while another CPU sits lazy on them',
   sources: ['synthetic: built to make the two hazards (switch-versus-flush, freed page tables) dense for exploration'],
   params: {},
+  stats: {},
   warmupMs: 0,
   setup({ m, rng }): void {
     const a = m.createMm('A', 2 * PTRS_PER_PTE);

@@ -22,6 +22,7 @@ export const forkCow = defineWorkload({
     pages: wparam.pages(128, 16, 4096, "The parent's mapped pages (all touched before the first fork)."),
     readers: wparam.count(3, 0, 64, 'Reader threads of the parent, each on its own CPU (1, 2, ...) beside a kernel thread.'),
   },
+  stats: {},
   setup({ m, params, rng }): void {
     const PAGES = params.pages;
     const parent = m.createMm('parent', PAGES);

@@ -2,7 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { PIPE_DEF_BUFFERS, Pipe, type PipeCosts } from '../../cpu/pipe';
 import type { Scheduler } from '../../cpu/sched';
-import { spinlockStats } from '../../cpu/spinlock';
+import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { TaskEnv } from '../../cpu/task';
 import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
 import { wparam, type NumericSpec } from './params';
@@ -70,6 +70,7 @@ export const hackbench = defineWorkload({
     vfs: wparam.cycles(700, "read(2)/write(2) outside the pipe itself and the machine's syscallEntryExit: the VFS layers (fdget_pos, rw_verify_area, file_start_write, fsnotify, file_update_time: ~550) and the speculation mitigations' entry and exit overhead (~150) [E].", 100_000),
     copyPerByte: { unit: 'cycles', default: 0.3, min: 0, max: 100, integer: false, doc: 'copy_page_{to,from}_iter, cycles per byte: a 100-byte `rep movsb` takes ~30 cycles with its start-up on recent x86 [E].' } satisfies NumericSpec,
   },
+  stats: { sent: 'counter', received: 'counter', writerSleeps: 'counter', readerSleeps: 'counter', pipeLocks: SPINLOCK_STATS, queued: 'formula' },
   setup({ m, params, stats }): void {
     const s = m.sched;
     const n = m.topology.nCpus;

@@ -11,33 +11,40 @@ import { munmapMicro } from './munmap-micro';
 import { netperfRr } from './netperf-rr';
 import { pcidPingPong } from './pcid-pingpong';
 import { tlbFlush1, tlbFlush2, tlbFlush3 } from './will-it-scale';
-import { checkSpecs } from './params';
-import type { Workload } from './workload';
+import { checkSpecs, type WorkloadParamValues } from './params';
+import type { StatsOfWorkload, Workload } from './workload';
 
-// Keyed by literal names (a test checks each is its workload's own name), so WorkloadName is a union.
+// Keyed by literal names (a test checks each is its workload's own name), so WorkloadName is a
+// union; each keeps its own type, so that its parameters and its stats type `simulate`.
 const SHIPPED = {
-  'memcache': memcache as Workload,
-  'netperf-rr': netperfRr as Workload,
-  'hackbench': hackbench as Workload,
-  'kbuild': kbuild as Workload,
-  'tlb-flush1': tlbFlush1 as Workload,
-  'tlb-flush2': tlbFlush2 as Workload,
-  'tlb-flush3': tlbFlush3 as Workload,
-  'munmap-micro': munmapMicro as Workload,
-  'pcid-pingpong': pcidPingPong as Workload,
-  'madvise-mix': madviseMix as Workload,
-  'fork-cow': forkCow as Workload,
-  'explore-mix': exploreMix as Workload,
+  'memcache': memcache,
+  'netperf-rr': netperfRr,
+  'hackbench': hackbench,
+  'kbuild': kbuild,
+  'tlb-flush1': tlbFlush1,
+  'tlb-flush2': tlbFlush2,
+  'tlb-flush3': tlbFlush3,
+  'munmap-micro': munmapMicro,
+  'pcid-pingpong': pcidPingPong,
+  'madvise-mix': madviseMix,
+  'fork-cow': forkCow,
+  'explore-mix': exploreMix,
 };
 
 /** A shipped workload's name. */
 export type WorkloadName = keyof typeof SHIPPED;
 
+/** The `workload` section of a shipped workload's result, typed from its declared `stats` (the run checks them). */
+export type WorkloadStats<N extends WorkloadName> = StatsOfWorkload<(typeof SHIPPED)[N]>;
+
+/** `workloadParams` for a shipped workload: any subset of its parameters, numbers as numbers and choices as their names. */
+export type WorkloadParamsOf<N extends WorkloadName> = N extends WorkloadName ? Partial<WorkloadParamValues<(typeof SHIPPED)[N]['params']>> : never;
+
 /** Every shipped workload; names are what `--workload` takes. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze(SHIPPED);
 
 /** The workload `run` and `compare` use unless told: the one with published rates. */
-export const DEFAULT_WORKLOAD = memcache.name;
+export const DEFAULT_WORKLOAD = 'memcache' satisfies WorkloadName;
 
 export function workloadNames(): string[] {
   return Object.keys(WORKLOADS);

@@ -71,6 +71,7 @@ export const kbuild = defineWorkload({
     toolPages: wparam.pages(256, 64, 4096, 'Mapped pages of gcc and as.'),
     touchesPerMs: wparam.count(400, 0, 1e6, 'Page touches per ms of a program running (one in three a write).'),
   },
+  stats: { files: 'counter', jobs: 'counter', programFlushes: 'counter' },
   setup({ m, params, rng, stats }): void {
     const n = m.topology.nCpus;
     const jobs = params.jobs === 0 ? n : params.jobs;

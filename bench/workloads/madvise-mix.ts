@@ -23,6 +23,7 @@ export const madviseMix = defineWorkload({
     madviseChance: wparam.fraction(0.3, 'Chance that a worker drops a range after each burst of 16 touches.'),
     bigRangeChance: wparam.fraction(0.2, 'Chance that a dropped range is 34..64 pages (above the default flush ceiling) rather than 1..4.'),
   },
+  stats: {},
   setup({ m, params, rng }): void {
     const PAGES = params.pages;
     const app = m.createMm('app', PAGES);

@@ -1,8 +1,8 @@
 import type { Sim } from '../../lib/engine/ops';
 import { CpuSet } from '../../cpu/cpuset';
-import { NetDevice } from '../../cpu/netdev';
+import { NetDevice, NETDEV_STATS } from '../../cpu/netdev';
 import type { Scheduler } from '../../cpu/sched';
-import { spinlockStats } from '../../cpu/spinlock';
+import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { TaskEnv } from '../../cpu/task';
 import { WaitQueue } from '../../cpu/waitqueue';
 import { PTRS_PER_PTE } from '../../tlb/mm';
@@ -56,6 +56,7 @@ export const memcache = defineWorkload({
     tableFreeShare: wparam.fraction(0.02, 'Share of allocator returns that unmap the whole chunk, freeing its page table.'),
     munmapShare: wparam.fraction(0.25, 'Share of the other returns that munmap their pages (a small mapping given back) rather than purge them with madvise.'),
   },
+  stats: { requests: 'counter', purges: 'counter', chunkUnmaps: 'counter', epollLocks: SPINLOCK_STATS, nic: NETDEV_STATS },
   setup({ m, params, rng, stats }): void {
     const s = m.sched;
     const n = m.topology.nCpus;

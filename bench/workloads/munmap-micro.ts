@@ -64,6 +64,7 @@ export const munmapMicro = defineWorkload({
     pages: wparam.pages(1, 1, PTRS_PER_PTE,
       'Pages per operation, from a page-table-aligned start; above the flush ceiling (33) the flush is a full one; 512 covers a whole page table (munmap frees it).'),
   },
+  stats: { iterations: 'counter', iterationCycles: 'histogram', opCycles: 'histogram', touchCycles: 'histogram' },
   setup({ m, params, stats }): void {
     const nCpus = m.topology.nCpus;
     const init = params.initiatorCpu === '' ? CpuSet.of(nCpus, [0]) : CpuSet.parse(params.initiatorCpu, nCpus, "workload munmap-micro: parameter 'initiatorCpu'");

@@ -2,7 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { CpuSet } from '../../cpu/cpuset';
 import { Pipe, type PipeCosts } from '../../cpu/pipe';
 import type { Scheduler } from '../../cpu/sched';
-import { spinlockStats } from '../../cpu/spinlock';
+import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { TaskEnv } from '../../cpu/task';
 import { wparam, type NumericSpec } from './params';
 import { defineWorkload } from './workload';
@@ -61,6 +61,7 @@ export const netperfRr = defineWorkload({
     socketLayer: wparam.cycles(900, "send(2)/recv(2) outside the TCP/IP path and the machine's syscallEntryExit: the socket layer (fd lookup, lock_sock/release_sock) and, on receive, the skb dequeue and tcp_cleanup_rbuf (~750), and the speculation mitigations' entry and exit overhead (~150) [E].", 100_000),
     copyPerByte: { unit: 'cycles', default: 0.3, min: 0, max: 100, integer: false, doc: 'Copy to or from user memory, cycles per byte (`rep movsb` with its start-up) [E].' } satisfies NumericSpec,
   },
+  stats: { transactions: 'counter', rttCycles: 'histogram', clientSleeps: 'counter', serverSleeps: 'counter', socketLocks: SPINLOCK_STATS },
   setup({ m, params, rng, stats }): void {
     const s = m.sched;
     const n = m.topology.nCpus;

@@ -55,7 +55,8 @@ export const wparam = {
   bytes: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'bytes', default: def, min, max, integer: true, doc }),
   perSecond: (def: number, min: number, max: number, doc: string): NumericSpec => ({ unit: 'per-second', default: def, min, max, integer: false, doc }),
   fraction: (def: number, doc: string): NumericSpec => ({ unit: 'fraction', default: def, min: 0, max: 1, integer: false, doc }),
-  choice: <C extends string>(def: C, choices: readonly C[], doc: string): ChoiceSpec<C> => ({ unit: 'choice', default: def, choices, doc }),
+  // `const`: the choices stay literal without `as const`, so the value types as their union.
+  choice: <const C extends string>(def: C, choices: readonly C[], doc: string): ChoiceSpec<C> => ({ unit: 'choice', default: def, choices, doc }),
   cpuList: (doc: string): CpuListSpec => ({ unit: 'cpulist', default: '', doc }),
 } as const;
 

@@ -2,7 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { CpuSet } from '../../cpu/cpuset';
 import { EventFd } from '../../cpu/eventfd';
 import type { Scheduler } from '../../cpu/sched';
-import { spinlockStats } from '../../cpu/spinlock';
+import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { Task, TaskEnv } from '../../cpu/task';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
@@ -29,6 +29,7 @@ export const pcidPingPong = defineWorkload({
     textPages: wparam.pages(6, 0, 256, "Instruction-side and stack pages each process's own code touches per turn (its loop, libc's eventfd calls, the stack), fetched one after another: without PCID each turn walks them again. [D] from the commit's base times: (1.33 - 1.22) us x 2.3 GHz / 2 turns / 20 cycles per walk = 6.3."),
     vfs: wparam.cycles(100, "eventfd read(2)/write(2) beyond the machine's syscallEntryExit: fdget, vfs_read/vfs_write, the eventfd file ops [E].", 100_000),
   },
+  stats: { roundTrips: 'counter', roundTripCycles: 'histogram', locks: SPINLOCK_STATS },
   setup({ m, params, stats }): void {
     const s = m.sched;
     const nCpus = m.topology.nCpus;

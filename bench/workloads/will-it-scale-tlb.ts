@@ -4,6 +4,7 @@ import type { Rng } from '../../lib/rng';
 import type { Counter } from '../../lib/stats/counter';
 import type { Histogram } from '../../lib/stats/histogram';
 import type { StatGroup } from '../../lib/stats/group';
+import type { StatShapeGroup } from '../../lib/stats/shape';
 import { CpuSet } from '../../cpu/cpuset';
 import type { Scheduler } from '../../cpu/sched';
 import type { TaskEnv } from '../../cpu/task';
@@ -22,6 +23,15 @@ import { wparam } from './params';
 
 /** What backs the mapping: tlb_flush1 (MAP_PRIVATE file), tlb_flush2 (anonymous), tlb_flush3 (MAP_SHARED file). */
 export type Backing = 'file-private' | 'anon' | 'file-shared';
+
+/**
+ * What `setupTlbFlush` registers, for all three tests: one shape, so their results compare key
+ * for key. cowBreaks stays 0 for tlb_flush2 (no fault-around) and tlb_flush3 (it maps writable).
+ */
+export const TLB_FLUSH_STATS = {
+  iterations: 'counter', threadIterationsMin: 'formula', threadIterationsMax: 'formula', iterationCycles: 'histogram',
+  munmaps: 'counter', faults: 'counter', cowBreaks: 'counter', regionPages: 'formula', threads: 'formula',
+} as const satisfies StatShapeGroup;
 
 /** The thread-placement and size parameters all three share. */
 export function threadParams(realPages: number, size: string) {
@@ -159,7 +169,7 @@ interface Shared {
   readonly iterationCycles: Histogram;
   readonly munmaps: Counter;
   readonly faults: Counter;
-  readonly cowBreaks: Counter | null;
+  readonly cowBreaks: Counter;
   readonly faultAround: number;
   /** Extra cycles after a write fault on a page that was not present. */
   readonly writeExtra: number;
@@ -183,7 +193,7 @@ export function setupTlbFlush(m: TlbMachine, backing: Backing, p: TlbFlushParams
     iterationCycles: stats.histogram('iterationCycles', 'cycles of one iteration of one thread: write, madvise(MADV_DONTNEED), read back'),
     munmaps: stats.counter('munmaps', 'munmap of a whole region (then mapped again)'),
     faults: stats.counter('faults', 'touches that faulted: a PTE that was not present, or a write to a read-only one (COW)'),
-    cowBreaks: backing === 'file-private' ? stats.counter('cowBreaks', 'writes to a page fault-around had mapped read-only: COW with a flush (wp_page_copy)') : null,
+    cowBreaks: stats.counter('cowBreaks', 'writes to a page fault-around had mapped read-only: COW with a flush (wp_page_copy)'),
     faultAround: fa,
     writeExtra: backing === 'file-private' ? pageCache + (p.copyCycles ?? 0) : backing === 'file-shared' ? pageCache + (p.dirtyCycles ?? 0) : 0,
     readExtra: pageCache,
@@ -224,7 +234,7 @@ function tlbFlushThread(st: Shared, thread: number) {
         if (mm.lastChange[p] !== before) {
           st.faults.value++;
           if (mapped && !aroundWritable) {
-            if (st.cowBreaks !== null) st.cowBreaks.value++; // do_wp_page → wp_page_copy: a copy, not a zeroed page
+            st.cowBreaks.value++; // do_wp_page → wp_page_copy: a copy, not a zeroed page
             if (st.copyCycles > 0) yield k.compute(st.copyCycles);
           } else if (st.writeExtra > 0) {
             yield k.compute(st.writeExtra); // do_cow_fault / do_shared_fault over do_anonymous_page

@@ -1,5 +1,5 @@
 import { wparam } from './params';
-import { fileParams, setupTlbFlush, threadParams } from './will-it-scale-tlb';
+import { fileParams, setupTlbFlush, threadParams, TLB_FLUSH_STATS } from './will-it-scale-tlb';
 import { defineWorkload } from './workload';
 
 /**
@@ -61,6 +61,7 @@ export const tlbFlush1 = defineWorkload({
     copyCycles: wparam.cycles(1_000,
       'A COW fault copies the 4 KiB file page where an anonymous fault zeroes one: reading the source. In the real test each thread cycles through 128 MiB, beyond any LLC, so it comes from DRAM [E: 4 KiB at ~10 GB/s single-core streaming ≈ 400 ns ≈ 1,000 cycles at 2.5 GHz].'),
   },
+  stats: TLB_FLUSH_STATS,
   setup({ m, params, rng, stats }): void {
     setupTlbFlush(m, 'file-private', params, 32768, rng, stats, 'tlb-flush1');
   },
@@ -75,6 +76,7 @@ export const tlbFlush2 = defineWorkload({
     RIEL_INVLPGB,
   ],
   params: threadParams(256, '1 MiB'),
+  stats: TLB_FLUSH_STATS,
   setup({ m, params, rng, stats }): void {
     setupTlbFlush(m, 'anon', params, 256, rng, stats, 'tlb-flush2');
   },
@@ -94,6 +96,7 @@ export const tlbFlush3 = defineWorkload({
     dirtyCycles: wparam.cycles(200,
       'do_shared_fault\'s extra over a read: fault_dirty_shared_page (folio_mark_dirty, file_update_time, balance_dirty_pages_ratelimited) [E: a locked bit op, a timestamp compare, a per-CPU counter ≈ 200 cycles].'),
   },
+  stats: TLB_FLUSH_STATS,
   setup({ m, params, rng, stats }): void {
     setupTlbFlush(m, 'file-shared', params, 32768, rng, stats, 'tlb-flush3');
   },

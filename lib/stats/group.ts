@@ -5,6 +5,7 @@
  */
 import { Counter } from './counter';
 import { Histogram, type HistogramSummary } from './histogram';
+import type { StatShapeGroup } from './shape';
 
 export type StatValue = number | HistogramSummary | Record<string, unknown> | unknown[];
 
@@ -105,6 +106,13 @@ export class StatGroup {
           break;
       }
     }
+    return out;
+  }
+
+  /** The kind of every entry by name, child groups as their own shapes (what `shapeMismatch` checks a declaration against). */
+  shape(): StatShapeGroup {
+    const out: Record<string, StatShapeGroup[string]> = {};
+    for (const [name, e] of this.entries) out[name] = e.kind === 'group' ? e.group.shape() : e.kind;
     return out;
   }
 

@@ -145,16 +145,31 @@ describe('lazytlb workloads and --wparam', () => {
     expect(one.out).toMatch(/^memcache: /);
     expect(one.out).toMatch(/^ {2}contextSwitchesPerSecond +default 300000; a number in \[1, 100000000\] \(per-second\)$/m);
     expect(one.out).toMatch(/^source: Rik van Riel/m);
+    expect(one.out).toMatch(/^stats \(the result's workload section\):\n {2}counters: requests, purges, chunkUnmaps, epollLocks\.acquisitions, /m);
   });
 
   test('a user workload from a .ts file runs, takes --wparam, and lists its parameters', () => {
     expect(cli('workloads', EXAMPLE).out).toMatch(/^ {2}mutators +default 7;/m);
+    expect(cli('workloads', EXAMPLE).out).toMatch(/^ {2}counters: compilations$/m);
     const r = cli('run', '--strategy', 'linux-4.20', '--workload', EXAMPLE, '--wparam', 'mutators=3', '--param', 'sockets=1', '--param', 'coresPerCcx=4', '--ms', '1', '--json');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out);
     expect(json.config.workloadParams).toEqual({ mutators: 3, codePages: 64, flipPages: 4, compileUs: 50 });
     // Three mutators run the code on their own CPUs: each flip interrupts all three.
     expect(json.perFlush.ipis).toBe(3);
+  });
+
+  test('a workload file whose stats differ from what it declares: one line naming the stat, exit 2', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-')), 'wrong-stats.ts');
+    fs.writeFileSync(file, [
+      "import { defineWorkload } from 'lazytlb';",
+      "export default defineWorkload({ name: 'wrong-stats', description: '', sources: [], params: {}, stats: { hits: 'histogram' },",
+      "  setup({ stats }): void { stats.counter('hits', 'hits'); } });",
+      '',
+    ].join('\n'));
+    const r = cli('run', '--strategy', 'linux-4.20', '--workload', file, '--param', 'sockets=1', '--param', 'coresPerCcx=2', '--ms', '0.05');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n').filter((l) => l !== '')).toEqual(["lazytlb: workload 'wrong-stats': stat 'workload.hits' is registered as a counter but declared 'histogram'"]);
   });
 
   test.each([

@@ -80,6 +80,11 @@ test("the README's simulate() and compare() example (shorter, and jobs: 1: worke
   const { compare, simulate } = await import('../../lib');
   const r = simulate({ strategy: 'linux-5.13', params: { sockets: 1, coresPerCcx: 16 }, ms: 0.5 });
   expect(r.rates.contextSwitches).toBeGreaterThan(0);
+  expect(r.workload.requests).toBeGreaterThan(0);
+  expect(r.workload.epollLocks.waitCycles.count).toBe(r.workload.epollLocks.acquisitions);
+  const h = simulate({ workload: 'hackbench', workloadParams: { mode: 'threads', groups: 4 }, params: { sockets: 1, coresPerCcx: 16 }, ms: 0.5 });
+  expect(h.workload.sent).toBeGreaterThan(0);
+  expect(h.workload.pipeLocks.contended).toBeLessThanOrEqual(h.workload.pipeLocks.acquisitions);
   const { groups } = await compare({ strategies: ['linux-4.20', 'linux-6.15'], seeds: 3, baseline: 'linux-4.20', ms: 0.5, jobs: 1 });
   const [base, other] = groups[0].strategies;
   expect(base.metrics['rates.flushIpis']?.n).toBe(3);
