@@ -15,18 +15,22 @@ export class TlbArray {
   private readonly versions: Float64Array;
   private readonly owners: Float64Array;
   private readonly stamps: Float64Array;
+  /** Valid entries per ASID: a flush of an ASID with none costs nothing, and a scan stops at the last. */
+  private readonly live: Int32Array;
   private clock: number;
   /** The version and owner found by the last successful `lookup`. */
   version: number;
   owner: number;
 
-  constructor(entries: number, ways: number) {
+  /** `asids`: how many ASIDs tag entries (PCIDs and the global one). */
+  constructor(entries: number, ways: number, asids: number) {
     this.ways = ways;
     this.sets = entries / ways;
     this.keys = new Float64Array(entries).fill(-1);
     this.versions = new Float64Array(entries);
     this.owners = new Float64Array(entries);
     this.stamps = new Float64Array(entries);
+    this.live = new Int32Array(asids);
     this.clock = 0;
     this.version = 0;
     this.owner = 0;
@@ -57,6 +61,9 @@ export class TlbArray {
       }
       if (this.stamps[w] < this.stamps[victim]) victim = w;
     }
+    const old = this.keys[victim];
+    if (old !== -1) this.live[Math.floor(old / ASID_SHIFT)]--;
+    this.live[asid]++;
     this.keys[victim] = key;
     this.versions[victim] = version;
     this.owners[victim] = owner;
@@ -66,20 +73,34 @@ export class TlbArray {
   invalidatePage(asid: number, vpn: number): void {
     const key = asid * ASID_SHIFT + vpn;
     const base = (vpn % this.sets) * this.ways;
-    for (let w = base; w < base + this.ways; w++) if (this.keys[w] === key) this.keys[w] = -1;
+    for (let w = base; w < base + this.ways; w++) {
+      if (this.keys[w] === key) {
+        this.keys[w] = -1;
+        this.live[asid]--;
+      }
+    }
   }
 
   /** Drops every entry of one ASID (a CR3 write that flushes, INVPCID single-context). */
   flushAsid(asid: number): void {
+    let left = this.live[asid];
+    if (left === 0) return;
+    this.live[asid] = 0;
     const lo = asid * ASID_SHIFT;
     const hi = lo + ASID_SHIFT;
     const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] >= lo && keys[i] < hi) keys[i] = -1;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] >= lo && keys[i] < hi) {
+        keys[i] = -1;
+        if (--left === 0) return;
+      }
+    }
   }
 
   /** Drops everything (a CR3 write without PCID support flushes all non-global entries). */
   flushAll(): void {
     this.keys.fill(-1);
+    this.live.fill(0);
   }
 
   /** Drops every entry whose ASID is below `asid` (the global entries sit above every PCID). */
@@ -87,5 +108,6 @@ export class TlbArray {
     const hi = asid * ASID_SHIFT;
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) if (keys[i] < hi) keys[i] = -1;
+    this.live.fill(0, 0, asid);
   }
 }

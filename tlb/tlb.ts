@@ -43,8 +43,8 @@ export class Tlb {
   readonly fullFlushes: Counter;
 
   constructor(g: TlbGeometry, nAsids: number, stats: StatGroup) {
-    this.l1 = new TlbArray(g.l1dTlbEntries, g.l1dTlbWays);
-    this.stlb = new TlbArray(g.stlbEntries, g.stlbWays);
+    this.l1 = new TlbArray(g.l1dTlbEntries, g.l1dTlbWays, nAsids + 1);
+    this.stlb = new TlbArray(g.stlbEntries, g.stlbWays, nAsids + 1);
     this.globalAsid = nAsids;
     this.pscValid = new Uint8Array(nAsids);
     this.pscFlushedAt = new Float64Array(nAsids);

@@ -9,7 +9,7 @@ import { pteVersion, pteWritable } from '../../tlb/translation';
 
 describe('TlbArray', () => {
   test('set-associative LRU: the least recently used way of a set is the victim', () => {
-    const t = new TlbArray(8, 2); // 4 sets x 2 ways
+    const t = new TlbArray(8, 2, 4); // 4 sets x 2 ways
     t.fill(1, 0, 10, 1); // set 0
     t.fill(1, 4, 14, 1); // set 0
     expect(t.lookup(1, 0)).toBe(true); // 0 is now more recent than 4
@@ -19,7 +19,7 @@ describe('TlbArray', () => {
   });
 
   test('entries are tagged by ASID; flushes hit one page, one ASID or all', () => {
-    const t = new TlbArray(16, 4);
+    const t = new TlbArray(16, 4, 8);
     t.fill(1, 3, 1, 1);
     t.fill(2, 3, 2, 1);
     t.fill(2, 5, 3, 1);
@@ -30,6 +30,21 @@ describe('TlbArray', () => {
     t.fill(7, 1, 1, 1);
     t.flushAll();
     expect(t.lookup(7, 1)).toBe(false);
+  });
+
+  test('an ASID flush finds every entry of the ASID after refills, evictions and invalidations', () => {
+    const t = new TlbArray(8, 2, 4); // 4 sets x 2 ways
+    for (let vpn = 0; vpn < 8; vpn++) t.fill(1, vpn, 1, 1); // fills every way with ASID 1
+    t.fill(1, 3, 2, 1); // a refill of a present entry
+    t.fill(2, 0, 1, 1); // evicts an ASID-1 entry of set 0
+    t.fill(2, 5, 1, 1); // and one of set 1
+    t.invalidatePage(1, 6);
+    t.flushAsid(1);
+    for (let vpn = 0; vpn < 8; vpn++) expect(t.lookup(1, vpn)).toBe(false);
+    expect([t.lookup(2, 0), t.lookup(2, 5)]).toEqual([true, true]);
+    t.flushAsid(1); // nothing left: a no-op
+    t.flushAsid(2);
+    expect([t.lookup(2, 0), t.lookup(2, 5)]).toEqual([false, false]);
   });
 });
 
