@@ -1,7 +1,6 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Scheduler } from '../../cpu/sched';
 import type { TaskEnv } from '../../cpu/task';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { kernelThread, lazyAlternator } from './common';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
@@ -32,19 +31,14 @@ export const forkCow = defineWorkload({
     s.createTask('forker', parent, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
       for (let p = 0; p < PAGES; p++) yield* sched.touch(task, p, true);
       for (;;) {
-        const child = m.createMm(`child${forks++}`, PAGES);
-        yield* m.mapping.forkCopy(k as TlbOps, sched.cpuOf(task), parent, child);
-        let done = false;
-        const me = task;
-        yield* sched.spawnTask(task, `child${forks}`, child, 1 + rng.int(Math.max(1, n - 1)), function* (env: TaskEnv<Scheduler>): Sim {
+        // fork(): dup_mmap write-protects the parent and flushes it; the child exits through
+        // do_exit, whose mmput runs exit_mmap (freed tables), and its mm_struct is reused.
+        const child = yield* m.procs.clone(task, 'fork', `child${forks++}`, function* (env: TaskEnv<Scheduler>): Sim {
           for (let i = 0; i < 8; i++) yield* env.sched.touch(env.task, rng.int(PAGES), rng.chance(0.5));
           yield env.k.compute(rng.range(2_000, 10_000));
-          yield* m.mapping.exitMmap(env.k as TlbOps, env.sched.cpuOf(env.task), child);
-          done = true;
-          yield* env.sched.wakeUp(env.task, me);
-        });
+        }, { cpu: 1 + rng.int(Math.max(1, n - 1)) });
         for (let i = 0; i < 12; i++) yield* sched.touch(task, rng.int(PAGES), true); // COW breaks
-        while (!done) yield* sched.sleepFor(task, 20_000);
+        yield* m.procs.waitFor(task, child);
         yield k.compute(rng.range(5_000, 20_000));
       }
     });
