@@ -11,6 +11,8 @@ export interface Figure {
   unit: string;
   /** Required rate, if the suite has a stated target. */
   target?: number;
+  /** A target the figure must not exceed (wall seconds, a ratio, megabytes). */
+  ceiling?: number;
   /** Free text printed after the figure (spread, sample count). */
   note?: string;
 }

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: the simulator's own speed. Runs the engine suite (benchmark.js), the
- * memory-system suite and the scheduler suite, and prints a summary table. Targets are reported,
- * never enforced: the exit code is 0 unless a suite fails outright (e.g. a determinism mismatch).
+ * memory-system suite, the scheduler suite and the server suite (the whole model on memcache),
+ * and prints a summary table. Targets are reported, never enforced: the exit code is 0 unless a suite fails outright (e.g. a determinism mismatch).
  *
- *   node dist/bench/perf/run.js [--quick] [--only engine|memory|sched]
+ *   node dist/bench/perf/run.js [--quick] [--only engine|memory|sched|server]
  *
  * `--only` exists for profiling one suite: node --cpu-prof dist/bench/perf/run.js --only memory
  */
@@ -12,6 +12,7 @@ import { millions, type Figure, type PerfOptions } from './common';
 import { runEngineSuite } from './engine.bench';
 import { runMemorySuite } from './memory.bench';
 import { runSchedSuite } from './sched.bench';
+import { runServerSuite } from './server.bench';
 
 function parseArgs(argv: string[]): { opts: PerfOptions; only: string | null } {
   let quick = false;
@@ -21,15 +22,19 @@ function parseArgs(argv: string[]): { opts: PerfOptions; only: string | null } {
     if (a === '--quick') quick = true;
     else if (a === '--only') only = argv[++i] ?? '';
     else if (a.startsWith('--only=')) only = a.slice('--only='.length);
-    else throw new Error(`unknown argument '${a}' (expected --quick, --only engine|memory|sched)`);
+    else throw new Error(`unknown argument '${a}' (expected --quick, --only engine|memory|sched|server)`);
   }
-  if (only !== null && only !== 'engine' && only !== 'memory' && only !== 'sched') {
-    throw new Error(`--only expects engine, memory or sched, got '${only}'`);
+  if (only !== null && !['engine', 'memory', 'sched', 'server'].includes(only)) {
+    throw new Error(`--only expects engine, memory, sched or server, got '${only}'`);
   }
   return { opts: { quick }, only };
 }
 
 function formatRow(f: Figure): string {
+  if (f.unit !== 'sim s/wall s' && !f.unit.endsWith('/s')) {
+    const met = f.ceiling === undefined ? '' : `   (target <= ${f.ceiling}${f.value <= f.ceiling ? '' : ', NOT MET'})`;
+    return `${f.label.padEnd(42)}${`${f.value.toFixed(2)} ${f.unit}`.padEnd(18)}${met}`;
+  }
   // The scheduler's headline is a plain ratio (simulated seconds per wall second), not millions.
   if (f.unit === 'sim s/wall s') {
     const met = f.target === undefined ? '' : `   (target >= ${f.target}${f.value >= f.target ? '' : ', NOT MET'})`;
@@ -54,6 +59,7 @@ function main(): void {
   if (only === null || only === 'engine') figures.push(...runEngineSuite(opts));
   if (only === null || only === 'memory') figures.push(...runMemorySuite(opts));
   if (only === null || only === 'sched') figures.push(...runSchedSuite(opts));
+  if (only === null || only === 'server') figures.push(...runServerSuite(opts));
 
   console.log('');
   console.log(header);

@@ -1,0 +1,108 @@
+/**
+ * The whole model at work: `memcache` (300,000 switches and 19,000 flushes per simulated second,
+ * van Riel 2018) on `skylake-sp-2s` (56 CPUs) under `linux-4.20`, the issue's speed targets:
+ *
+ * - the steady rate, in simulated seconds per wall second (benchmark.js, 50-ms windows);
+ * - one simulated second from a cold process (setup, JIT warm-up and the 1-ms warm-up included),
+ *   target at most 10 s;
+ * - scaling: the same per-CPU load on 256 CPUs (8 sockets x 32 cores), target at most 4x the wall
+ *   time of 56 CPUs per simulated ms; the events per flush grow with the CPUs a flush reaches,
+ *   so the wall time per event is printed beside it;
+ * - the peak RSS of a 256-CPU process over one simulated second, target at most 500 MB.
+ *
+ * Each run is a child process (`server-child.ts`), so that its peak RSS is its own; the scaling
+ * runs are timed after an untimed JIT warm-up, the cold run is not. Two runs of each
+ * configuration must give identical results.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import Benchmark from 'benchmark';
+import { simulate, type SimulateConfig } from '../experiment/api';
+import { median, millions, type Figure, type PerfOptions } from './common';
+
+const BASE: SimulateConfig = { machine: 'skylake-sp-2s', strategy: 'linux-4.20', workload: 'memcache', seed: 1 };
+const BASE_CPUS = 56;
+/** memcache's machine-wide defaults (its spec table), scaled per CPU for the larger machine. */
+const SWITCHES_PER_S = 300_000;
+const FLUSHES_PER_S = 19_000;
+const BIG = { sockets: 8, coresPerCcx: 32 };
+const BIG_CPUS = 8 * 32;
+
+interface ChildRun {
+  wallMs: number;
+  events: number;
+  maxRssKb: number;
+  result: { flushes: { count: number }; ipis: { tlbFlush: number } };
+}
+
+function child(config: SimulateConfig, warm = false): ChildRun {
+  const script = path.join(__dirname, 'server-child.js');
+  const out = execFileSync(process.execPath, [script, JSON.stringify(config), ...(warm ? ['warm'] : [])], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return JSON.parse(out) as ChildRun;
+}
+
+/** Two cold runs of one configuration: identical results, or the suite fails. */
+function twice(config: SimulateConfig, what: string, warm = false): ChildRun[] {
+  const runs = [child(config, warm), child(config, warm)];
+  if (JSON.stringify(runs[0].result) !== JSON.stringify(runs[1].result)) throw new Error(`server suite: two runs of ${what} differ`);
+  return runs;
+}
+
+function scaled(cpus: number, ms: number): SimulateConfig {
+  const f = cpus / BASE_CPUS;
+  return {
+    ...BASE, ms, params: cpus === BASE_CPUS ? {} : BIG,
+    workloadParams: { contextSwitchesPerSecond: Math.round(SWITCHES_PER_S * f), flushesPerSecond: Math.round(FLUSHES_PER_S * f) },
+  };
+}
+
+function steadyRate(opts: PerfOptions): Figure {
+  const windowMs = 50;
+  const suite = new Benchmark.Suite('server');
+  const figures: Figure[] = [];
+  suite.add('memcache 50 ms', () => simulate({ ...BASE, ms: windowMs }), opts.quick ? { maxTime: 1, minSamples: 2 } : { maxTime: 10, minSamples: 8 });
+  suite.on('cycle', (ev: Benchmark.Event) => {
+    const b = ev.target as unknown as Benchmark;
+    const rate = (b.hz * windowMs) / 1000;
+    const note = `±${b.stats.rme.toFixed(1)}%, ${b.stats.sample.length} samples of ${windowMs} simulated ms (+1 ms warm-up), benchmark.js`;
+    console.log(`  steady: ${rate.toFixed(3)} simulated s per wall s (${note})`);
+    figures.push({ label: 'memcache, 56 CPUs, linux-4.20, steady', value: rate, unit: 'sim s/wall s', target: 0.1, note });
+  });
+  suite.on('error', (ev: Benchmark.Event) => {
+    throw (ev.target as unknown as Benchmark).error;
+  });
+  suite.run({ async: false });
+  return figures[0];
+}
+
+export function runServerSuite(opts: PerfOptions): Figure[] {
+  console.log(`server suite: memcache on skylake-sp-2s under linux-4.20${opts.quick ? ' (--quick: shorter windows)' : ''}`);
+  const figures: Figure[] = [steadyRate(opts)];
+
+  const simS = opts.quick ? 0.1 : 1;
+  const cold = twice({ ...BASE, ms: simS * 1000 }, 'the cold run');
+  const coldS = median(cold.map((r) => r.wallMs)) / 1000;
+  console.log(`  cold: ${simS} simulated s in ${cold.map((r) => (r.wallMs / 1000).toFixed(2)).join(' / ')} wall s (${millions(cold[0].events, 1)} M events); identical results`);
+  figures.push({ label: `memcache, 56 CPUs, ${simS} sim s from cold`, value: coldS, unit: 'wall s', ceiling: opts.quick ? undefined : 10, note: 'median of 2 child processes' });
+
+  const ms = opts.quick ? 10 : 50;
+  const small = twice(scaled(BASE_CPUS, ms), '56 CPUs', true);
+  const big = twice(scaled(BIG_CPUS, ms), '256 CPUs', true);
+  const wall = (rs: ChildRun[]) => median(rs.map((r) => r.wallMs));
+  const ratio = wall(big) / wall(small);
+  const perEvent = (rs: ChildRun[]) => wall(rs) / rs[0].events;
+  const ipisPerFlush = (r: ChildRun) => (r.result.ipis.tlbFlush / Math.max(1, r.result.flushes.count)).toFixed(2);
+  console.log(`  scaling, ${ms} simulated ms at one per-CPU load: 56 CPUs ${wall(small).toFixed(0)} ms, 256 CPUs ${wall(big).toFixed(0)} ms (x${ratio.toFixed(2)}); ` +
+    `events x${(big[0].events / small[0].events).toFixed(2)}, wall per event x${(perEvent(big) / perEvent(small)).toFixed(2)}; ` +
+    `flush IPIs per flush ${ipisPerFlush(small[0])} -> ${ipisPerFlush(big[0])}`);
+  figures.push({
+    label: '256 vs 56 CPUs, wall per simulated ms', value: ratio, unit: 'x', ceiling: 4,
+    note: `events x${(big[0].events / small[0].events).toFixed(2)}, wall per event x${(perEvent(big) / perEvent(small)).toFixed(2)}`,
+  });
+
+  const rssRun = child(scaled(BIG_CPUS, opts.quick ? 20 : 1000));
+  const rssMb = rssRun.maxRssKb / 1024;
+  console.log(`  peak RSS, 256 CPUs over ${opts.quick ? 20 : 1000} simulated ms: ${rssMb.toFixed(0)} MB (${(rssRun.wallMs / 1000).toFixed(1)} wall s)`);
+  figures.push({ label: `peak RSS, 256 CPUs, ${opts.quick ? '20 ms' : '1 s'}`, value: rssMb, unit: 'MB', ceiling: opts.quick ? undefined : 500 });
+  return figures;
+}
