@@ -1,6 +1,6 @@
 /**
  * Stable-state MESI, as the cache and directory controllers of ProtoGen's `MESI.pcc`
- * (icsa-caps/ProtoGen, MIT; the Primer's vocabulary), see reference/input-formats.md §4.2.
+ * (icsa-caps/ProtoGen, MIT; the Primer's vocabulary), see docs/reference/input-formats.md §4.2.
  * The coherence model in `coherence.ts` follows these two tables; the conformance test checks it
  * against its own copy of them.
  */

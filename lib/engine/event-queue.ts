@@ -7,7 +7,7 @@ const MAX_OFFSET = 2 ** (53 - SEQ_BITS);
 /**
  * The future-event list: a binary min-heap ordered by (cycle, seq), where seq is the insertion
  * order, so same-cycle events run FIFO (SIM.JS's heap has no tie-break and is non-deterministic
- * there; reference/simulator-anchors.md §3.1).
+ * there; docs/reference/simulator-anchors.md §3.1).
  *
  * Each event is one float64 key, `(cycle - base) * 2^16 + seq`, and two small integers of payload
  * (a handler id and an argument), in typed arrays: nothing is allocated per event, and a sift

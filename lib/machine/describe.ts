@@ -75,7 +75,8 @@ export function profilesMarkdown(): string {
     '',
     ...TAGS.map(([t, meaning]) => `- **${t}**: ${meaning}.`),
     '',
-    'Values tagged E, R or F are presets to calibrate, not ground truth.',
+    'Values tagged E, R or F are presets to calibrate, not ground truth. A citation "cost-parameters',
+    'n.m" is section n.m of [docs/reference/cost-parameters.md](reference/cost-parameters.md).',
     '',
   ].join('\n');
   return [header, ...profileNames().map(describeProfile), describeCatalogue()].join('\n');

@@ -1,6 +1,6 @@
 /**
  * The named machine profiles. Every value carries a source tag and a short citation, taken from
- * the project's cost-parameters.md (its sections 8.1 and 8.2 propose the defaults):
+ * docs/reference/cost-parameters.md (its sections 8.1 and 8.2 propose the defaults):
  *
  *   S  read verbatim from the cited public source      F  read off a figure by a third party
  *   D  derived from sourced numbers (arithmetic shown)  E  our estimate: calibrate before trusting

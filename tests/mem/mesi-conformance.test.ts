@@ -1,10 +1,10 @@
 /**
  * MESI conformance of the coherence model (mem/coherence.ts), after the recipe of
- * reference/input-formats.md §4.3.
+ * docs/reference/input-formats.md §4.3.
  *
  * Expected behaviour: the stable-state cache and directory controller tables of ProtoGen's
  * `MESI.pcc` (icsa-caps/ProtoGen, snapshot 33650761, MIT, © University of Edinburgh), as
- * transcribed in reference/input-formats.md §4.2. This file keeps its OWN copy of those tables; it
+ * transcribed in docs/reference/input-formats.md §4.2. This file keeps its OWN copy of those tables; it
  * deliberately does not import mem/mesi.ts, which would make the test check the model against itself.
  *
  * The model is driven only through its public operations (read = Load, write/rmw = Store,

@@ -13,9 +13,9 @@ import { Linux48 } from './linux-4.8';
  *
  * This is how v4.14–4.19 behaved on PCID machines, where the static key `tlb_use_lazy_mode` /
  * `tlb_defer_switch_to_init_mm()` made enter_lazy_tlb() an immediate switch_mm(NULL, &init_mm)
- * (reference note §4 C4). Unlike those kernels it does not set and clear init_mm's own
- * mm_cpumask bit (v4.8's leave_mm never touched it), so it leaves out C4's two extra locked RMWs
- * per round trip on the contended init_mm mask line; and it has no PCID.
+ * (docs/reference/linux-lazy-tlb.md §4 C4). Unlike those kernels it does not set and clear
+ * init_mm's own mm_cpumask bit (v4.8's leave_mm never touched it), so it leaves out C4's two
+ * extra locked RMWs per round trip on the contended init_mm mask line; and it has no PCID.
  */
 export class Eager extends Linux48 {
   override readonly name: string = 'eager';

@@ -23,8 +23,8 @@ export const INVLPGB_COUNT_MAX = 8;
 const ACTIVE_CPUS_THRESHOLD = 3;
 
 /**
- * Linux v6.15 with AMD INVLPGB (E4 in the reference note; Rik van Riel's series, 4afeb0ed1753
- * "Enable broadcast TLB invalidation for multi-threaded processes"): the linux-6.15 code with
+ * Linux v6.15 with AMD INVLPGB (E4 in docs/reference/linux-lazy-tlb.md; Rik van Riel's series,
+ * 4afeb0ed1753 "Enable broadcast TLB invalidation for multi-threaded processes"): the linux-6.15 code with
  * cpu_feature_enabled(X86_FEATURE_INVLPGB) true. An mm seen running (loaded, not lazy) on 4 or
  * more CPUs by a sampled flush gets a global ASID, the same PCID on every CPU; its flushes are
  * INVLPGB per chunk and one TLBSYNC, with no IPIs, except while CPUs still run it on their old

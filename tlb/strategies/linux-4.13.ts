@@ -7,7 +7,7 @@ import type { TlbOps } from '../tlb-ops';
 import { GenStrategy, TlbState, tlbContextFields } from './gen-common';
 
 /**
- * Linux v4.13 (C2 in the reference note): Andy Lutomirski's "Rework lazy TLB mode and TLB
+ * Linux v4.13 (C2 in docs/reference/linux-lazy-tlb.md): Andy Lutomirski's "Rework lazy TLB mode and TLB
  * freshness tracking" (94b1b03b519b) on the tlb_gen machinery, before PCID. A CPU entering lazy
  * mode leaves mm_cpumask but keeps CR3 on the mm, so it gets no flush IPIs at all; when it comes
  * back to the same mm it sets its bit again, reads tlb_gen and reloads CR3 only if it fell

@@ -7,8 +7,8 @@ import type { TlbOps } from '../tlb-ops';
 import { GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextFields } from './gen-common';
 
 /**
- * Linux v4.14–v4.19 (C3 + C4 in the reference note): PCID with TLB_NR_DYN_ASIDS per-CPU ASID
- * slots (10af6235e0d3), and "Flush more aggressively in lazy TLB mode" (b956575bed91), which
+ * Linux v4.14–v4.19 (C3 + C4 in docs/reference/linux-lazy-tlb.md): PCID with TLB_NR_DYN_ASIDS
+ * per-CPU ASID slots (10af6235e0d3), and "Flush more aggressively in lazy TLB mode" (b956575bed91), which
  * closed v4.13's stale paging-structure-cache hazard. Whether a CPU is lazy at all depends on
  * PCID, as `tlb_defer_switch_to_init_mm()` = !X86_FEATURE_PCID decides:
  * - with PCID (`linux-4.14-pcid`), enter_lazy_tlb switches to init_mm at once: a NOFLUSH CR3

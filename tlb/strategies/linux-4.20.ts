@@ -10,8 +10,8 @@ import {
 } from './gen-common';
 
 /**
- * Linux v4.20–v5.12 (D1 in the reference note): Rik van Riel's "make lazy TLB mode even lazier"
- * series on top of the v4.14 machinery. Lazy mode is always on and costs one local store: a lazy
+ * Linux v4.20–v5.12 (D1 in docs/reference/linux-lazy-tlb.md): Rik van Riel's "make lazy TLB
+ * mode even lazier" series on top of the v4.14 machinery. Lazy mode is always on and costs one local store: a lazy
  * CPU keeps CR3 and stays in mm_cpumask with `is_lazy` set. A PTE-only flush skips it through
  * on_each_cpu_cond_mask(tlb_is_not_lazy), which reads every candidate's is_lazy remotely (until
  * 5.13 on the same line as that CPU's loaded_mm, ASIDs and ctxs[0..1]); a flush that frees page

@@ -25,9 +25,9 @@ export const FLUSH_TLB_INFO_V5_13: readonly FieldSpec[] = [
 ];
 
 /**
- * Linux v5.13 (E1 in the reference note): Nadav Amit's concurrent flushes and cacheline hygiene
- * on top of v4.20's lazy mode, plus the handler shortcut of v5.19 (E1b), as the reference's §9
- * item 9 prescribes:
+ * Linux v5.13 (E1 in docs/reference/linux-lazy-tlb.md): Nadav Amit's concurrent flushes and
+ * cacheline hygiene on top of v4.20's lazy mode, plus the handler shortcut of v5.19 (E1b), as
+ * that note's §9 item 9 prescribes:
  * - flush_tlb_multi() with the initiator in the mask: IPIs go out first, the local flush runs
  *   while they fly, then the initiator waits (4ce94eabac16; smp_call_function_many_cond with
  *   SCF_RUN_LOCAL, 'concurrent' order), so latency is max(local, remote) not their sum;

@@ -17,8 +17,8 @@ export const FLUSH_TLB_INFO_V6_15: readonly FieldSpec[] = [...FLUSH_TLB_INFO_V5_
 export const isGlobalAsid = (asid: number): boolean => asid >= TLB_NR_DYN_ASIDS;
 
 /**
- * Linux v6.15 (E3 in the reference note; the code of the CachyOS ≥ 6.15 snapshot the reference
- * read, with the 2025 ordering fixes), on a machine without broadcast invalidation:
+ * Linux v6.15 (E3 in docs/reference/linux-lazy-tlb.md; the code of the CachyOS ≥ 6.15 snapshot
+ * that note read, with the 2025 ordering fixes), on a machine without broadcast invalidation:
  * - mm_cpumask is updated lazily (209954cbc7d0): a switch sets the bit only if it is not set
  *   (else smp_mb() for the ordering the LOCK BTS would have given) and never clears prev's; a
  *   CPU whose bit is stale clears it itself when a flush IPI finds another mm loaded;

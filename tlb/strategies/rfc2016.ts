@@ -18,8 +18,8 @@ export const TLBSTATE_FLUSH = 3;
  * (one line, as in v4.8). Lazy CPUs stay in mm_cpumask. The flusher does, for every other CPU in
  * mm_cpumask, `cmpxchg(&state, LAZY, FLUSH)`: a CPU that was lazy is skipped (it flushes at its
  * next switch back), the others get the v4.8 flush IPI. The RFC thread is lost; this follows
- * the summary in the reference note (§3): the variants differ only in how the check-and-skip and
- * the switch's read-and-reset are made atomic with respect to each other.
+ * the summary in docs/reference/linux-lazy-tlb.md (§3): the variants differ only in how the
+ * check-and-skip and the switch's read-and-reset are made atomic with respect to each other.
  *
  * This class is B0, the RFC as first written: the switch reads the state, then writes OK, two
  * plain accesses, so a flusher's cmpxchg landing between them (or while the store of OK still

@@ -62,7 +62,7 @@ function oracleVerdict(test: LitmusTest): 'Allow' | 'Forbid' {
 }
 
 /**
- * Hand-written tests beyond the catalogue (verdicts from docs input-formats.md section 2.3),
+ * Hand-written tests beyond the catalogue (verdicts from docs/reference/input-formats.md § 2.3),
  * in both dialects: 3- and 4-thread shapes and locked instructions. `runs` is per test: the
  * rarest allowed state's frequency (measured over 20000 runs, worse of the two machines) is in
  * the comment, chosen so that missing it is below ~1e-4.
