@@ -8,6 +8,8 @@
  * - scaling: the same per-CPU load on 256 CPUs (8 sockets x 32 cores), target at most 4x the wall
  *   time of 56 CPUs per simulated ms; the events per flush grow with the CPUs a flush reaches,
  *   so the wall time per event is printed beside it;
+ * - the cost of one flush against its targets (munmap-micro with n spinners on 256 CPUs), which
+ *   must grow at most linearly: events and wall time per flush per target;
  * - the peak RSS of a 256-CPU process over one simulated second, target at most 500 MB.
  *
  * Each run is a child process (`server-child.ts`), so that its peak RSS is its own; the scaling
@@ -33,6 +35,18 @@ interface ChildRun {
   events: number;
   maxRssKb: number;
   result: { flushes: { count: number }; ipis: { tlbFlush: number } };
+}
+
+/** Per flush per target, for n = 7, 31, 127 targets: the last over the first must stay near 1. */
+function perTarget(opts: PerfOptions): Figure {
+  const rows = [7, 31, 127].map((n) => {
+    const r = child({ ...BASE, workload: 'munmap-micro', workloadParams: { n }, params: BIG, ms: opts.quick ? 1 : 4 }, true);
+    const flushes = r.result.flushes.count;
+    return { n, events: r.events / flushes / n, us: (r.wallMs * 1000) / flushes / n };
+  });
+  for (const x of rows) console.log(`  munmap-micro, ${x.n} targets: ${x.events.toFixed(0)} events and ${x.us.toFixed(1)} wall µs per flush per target`);
+  const growth = rows[rows.length - 1].us / rows[0].us;
+  return { label: 'wall per flush per target, 127 vs 7', value: growth, unit: 'x', ceiling: 2, note: 'linear growth gives about 1' };
 }
 
 function child(config: SimulateConfig, warm = false): ChildRun {
@@ -99,6 +113,8 @@ export function runServerSuite(opts: PerfOptions): Figure[] {
     label: '256 vs 56 CPUs, wall per simulated ms', value: ratio, unit: 'x', ceiling: 4,
     note: `events x${(big[0].events / small[0].events).toFixed(2)}, wall per event x${(perEvent(big) / perEvent(small)).toFixed(2)}`,
   });
+
+  figures.push(perTarget(opts));
 
   const rssRun = child(scaled(BIG_CPUS, opts.quick ? 20 : 1000));
   const rssMb = rssRun.maxRssKb / 1024;
