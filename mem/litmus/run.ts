@@ -1,4 +1,5 @@
 import type { Ops, Sim } from '../../lib/engine/ops';
+import { ConfigError } from '../../lib/errors';
 import type { MachineConfig } from '../../lib/machine/resolve';
 import type { Rng } from '../../lib/rng';
 import { MemMachine } from '../mem-machine';
@@ -70,7 +71,7 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
     addr.set(loc, a);
     m.memory.poke(a, test.init.locs[loc] ?? 0);
   }
-  const cpus = pickCpus(m, test.threads.length);
+  const cpus = pickCpus(m, test);
   const start = m.rng.stream('litmus.start');
   const step = m.rng.stream('litmus.step');
   const regs = test.threads.map((_, t) => ({ ...(test.init.regs[t] ?? {}) }));
@@ -84,10 +85,12 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
 }
 
 /** Distinct CPUs drawn at random, so runs see every distance class of the machine. */
-function pickCpus(m: MemMachine, n: number): number[] {
+function pickCpus(m: MemMachine, test: LitmusTest): number[] {
   const rng = m.rng.stream('litmus.placement');
   const total = m.topology.nCpus;
-  if (n > total) throw new Error(`litmus test needs ${n} CPUs, the machine has ${total}`);
+  const n = test.threads.length;
+  // The user chose the test and the machine: a mismatch is their input, named, not a crash.
+  if (n > total) throw new ConfigError(`${test.file}: test ${test.name} has ${n} threads, but the machine has ${total} CPU${total === 1 ? '' : 's'} (one per thread): choose a larger --machine or --param`);
   const chosen: number[] = [];
   while (chosen.length < n) {
     const c = rng.int(total);

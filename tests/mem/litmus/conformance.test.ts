@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ConfigError } from '../../../lib/errors';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import { parseLitmus } from '../../../mem/litmus/parse';
 import { LITMUS_DEFAULTS, runLitmus } from '../../../mem/litmus/run';
@@ -71,5 +72,13 @@ exists (x=7)`;
     // inc, inc, xadd 0, dec, add 5 = 6 in every interleaving: atomic RMWs lose no update.
     expect(rc.conditionObserved).toBe(false);
     for (const state of Object.keys(rc.observed)) expect(state).toMatch(/\[x\]=6;/);
+  });
+
+  test('a test with more threads than the machine has CPUs is refused, naming the file and the test', () => {
+    // Found by the fuzz test (tests/mem/litmus/fuzz.test.ts): it was an internal error, exit 3.
+    const one = resolveMachine('skylake-sp-2s', { sockets: 1, coresPerCcx: 1, threadsPerCore: 1 });
+    const run = () => runLitmus(sb, { ...LITMUS_DEFAULTS, runs: 1, seed: 1, machine: one });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/^SB\.litmus: test SB has 2 threads, but the machine has 1 CPU \(one per thread\)/);
   });
 });
