@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors';
 import { DIST_CCX, DIST_REMOTE, DIST_SMT, DIST_SOCKET } from '../../lib/machine/topology';
 import { resolveMachine } from '../../lib/machine/resolve';
 import { casPingPongNs } from './cas-pingpong';
@@ -53,7 +54,15 @@ function casTargets(profile: string, cpu: string, rows: [number, string, number]
     unit: 'ns',
     source: `${NVIENNOT}: ${cpu} ${ns} ns`,
     tolerance: 0.1,
-    simulate: once((e) => casPingPongNs(resolveMachine(profile, { threadsPerCore: 2, ...e.params }), dist, e.casRoundTrips) as number),
+    simulate: once((e) => {
+      const simulated = casPingPongNs(resolveMachine(profile, { threadsPerCore: 2, ...e.params }), dist, e.casRoundTrips);
+      // Only a --param can reshape a profile so (sockets=1, threadsPerCore=1, ...): name it.
+      if (simulated === null) {
+        const given = Object.entries(e.params ?? {}).map(([k, v]) => `--param ${k}=${v}`).join(' ');
+        throw new ConfigError(`${profile} with ${given} has no two CPUs at distance '${name}': target cas.${name.replace(/ /g, '-')} cannot be measured (validate --machine another profile)`);
+      }
+      return simulated;
+    }),
   }));
 }
 

@@ -46,5 +46,10 @@ describe('lazytlb validate', () => {
     expect(bad.err).toMatch(/^lazytlb: unknown machine parameter 'tranferCcx' \(did you mean 'transferCcx'\?/);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(cli('validate', '--machine', 'nope').err).toMatch(/unknown profile 'nope'/);
+    // Found by the fuzz test (tests/bench/cli-fuzz.test.ts): a topology that leaves a CAS target no
+    // pair of CPUs at its distance was an internal error (exit 3).
+    const noSmt = cli('validate', '--quick', '--machine', 'zen3-1s', '--param', 'threadsPerCore=1');
+    expect(noSmt.code).toBe(2);
+    expect(noSmt.err).toBe("lazytlb: zen3-1s with --param threadsPerCore=1 has no two CPUs at distance 'SMT sibling': target cas.SMT-sibling cannot be measured (validate --machine another profile)\n");
   });
 });
