@@ -10,8 +10,20 @@ export class LazytlbError extends Error {
   }
 }
 
+/**
+ * A message that echoes what the user typed stays one line: a control character in their text (a
+ * newline in a value, a tab) shows escaped, as JSON writes it (`\n`, `\t`).
+ */
+function oneLine(message: string): string {
+  return [...message].map((c) => (c < ' ' ? JSON.stringify(c).slice(1, -1) : c)).join('');
+}
+
 /** A configuration key or value is unknown, malformed or out of range. */
-export class ConfigError extends LazytlbError {}
+export class ConfigError extends LazytlbError {
+  constructor(message: string) {
+    super(oneLine(message));
+  }
+}
 
 /** An input file (litmus test, trace) does not parse; the message names file, line and what was expected. */
 export class ParseError extends LazytlbError {
@@ -20,7 +32,7 @@ export class ParseError extends LazytlbError {
     readonly line: number,
     readonly detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
+    super(oneLine(`${file}:${line}: ${detail}`));
   }
 }
 
