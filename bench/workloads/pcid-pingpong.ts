@@ -1,9 +1,11 @@
 import type { Sim } from '../../lib/engine/ops';
+import { ConfigError } from '../../lib/errors';
 import { CpuSet } from '../../cpu/cpuset';
 import { EventFd } from '../../cpu/eventfd';
 import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { Task, TaskEnv } from '../../cpu/task';
+import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 
@@ -33,9 +35,12 @@ export const pcidPingPong = defineWorkload({
   setup({ m, params, stats }): void {
     const s = m.sched;
     const nCpus = m.topology.nCpus;
-    if (params.cpu >= nCpus) throw new Error(`workload pcid-pingpong: cpu = ${params.cpu}: expected a CPU below ${nCpus}`);
+    if (params.cpu >= nCpus) throw new ConfigError(`workload pcid-pingpong: parameter 'cpu' = ${params.cpu}: expected a CPU below ${nCpus}`);
     const only = CpuSet.of(nCpus, [params.cpu]);
     const { pages, textPages, vfs } = params;
+    if (pages + textPages > MAX_MM_PAGES) {
+      throw new ConfigError(`workload pcid-pingpong: parameters 'pages' + 'textPages' = ${pages + textPages}: expected at most ${MAX_MM_PAGES}, the pages of one address space`);
+    }
     const roundTrips = stats.counter('roundTrips', 'ping-pong round trips completed (two context switches each)');
     const rtt = stats.histogram('roundTripCycles', 'cycles of one round trip, as process a sees it: its turn, then the other\'s');
     const lockStats = spinlockStats(stats.group('locks'), 'eventfd wait-queue locks');
