@@ -23,6 +23,8 @@ export interface ParsedTrace {
   format: TraceFormat;
   /** trace-cmd's `cpus=N`, else ftrace's `#P:N`, else 1 + the highest CPU of any event. */
   cpus: number;
+  /** The line `cpus` comes from: the header's, else the first event on the highest CPU (0 without either). */
+  cpusLine: number;
   /** In file order, which is not always time order (see outOfOrder). */
   events: TraceEvent[];
   /** Events per name (the kind, or an `other` record's name). */
@@ -81,14 +83,25 @@ export function parseTrace(text: string, fileName: string, options: ParseOptions
   const skipped = { count: 0, messages: [] as string[] };
   const lost = { reports: 0, events: 0 };
   let format: TraceFormat | undefined;
-  let headerCpus: number | undefined;
+  let header: { cpus: number; line: number } | undefined;
   let maxCpu = -1;
+  let maxCpuLine = 0;
   let outOfOrder = 0;
   let lastTime = -Infinity;
 
   const fail = (line: number, detail: string): void => {
     if (!options.lenient) throw new ParseError(fileName, line, detail);
     if (skipped.count++ < MAX_SKIP_MESSAGES) skipped.messages.push(`${fileName}:${line}: ${detail}`);
+  };
+
+  /*
+   * A header's CPU count is what the replay builds, so the events must keep within it: a header
+   * of no CPU or fewer than an event before it names, or an event beyond it, is malformed (and,
+   * lenient, left out) rather than silently replayed on the wrong machine.
+   */
+  const setHeader = (cpus: number, line: number, text: string): void => {
+    if (cpus < 1 || cpus <= maxCpu) fail(line, `${text} gives ${cpus} CPUs, ${cpus < 1 ? 'expected at least one' : `but line ${maxCpuLine} has an event on CPU ${maxCpu}`}`);
+    else header = { cpus, line };
   };
 
   const lines = text.split('\n');
@@ -100,13 +113,13 @@ export function parseTrace(text: string, fileName: string, options: ParseOptions
     if (trimmed.startsWith('#')) {
       if (trimmed.startsWith('# tracer:')) format ??= 'ftrace';
       const p = FTRACE_CPUS.exec(trimmed);
-      if (p !== null) headerCpus ??= Number(p[1]);
+      if (p !== null && header === undefined) setHeader(Number(p[1]), lineNo, p[0]);
       continue;
     }
     const cpusHeader = CPUS_HEADER.exec(trimmed);
     if (cpusHeader !== null || TRACE_CMD_HEADER.test(trimmed)) {
       format ??= 'trace-cmd';
-      if (cpusHeader !== null) headerCpus = Number(cpusHeader[1]);
+      if (cpusHeader !== null) setHeader(Number(cpusHeader[1]), lineNo, cpusHeader[0]);
       continue;
     }
     const lostEvents = LOST_EVENTS.exec(trimmed);
@@ -126,18 +139,23 @@ export function parseTrace(text: string, fileName: string, options: ParseOptions
       fail(lineNo, event);
       continue;
     }
+    if (header !== undefined && event.cpu >= header.cpus) {
+      fail(lineNo, `an event on CPU ${event.cpu}, but the header at line ${header.line} gives ${header.cpus} CPUs`);
+      continue;
+    }
     format ??= parts.format;
     events.push(event);
     const name = event.kind === 'other' ? event.name : event.kind;
     counts.set(name, (counts.get(name) ?? 0) + 1);
-    if (event.cpu > maxCpu) maxCpu = event.cpu;
+    if (event.cpu > maxCpu) [maxCpu, maxCpuLine] = [event.cpu, lineNo];
     if (event.time < lastTime) outOfOrder++;
     lastTime = event.time;
   }
 
   return {
     format: format ?? 'ftrace',
-    cpus: headerCpus ?? maxCpu + 1,
+    cpus: header?.cpus ?? maxCpu + 1,
+    cpusLine: header?.line ?? maxCpuLine,
     events,
     counts,
     outOfOrder,

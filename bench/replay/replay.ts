@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, ParseError } from '../../lib/errors';
+import { PARAM_SPECS } from '../../lib/machine/params';
 import { resolveMachine } from '../../lib/machine/resolve';
 import type { StrategyFactory, StrategyOptions } from '../../tlb/strategy';
 import type { RunJson } from '../result-json';
@@ -56,6 +57,19 @@ export function replayMachineParams(profile: string, cpus: number, overrides: Re
   return { sockets: '1', ccxPerSocket: String(cpus / cores), coresPerCcx: String(cores), threadsPerCore: '1', ...overrides };
 }
 
+/**
+ * A trace with more CPUs than one socket of the profile's CCXs holds cannot be reshaped: named at
+ * the line that gives the count, since the range error of the reshaped `ccxPerSocket` would name a
+ * key the user never gave (unless they did, with --param).
+ */
+function checkCpus(file: string, trace: ParsedTrace, profile: string, params: Record<string, string>, overrides: Record<string, string>): void {
+  const max = PARAM_SPECS.ccxPerSocket.max;
+  if (overrides.ccxPerSocket === undefined && Number(params.ccxPerSocket) > max) {
+    const detail = `at most ${max} CCXs, here ${params.ccxPerSocket} of ${params.coresPerCcx} core${params.coresPerCcx === '1' ? '' : 's'}`;
+    throw new ParseError(file, trace.cpusLine, `${trace.cpus} CPUs do not fit one socket of ${profile} (${detail}): give the topology with --param`);
+  }
+}
+
 /** Replays one parsed trace under each strategy (by name, with its factory). */
 export function replayTrace(file: string, trace: ParsedTrace, strategies: ReadonlyArray<readonly [string, StrategyFactory]>, o: ReplayOptions): ReplayJson {
   const model = reconstruct(trace);
@@ -63,6 +77,7 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   const name = path.basename(file);
   const workload = replayWorkload(name, model);
   const params = replayMachineParams(o.machine, model.cpus, o.params);
+  checkCpus(file, trace, o.machine, params, o.params);
   const machine = resolveMachine(o.machine, params);
   const cycles = Math.max(1, Math.round((model.end - model.start) * machine.params.clockGhz * 1e9) + 1);
   const results = strategies.map(([strategy, factory]) => {

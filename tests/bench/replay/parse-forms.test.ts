@@ -231,6 +231,20 @@ describe('errors', () => {
     expect(skipped.messages[1]).toBe("m.txt:2: expected 'vector=N' in reschedule_entry, got 'vector=x'");
   });
 
+  // Found by the fuzz test (tests/bench/replay/fuzz.test.ts): 'cpus=0' made every event vanish
+  // (the replay then said no task ran), and an event beyond the header was dropped unnamed.
+  test("a header's CPU count and the events' CPUs must agree: named at the line, lenient leaves it out", () => {
+    const ev = (cpu: string) => `  a-1 [${cpu}] 1.0: reschedule_entry: vector=253`;
+    expect(() => parseTrace(['cpus=0', ev('000')].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 1, 'cpus=0 gives 0 CPUs, expected at least one'));
+    expect(() => parseTrace(['cpus=2', ev('000'), ev('002')].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 3, 'an event on CPU 2, but the header at line 1 gives 2 CPUs'));
+    expect(() => parseTrace(['# tracer: nop', ev('003'), '#P:2'].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 3, '#P:2 gives 2 CPUs, but line 2 has an event on CPU 3'));
+    const lenient = parseTrace(['cpus=2', ev('000'), ev('002')].join('\n'), 't.txt', { lenient: true });
+    expect(lenient).toMatchObject({ cpus: 2, cpusLine: 1, skipped: { count: 1 } });
+    expect(lenient.events.map((e) => e.cpu)).toEqual([0]);
+    // Without a header the CPUs are counted, from the first event on the highest.
+    expect(parseTrace([ev('001'), ev('003'), ev('003')].join('\n'), 't.txt')).toMatchObject({ cpus: 4, cpusLine: 2 });
+  });
+
   test('events we do not decode never fail', () => {
     const trace = parseTrace('  a-1 [000] 1.0: anything_at_all: !!! not key=value ::: at all\n', 'o.txt');
     expect(trace.events[0]).toMatchObject({ kind: 'other', name: 'anything_at_all', body: '!!! not key=value ::: at all' });

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ParseError } from '../../../lib/errors';
 import { cli } from '../run-cli';
 import { parseTrace } from '../../../bench/replay/parse-trace';
 import { replayTrace } from '../../../bench/replay/replay';
@@ -71,6 +72,17 @@ describe('trace replay', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  });
+
+  test('a trace with more CPUs than one socket of the profile holds is named at the line that says so', () => {
+    // Found by the fuzz test (tests/bench/replay/fuzz.test.ts): the error named 'ccxPerSocket', a
+    // key the user never gave. zen3-1s has 8-core CCXs, so 520 CPUs would need 65 of them.
+    const text = fs.readFileSync(path.join(TRACES, 'trappy-trace_sched.txt'), 'utf8').replace('cpus=6', 'cpus=520');
+    const trace = parseTrace(text, 'big.txt');
+    const replay = (params: Record<string, string>) => replayTrace('big.txt', trace, [['eager', STRATEGIES.eager]], { ...OPTIONS, machine: 'zen3-1s', params });
+    expect(() => replay({})).toThrow(new ParseError('big.txt', 2, '520 CPUs do not fit one socket of zen3-1s (at most 64 CCXs, here 65 of 8 cores): give the topology with --param'));
+    // A topology given with --param is the user's own, and its errors name their keys.
+    expect(() => replay({ ccxPerSocket: '65' })).toThrow(/^machine parameter 'ccxPerSocket' = 65 is out of range/);
   });
 
   test('--lenient skips the malformed line and says so', () => {
