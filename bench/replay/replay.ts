@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { MAX_OFFSET } from '../../lib/engine/event-queue';
 import { ConfigError, ParseError } from '../../lib/errors';
 import { PARAM_SPECS } from '../../lib/machine/params';
 import { resolveMachine } from '../../lib/machine/resolve';
@@ -70,6 +71,23 @@ function checkCpus(file: string, trace: ParsedTrace, profile: string, params: Re
   }
 }
 
+/**
+ * A replayed task waits from one event of its own to the next, and the engine schedules no event
+ * more than MAX_OFFSET cycles ahead: a span that long is most likely a mistyped timestamp, named
+ * at the latest event's line (and the earliest's).
+ */
+function checkSpan(file: string, trace: ParsedTrace, model: TraceModel, clockGhz: number): void {
+  if (LEAD_IN_CYCLES + (model.end - model.start) * clockGhz * 1e9 < MAX_OFFSET) return;
+  let first = trace.events[0];
+  let last = first;
+  for (const e of trace.events) {
+    if (e.time < first.time) first = e;
+    if (e.time > last.time) last = e;
+  }
+  const most = (MAX_OFFSET - LEAD_IN_CYCLES) / (clockGhz * 1e9);
+  throw new ParseError(file, last.line, `at ${last.time} s, ${(last.time - first.time).toFixed(3)} s after line ${first.line}: a replay spans at most ${most.toFixed(1)} s at ${clockGhz} GHz (a mistyped timestamp?)`);
+}
+
 /** Replays one parsed trace under each strategy (by name, with its factory). */
 export function replayTrace(file: string, trace: ParsedTrace, strategies: ReadonlyArray<readonly [string, StrategyFactory]>, o: ReplayOptions): ReplayJson {
   const model = reconstruct(trace);
@@ -79,6 +97,7 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   const params = replayMachineParams(o.machine, model.cpus, o.params);
   checkCpus(file, trace, o.machine, params, o.params);
   const machine = resolveMachine(o.machine, params);
+  checkSpan(file, trace, model, machine.params.clockGhz);
   const cycles = Math.max(1, Math.round((model.end - model.start) * machine.params.clockGhz * 1e9) + 1);
   const results = strategies.map(([strategy, factory]) => {
     const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`)].join(' ');

@@ -1,8 +1,11 @@
 /** Sequence numbers per epoch: the low 16 bits of a key. */
 const SEQ_BITS = 16;
 const SEQ_LIMIT = 1 << SEQ_BITS;
-/** Offsets from `base` must stay below 2^37 cycles so that a key stays an exact integer (< 2^53). */
-const MAX_OFFSET = 2 ** (53 - SEQ_BITS);
+/**
+ * Offsets from `base` must stay below 2^37 cycles so that a key stays an exact integer (< 2^53):
+ * no event can be scheduled further ahead of the pending ones (a trace replay checks its span).
+ */
+export const MAX_OFFSET = 2 ** (53 - SEQ_BITS);
 
 /**
  * The future-event list: a binary min-heap ordered by (cycle, seq), where seq is the insertion

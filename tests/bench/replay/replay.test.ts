@@ -85,6 +85,14 @@ describe('trace replay', () => {
     expect(() => replay({ ccxPerSocket: '65' })).toThrow(/^machine parameter 'ccxPerSocket' = 65 is out of range/);
   });
 
+  test('a span longer than the engine can schedule ahead (a mistyped timestamp) is named at its lines', () => {
+    // Found by the fuzz test (tests/bench/replay/fuzz.test.ts): one timestamp 3000 s off made the
+    // event queue throw a RangeError, an internal error (exit 3).
+    const text = fs.readFileSync(path.join(TRACES, 'trappy-trace_sched.txt'), 'utf8').replace('6550.018512', '9550.018512');
+    const replay = () => replayTrace('typo.txt', parseTrace(text, 'typo.txt'), [['eager', STRATEGIES.eager]], OPTIONS);
+    expect(replay).toThrow(new ParseError('typo.txt', 4, 'at 9550.018512 s, 3000.000 s after line 3: a replay spans at most 55.0 s at 2.5 GHz (a mistyped timestamp?)'));
+  });
+
   test('--lenient skips the malformed line and says so', () => {
     const r = cli('replay', path.join(TRACES, 'trappy-trace_idle_unsorted.txt'), '--strategy', 'eager', '--lenient');
     expect(r.code).toBe(0);
