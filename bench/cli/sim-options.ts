@@ -67,9 +67,17 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
     workloadParams[k] = v;
   }
   const machine = resolveMachine(o.machine, params); // validates early, naming the bad key
-  const toCycles = (ms: number) => Math.round(ms * machine.params.clockGhz * 1e6);
-  const cycles = o.cycles ?? toCycles(o.ms ?? defaultMs);
-  const warmupCycles = o.warmupCycles ?? toCycles(o.warmupMs ?? defaultWarmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS);
+  // Milliseconds become whole cycles at the machine's clock: a value that rounds to too few, or
+  // past 2^53, is the option's fault, so the option is named (not the run's `cycles`).
+  const toCycles = (option: string, ms: number, min: number): number => {
+    const c = Math.round(ms * machine.params.clockGhz * 1e6);
+    if (!(Number.isSafeInteger(c) && c >= min)) {
+      throw new ConfigError(`${option} ${ms} is ${c} cycles at ${machine.params.clockGhz} GHz: expected ${min} to ${Number.MAX_SAFE_INTEGER} cycles`);
+    }
+    return c;
+  };
+  const cycles = o.cycles ?? toCycles('--ms', o.ms ?? defaultMs, 1);
+  const warmupCycles = o.warmupCycles ?? toCycles('--warmup-ms', o.warmupMs ?? defaultWarmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS, 0);
   return {
     machine: o.machine,
     params,

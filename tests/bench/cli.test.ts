@@ -178,6 +178,10 @@ describe('lazytlb workloads and --wparam', () => {
     [['run', '--strategy', 'linux-4.20', '--wparam', 'oops'], /^lazytlb: --wparam expects key=value, got 'oops'$/m],
     [['run', '--strategy', 'linux-4.20', '--workload', 'examples/missing.ts'], /^lazytlb: --workload: no file examples\/missing.ts$/m],
     [['run', '--strategy', 'linux-4.20', '--warmup-ms', 'soon'], /^lazytlb: --warmup-ms expects a number >= 0, got 'soon'$/m],
+    // Found by the CLI fuzz test: these named the run's 'cycles' and 'warmupCycles', not the option.
+    [['run', '--strategy', 'linux-4.20', '--ms', '1e-12'], /^lazytlb: --ms 1e-12 is 0 cycles at 2.5 GHz: expected 1 to 9007199254740991 cycles$/m],
+    [['run', '--strategy', 'linux-4.20', '--ms', '1e20'], /^lazytlb: --ms 100000000000000000000 is 2.5e\+26 cycles at 2.5 GHz: expected 1 to/m],
+    [['run', '--strategy', 'linux-4.20', '--warmup-ms', '1e20'], /^lazytlb: --warmup-ms 100000000000000000000 is 2.5e\+26 cycles at 2.5 GHz: expected 0 to/m],
     [['workloads', 'nope'], /^lazytlb: unknown workload 'nope'/m],
   ])('bad input %j gives one clear line and exit 2', (args, message) => {
     const r = cli(...args);
