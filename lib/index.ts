@@ -106,7 +106,11 @@ export { PerCpuStruct } from '../tlb/layout';
 export type { FieldSpec } from '../tlb/layout';
 export type { Strategy, StrategyContext, StrategyFactory, StrategyOptions } from '../tlb/strategy';
 export { TLB_FLUSH_ALL, flushTlbLocal, flushTlbLocalRange, flushEnd } from '../tlb/strategies/common';
-export { GenStrategy, TlbState, FlushTlbInfo, chooseNewAsid, incMmTlbGen, loadNewMmCr3, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS } from '../tlb/strategies/gen-common';
+export {
+  GenStrategy, TlbState, FlushTlbInfo, chooseNewAsid, incMmTlbGen, loadNewMmCr3, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS,
+  getFlushTlbInfo, cpumaskAnyBut, tlbContextFields, tlbStateWithShared, TLB_GENERATION_INVALID,
+  FLUSH_TLB_INFO_V4_13, FLUSH_TLB_INFO_V4_20, FLUSH_TLB_INFO_V5_13, FLUSH_TLB_INFO_V6_15,
+} from '../tlb/strategies/gen-common';
 export { STRATEGIES, strategyNames, strategyByName } from '../tlb/strategies/index';
 export type { StrategyName } from '../tlb/strategies/index';
 export { Eager } from '../tlb/strategies/eager';

@@ -11,17 +11,20 @@ import type { TlbOps } from '../tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocal } from './common';
 
 /**
- * The tlb_gen / PCID machinery of x86 Linux since v4.13 (Andy Lutomirski's rework), for every
- * strategy from linux-4.13 on:
+ * The tlb_gen / PCID machinery of x86 Linux since v4.13 (Andy Lutomirski's rework), shared by
+ * every strategy from linux-4.13 on. Only what reads the same in all of those kernels lives here;
+ * each version's enter_lazy_tlb, switch_mm_irqs_off, flush_tlb_mm_range, flush_tlb_others /
+ * flush_tlb_multi and flush IPI handler are written out in its own file, beside its C:
  * - `TlbState`: `cpu_tlbstate` accessors (loaded_mm, loaded_mm_asid/next_asid, ctxs[], is_lazy
  *   wherever the version keeps it); each version declares its own field list, so fields share
  *   lines exactly as in that version;
- * - `FlushTlbInfo`: `struct flush_tlb_info`, which the remote handlers read;
- * - `incMmTlbGen`, `chooseNewAsid`, `loadNewMmCr3`, `cpumaskAnyBut`: the kernel helpers;
- * - `GenStrategy`: the v4.13–v5.12 skeleton (flush_tlb_mm_range local-then-remote,
- *   flush_tlb_func_remote, flush_tlb_func_common and its three-generation `catchUp`). A version
- *   supplies its layout, enter_lazy_tlb, switch_mm_irqs_off, lazy check and flush_tlb_others;
- *   later kernels (5.13 concurrent flushes, 6.15 INVLPGB) override flushTlbMmRange as well.
+ * - `FlushTlbInfo` and its layouts by version: `struct flush_tlb_info`, which the handlers read;
+ * - `incMmTlbGen`, `getFlushTlbInfo`, `cpumaskAnyBut`, `chooseNewAsid`, `loadNewMmCr3`: the
+ *   kernel helpers;
+ * - `GenStrategy`: a thin base with no switch or flush path of its own: `attach` (the version's
+ *   layout, boot, the IPI function, the stats) and the steps that read the same in every version
+ *   (`loadNewMm`, the reload tail of switch_mm_irqs_off; `catchUp`, the tail of the flush
+ *   handler; `switchToInitMm`; `idleEnter`). A version calls them; no version calls another's.
  */
 
 /** TLB_NR_DYN_ASIDS (v4.14+): "6 because 6 should be plenty and struct tlb_state will fit in two cache lines". */
@@ -167,10 +170,36 @@ export class FlushTlbInfo {
 export const FLUSH_TLB_INFO_V4_13: readonly FieldSpec[] = ['mm', 'start', 'end', 'new_tlb_gen'].map((name) => ({ name, bytes: 8 }));
 /** flush_tlb_info from v4.20: stride_shift and freed_tables added. */
 export const FLUSH_TLB_INFO_V4_20: readonly FieldSpec[] = [...FLUSH_TLB_INFO_V4_13, { name: 'stride_shift', bytes: 4 }, { name: 'freed_tables', bytes: 1 }];
+/**
+ * flush_tlb_info from v5.13 ({ mm, start, end, new_tlb_gen, u32 initiating_cpu, u8 stride_shift,
+ * u8 freed_tables }, one per-CPU line). Simulated memory is word-granular, so each u8 gets a word
+ * of its own (u8s sharing a word would overwrite each other); the struct stays on one line.
+ */
+export const FLUSH_TLB_INFO_V5_13: readonly FieldSpec[] = [
+  ...FLUSH_TLB_INFO_V4_13, { name: 'initiating_cpu', bytes: 4 }, { name: 'stride_shift', bytes: 4 }, { name: 'freed_tables', bytes: 4 },
+];
+/** flush_tlb_info from v6.14: `u8 trim_cpumask` added (a word of its own, as the other u8s). */
+export const FLUSH_TLB_INFO_V6_15: readonly FieldSpec[] = [...FLUSH_TLB_INFO_V5_13, { name: 'trim_cpumask', bytes: 4 }];
+
+/** TLB_GENERATION_INVALID (5.19, "x86/mm/tlb: Ignore f->new_tlb_gen when zero"): new_tlb_gen of a flush that names no generation (batched reclaim). */
+export const TLB_GENERATION_INVALID = 0;
 
 /** inc_mm_tlb_gen() (v4.13+): atomic64_inc_return(&mm->context.tlb_gen), a LOCK XADD and so a full barrier. */
 export function* incMmTlbGen(k: TlbOps, mm: Mm): Sim<number> {
   return (yield k.xadd(mm.tlbGenAddr, 1)) + 1;
+}
+
+/**
+ * get_flush_tlb_info() (v5.2+; the on-stack `struct flush_tlb_info info = {...}` before): "If the
+ * number of flushes is so large that a full flush would be faster, do a full flush" (start 0,
+ * end TLB_FLUSH_ALL), then the initiator fills in its info. → the info's address, which the
+ * handlers get as `info`. v5.13+ store `initiating_cpu` after this.
+ */
+export function* getFlushTlbInfo(ctx: StrategyContext, info: FlushTlbInfo, k: TlbOps, c: number, mm: Mm, start: number, end: number, newTlbGen: number, freedTables: boolean): Sim<number> {
+  const fEnd = flushEnd(ctx, start, end);
+  const f = info.addr(c);
+  yield* info.fill(k, c, mm, fEnd === TLB_FLUSH_ALL ? 0 : start, fEnd, newTlbGen, freedTables);
+  return f;
 }
 
 /** cpumask_any_but(mask, cpu) < nr_cpu_ids: loads of the mask's words. */
@@ -204,7 +233,22 @@ export function loadNewMmCr3(k: TlbOps, next: Mm, asid: number, needFlush: boole
   return k.writeCr3(next.id, asid, !needFlush);
 }
 
-/** The v4.13–v5.12 skeleton (see the top of the file); stats: lazyCatchUpFlushes, lazyToInitMm. */
+/**
+ * `cpu_tlbstate` with the v5.13+ layout: `fields` (the version's struct tlb_state, is_lazy gone
+ * from it) and `struct tlb_state_shared { bool is_lazy; }` (DEFINE_PER_CPU_SHARED_ALIGNED: a line
+ * of its own, "x86/mm/tlb: Privatize cpu_tlbstate", 2f4305b19fe6), allocated in that order.
+ */
+export function tlbStateWithShared(ctx: StrategyContext, fields: FieldSpec[]): { ts: TlbState; shared: PerCpuStruct } {
+  const s = new PerCpuStruct(ctx.memory, 'cpu_tlbstate', ctx.nCpus, fields);
+  const shared = new PerCpuStruct(ctx.memory, 'cpu_tlbstate_shared', ctx.nCpus, [{ name: 'is_lazy', bytes: 1, lineAligned: true }]);
+  return { ts: new TlbState(s, { nrAsids: TLB_NR_DYN_ASIDS, asids: true, lazy: shared }), shared };
+}
+
+/**
+ * The thin base of the tlb_gen strategies (see the top of the file): per-CPU state and the IPI
+ * function from `attach`, and the steps every version shares. It has no switch or flush path:
+ * each version's file has its own. Stats: lazyCatchUpFlushes, lazyToInitMm.
+ */
 export abstract class GenStrategy implements Strategy {
   abstract readonly name: string;
   abstract readonly kernel: string;
@@ -212,7 +256,7 @@ export abstract class GenStrategy implements Strategy {
   protected ctx!: StrategyContext;
   protected ts!: TlbState;
   protected info!: FlushTlbInfo;
-  /** smp function id of flush_tlb_func_remote. */
+  /** smp function id of the flush IPI handler (flush_tlb_func_remote; flush_tlb_func from 5.13). */
   protected flushFunc = 0;
   protected catchUps!: Counter;
   protected lazyToInitMm!: Counter;
@@ -235,29 +279,17 @@ export abstract class GenStrategy implements Strategy {
   /** The version's cpu_tlbstate (and cpu_tlbstate_shared). */
   protected abstract layout(ctx: StrategyContext): TlbState;
   /** The version's struct flush_tlb_info. */
-  protected flushInfoFields(): readonly FieldSpec[] {
-    return FLUSH_TLB_INFO_V4_13;
-  }
+  protected abstract flushInfoFields(): readonly FieldSpec[];
   abstract enterLazyTlb(k: TlbOps, cpu: Cpu, activeMm: Mm | null, next: Task): Sim;
   abstract switchMmIrqsOff(k: TlbOps, cpu: Cpu, prev: Mm | null, next: Mm, tsk?: Task | null): Sim;
-  /** flush_tlb_func_common()'s init_mm and lazy checks. True: return without catching up (it may have left for init_mm). */
-  /**
-   * flush_tlb_func_common()'s checks (v4.14+): nothing to do on init_mm; a lazy CPU switches to
-   * init_mm: "We need to at least flush our paging-structure cache to avoid speculatively
-   * reading garbage into our TLB. Since switching to init_mm is barely slower than a minimal
-   * flush, just switch to init_mm." (In v4.20+ it gets such an IPI only when page tables were
-   * freed, or by a race.) Returns true when there is nothing more to do.
-   */
-  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
-    if (loaded === this.ctx.initMm) return true;
-    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
-    yield* this.switchToInitMm(k, cpu);
-    return true;
-  }
+  abstract flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim;
+  /** The flush IPI handler, with the initiator's flush_tlb_info at `f` (interrupts off). */
+  protected abstract flushTlbFuncRemote(cpu: Cpu, f: number): Sim;
 
   /**
-   * The end of switch_mm_irqs_off() (v4.14+): record the new context in the ASID slot if it is
-   * flushed, write CR3 (NOFLUSH when the slot is current), then loaded_mm and loaded_mm_asid.
+   * The reload tail of switch_mm_irqs_off() (v4.14–v6.15, `reload_tlb:` in 6.x): record the new
+   * context in the ASID slot if it is flushed, write CR3 (NOFLUSH when the slot is current),
+   * then ("Make sure we write CR3 before loaded_mm", barrier()) loaded_mm and loaded_mm_asid.
    */
   protected *loadNewMm(k: TlbOps, c: number, next: Mm, asid: number, needFlush: boolean, nextTlbGen: number): Sim {
     const ts = this.ts;
@@ -269,74 +301,28 @@ export abstract class GenStrategy implements Strategy {
     yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
     yield* ts.writeLoadedMmAsid(k, c, asid);
   }
-  /** native_flush_tlb_others(mm_cpumask(mm), info): the remote part. */
-  protected abstract flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim;
 
   /**
-   * flush_tlb_mm_range() (v4.13–v5.12; freed_tables from v4.20): bump tlb_gen ("This is also a
-   * barrier that synchronizes with switch_mm()"), turn a range above the ceiling into a full
-   * flush, flush locally if this CPU has the mm loaded, then the remote CPUs: local first, then
-   * remote, as every kernel before 5.13.
-   */
-  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
-    const c = cpu.id;
-    yield k.preemptAdd(1); // get_cpu()
-    const newTlbGen = yield* incMmTlbGen(k, mm);
-    const fEnd = flushEnd(this.ctx, start, end);
-    const f = this.info.addr(c);
-    yield* this.info.fill(k, c, mm, fEnd === TLB_FLUSH_ALL ? 0 : start, fEnd, newTlbGen, freedTables);
-    if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
-      yield k.irqDisable();
-      yield* this.flushTlbFuncCommon(k, cpu, f); // flush_tlb_func_local()
-      yield k.irqEnable();
-    }
-    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) yield* this.flushTlbOthers(k, cpu, mm, f, freedTables);
-    yield k.preemptAdd(-1); // put_cpu()
-  }
-
-  /** flush_tlb_func_remote() (v4.13–v5.12): ignore a flush of an mm this CPU no longer has loaded. */
-  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
-    const k = this.ctx.k;
-    const mmId = yield k.load(f);
-    if (mmId !== (yield k.load(this.ts.loadedMm(cpu.id)))) return;
-    yield* this.flushTlbFuncCommon(k, cpu, f);
-  }
-
-  /**
-   * flush_tlb_func_common() (v4.13–v5.12), with interrupts off: read loaded_mm, its ASID,
-   * mm_tlb_gen (the mm's latest) and local_tlb_gen (what this ASID has caught up to); the
-   * version's init_mm/lazy checks; nothing to do if up to date; else `catchUp`.
-   */
-  protected *flushTlbFuncCommon(k: TlbOps, cpu: Cpu, f: number): Sim {
-    const c = cpu.id;
-    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
-    const asid = yield* this.ts.readLoadedMmAsid(k, c);
-    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
-    const localTlbGen = yield k.load(this.ts.ctxTlbGen(c, asid));
-    if (yield* this.lazyCheck(k, cpu, loaded)) return;
-    if (localTlbGen === mmTlbGen) return; // a concurrent flush already caught us up
-    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
-  }
-
-  /**
-   * The tail of flush_tlb_func_common() (v4.13–v6.x): INVLPG the range only if this flush is
-   * exactly the next generation and the latest (`f->end != TLB_FLUSH_ALL && f->new_tlb_gen ==
-   * local_tlb_gen + 1 && f->new_tlb_gen == mm_tlb_gen`), else flush the whole ASID; either way
-   * ctxs[asid].tlb_gen = mm_tlb_gen. No barrier needed: the flushes are serializing.
+   * The tail of the flush handler (flush_tlb_func_common() v4.13–v5.12, flush_tlb_func() v5.13+,
+   * the same text throughout), once the version has found its TLB behind: INVLPG the range only
+   * if this flush is exactly the next generation and the latest (`f->end != TLB_FLUSH_ALL &&
+   * f->new_tlb_gen == local_tlb_gen + 1 && f->new_tlb_gen == mm_tlb_gen`), else flush the whole
+   * ASID; either way ctxs[asid].tlb_gen = mm_tlb_gen ("Both paths above update our state to
+   * mm_tlb_gen"). No barrier needed: the flushes are serializing.
    */
   protected *catchUp(k: TlbOps, cpu: Cpu, f: number, asid: number, localTlbGen: number, mmTlbGen: number): Sim {
     const fEnd = yield k.load(this.info.field(f, 'end'));
     const newTlbGen = yield k.load(this.info.field(f, 'new_tlb_gen'));
     if (fEnd !== TLB_FLUSH_ALL && newTlbGen === localTlbGen + 1 && newTlbGen === mmTlbGen) {
       const start = yield k.load(this.info.field(f, 'start'));
-      for (let vpn = start; vpn < fEnd; vpn++) yield k.invlpg(vpn); // __flush_tlb_single()
+      for (let vpn = start; vpn < fEnd; vpn++) yield k.invlpg(vpn); // __flush_tlb_single() / flush_tlb_one_user()
     } else {
-      yield* flushTlbLocal(this.ctx, k, cpu); // local_flush_tlb(): CR3 rewritten, this PCID flushed
+      yield* flushTlbLocal(this.ctx, k, cpu); // local_flush_tlb() / flush_tlb_local(): CR3 rewritten, this PCID flushed
     }
     yield k.store(this.ts.ctxTlbGen(cpu.id, asid), mmTlbGen);
   }
 
-  /** switch_mm_irqs_off(NULL, &init_mm, NULL): how a lazy CPU leaves its mm from a flush (v4.14+). */
+  /** switch_mm_irqs_off(NULL, &init_mm, NULL): how a lazy CPU leaves its mm from a flush (v4.14+), through the version's own switch. */
   protected *switchToInitMm(k: TlbOps, cpu: Cpu): Sim {
     this.lazyToInitMm.value++;
     yield* this.switchMmIrqsOff(k, cpu, null, this.ctx.initMm, null);

@@ -34,6 +34,13 @@ const ACTIVE_CPUS_THRESHOLD = 3;
  * On a machine without INVLPGB (`invlpgb` = 0), or without PCID (the stable fix that makes
  * X86_FEATURE_INVLPGB depend on PCID), the kernel does not refuse: every branch tests the
  * feature and falls back, so this strategy behaves exactly as linux-6.15 there.
+ *
+ * The one strategy that subclasses another version, on purpose: in the kernel this is not a
+ * different version but the same 6.15 tlb.c with X86_FEATURE_INVLPGB enabled. switch_mm_irqs_off,
+ * flush_tlb_mm_range and flush_tlb_func are linux-6.15.ts's, whose `broadcast` branches this
+ * class turns on; here are only the parts that do nothing without the feature:
+ * consider_global_asid and the global ASID allocator, broadcast_tlb_flush,
+ * finish_asid_transition and mm_free_global_asid.
  */
 export class Invlpgb extends Linux615 {
   override readonly name: string = 'invlpgb';

@@ -1,10 +1,12 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import { PerCpuStruct } from '../layout';
+import { PerCpuStruct, type FieldSpec } from '../layout';
 import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
-import { GenStrategy, TlbState, tlbContextFields } from './gen-common';
+import {
+  FLUSH_TLB_INFO_V4_13, GenStrategy, TlbState, cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields,
+} from './gen-common';
 
 /**
  * Linux v4.13 (C2 in docs/reference/linux-lazy-tlb.md): Andy Lutomirski's "Rework lazy TLB mode and TLB
@@ -15,6 +17,10 @@ import { GenStrategy, TlbState, tlbContextFields } from './gen-common';
  *
  * No special case for freed page tables: lazy CPUs keep CR3 on them and their paging-structure
  * caches go stale, the hazard v4.14's "Flush more aggressively in lazy TLB mode" fixed.
+ *
+ * The whole of v4.13's arch/x86/mm/tlb.c that the model needs is in this file: switch_mm_irqs_off,
+ * enter_lazy_tlb, flush_tlb_mm_range, native_flush_tlb_others, flush_tlb_func_remote and
+ * flush_tlb_func_common; `GenStrategy` adds only the shared catch-up tail (`catchUp`).
  */
 export class Linux413 extends GenStrategy {
   readonly name: string = 'linux-4.13';
@@ -33,6 +39,11 @@ export class Linux413 extends GenStrategy {
       ...tlbContextFields(1),
     ]);
     return new TlbState(s, { nrAsids: 1, asids: false, lazy: null });
+  }
+
+  /** struct flush_tlb_info (v4.13, on the initiator's stack): { mm, start, end, new_tlb_gen }. */
+  protected flushInfoFields(): readonly FieldSpec[] {
+    return FLUSH_TLB_INFO_V4_13;
   }
 
   /**
@@ -78,18 +89,62 @@ export class Linux413 extends GenStrategy {
   }
 
   /**
-   * flush_tlb_func_common()'s lazy test (v4.13): a CPU not in mm_cpumask(loaded_mm) is lazy and
-   * does not flush ("We can get here on remote flushes due to races and on local flushes if a
-   * kernel thread coincidentally flushes the mm it's lazily still using"); it catches up through
-   * tlb_gen when it switches back.
+   * flush_tlb_mm_range() (v4.13): inc_mm_tlb_gen() ("This is also a barrier that synchronizes
+   * with switch_mm()"), the range or, above the ceiling, TLB_FLUSH_ALL; flush_tlb_func_local()
+   * with interrupts off if this CPU has the mm loaded; then flush_tlb_others() if any other CPU
+   * is in mm_cpumask: local first, then remote. (freed_tables comes only in v4.20.)
    */
-  protected override *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
-    return !(yield* loaded.cpumask.testBit(k, cpu.id));
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, _freedTables: boolean): Sim {
+    const c = cpu.id;
+    yield k.preemptAdd(1); // get_cpu()
+    const newTlbGen = yield* incMmTlbGen(k, mm);
+    const f = yield* getFlushTlbInfo(this.ctx, this.info, k, c, mm, start, end, newTlbGen, false);
+    if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
+      yield k.irqDisable();
+      yield* this.flushTlbFuncCommon(k, cpu, f); // flush_tlb_func_local()
+      yield k.irqEnable();
+    }
+    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) yield* this.flushTlbOthers(k, cpu, mm, f);
+    yield k.preemptAdd(-1); // put_cpu()
   }
 
   /** native_flush_tlb_others() (v4.13): smp_call_function_many(mm_cpumask(mm), flush_tlb_func_remote, info, 1). */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number): Sim {
     yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
+  }
+
+  /** flush_tlb_func_remote() (v4.13): `if (f->mm && f->mm != loaded_mm) return;`, then flush_tlb_func_common(). */
+  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+    const k = this.ctx.k;
+    const mmId = yield k.load(f);
+    if (mmId !== (yield k.load(this.ts.loadedMm(cpu.id)))) return;
+    yield* this.flushTlbFuncCommon(k, cpu, f);
+  }
+
+  /**
+   * flush_tlb_func_common() (v4.13), interrupts off: read loaded_mm, mm_tlb_gen (the mm's
+   * latest) and local_tlb_gen (ctxs[0].tlb_gen, what this CPU has caught up to); a lazy CPU
+   * returns (`lazyCheck`); nothing to do if up to date ("two concurrent flushes"); else catch up.
+   */
+  protected *flushTlbFuncCommon(k: TlbOps, cpu: Cpu, f: number): Sim {
+    const c = cpu.id;
+    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
+    const asid = yield* this.ts.readLoadedMmAsid(k, c); // 0: no ASIDs in v4.13
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(c, asid));
+    if (yield* this.lazyCheck(k, cpu, loaded)) return;
+    if (localTlbGen === mmTlbGen) return;
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
+  }
+
+  /**
+   * flush_tlb_func_common()'s lazy test (v4.13): a CPU not in mm_cpumask(loaded_mm) is lazy and
+   * does not flush ("We can get here on remote flushes due to races and on local flushes if a
+   * kernel thread coincidentally flushes the mm it's lazily still using"); it catches up through
+   * tlb_gen when it switches back. True: return without flushing.
+   */
+  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+    return !(yield* loaded.cpumask.testBit(k, cpu.id));
   }
 }
 

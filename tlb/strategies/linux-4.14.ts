@@ -1,10 +1,13 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import { PerCpuStruct } from '../layout';
+import { PerCpuStruct, type FieldSpec } from '../layout';
 import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
-import { GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextFields } from './gen-common';
+import {
+  FLUSH_TLB_INFO_V4_13, GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen,
+  tlbContextFields,
+} from './gen-common';
 
 /**
  * Linux v4.14–v4.19 (C3 + C4 in docs/reference/linux-lazy-tlb.md): PCID with TLB_NR_DYN_ASIDS
@@ -19,6 +22,10 @@ import { GenStrategy, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextField
  *   the CPU only sets `is_lazy` and stays in mm_cpumask; the first flush IPI it gets while lazy
  *   switches it to init_mm (which clears its bit), so it gets one IPI per lazy period.
  * Flush IPIs go to all of mm_cpumask either way; freed page tables need no special case.
+ *
+ * v4.14's switch_mm_irqs_off, enter_lazy_tlb, flush_tlb_mm_range, native_flush_tlb_others,
+ * flush_tlb_func_remote and flush_tlb_func_common are all in this file; `GenStrategy` adds only
+ * the shared steps (`loadNewMm`, `catchUp`, `switchToInitMm`).
  */
 export class Linux414 extends GenStrategy {
   readonly name: string;
@@ -49,6 +56,11 @@ export class Linux414 extends GenStrategy {
       ...tlbContextFields(TLB_NR_DYN_ASIDS),
     ]);
     return new TlbState(s, { nrAsids: TLB_NR_DYN_ASIDS, asids: true, lazy: s });
+  }
+
+  /** struct flush_tlb_info (v4.14–4.19, on the initiator's stack): { mm, start, end, new_tlb_gen }. */
+  protected flushInfoFields(): readonly FieldSpec[] {
+    return FLUSH_TLB_INFO_V4_13;
   }
 
   /** tlb_defer_switch_to_init_mm() (v4.14–4.19; the static key tlb_use_lazy_mode in early 4.14): lazy only without PCID. */
@@ -89,9 +101,67 @@ export class Linux414 extends GenStrategy {
     yield* this.loadNewMm(k, c, next, asid, needFlush, nextTlbGen);
   }
 
+  /**
+   * flush_tlb_mm_range() (v4.14–4.19): inc_mm_tlb_gen() ("This is also a barrier that
+   * synchronizes with switch_mm()"), the range or, above the ceiling, TLB_FLUSH_ALL;
+   * flush_tlb_func_local() with interrupts off if this CPU has the mm loaded; then
+   * flush_tlb_others() if any other CPU is in mm_cpumask: local first, then remote.
+   */
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, _freedTables: boolean): Sim {
+    const c = cpu.id;
+    yield k.preemptAdd(1); // get_cpu()
+    const newTlbGen = yield* incMmTlbGen(k, mm);
+    const f = yield* getFlushTlbInfo(this.ctx, this.info, k, c, mm, start, end, newTlbGen, false);
+    if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
+      yield k.irqDisable();
+      yield* this.flushTlbFuncCommon(k, cpu, f); // flush_tlb_func_local()
+      yield k.irqEnable();
+    }
+    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) yield* this.flushTlbOthers(k, cpu, mm, f);
+    yield k.preemptAdd(-1); // put_cpu()
+  }
+
   /** native_flush_tlb_others() (v4.14): smp_call_function_many(mm_cpumask(mm), ...), lazy CPUs included. */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number): Sim {
     yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
+  }
+
+  /** flush_tlb_func_remote() (v4.14): `if (f->mm && f->mm != loaded_mm) return;`, then flush_tlb_func_common(). */
+  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+    const k = this.ctx.k;
+    const mmId = yield k.load(f);
+    if (mmId !== (yield k.load(this.ts.loadedMm(cpu.id)))) return;
+    yield* this.flushTlbFuncCommon(k, cpu, f);
+  }
+
+  /**
+   * flush_tlb_func_common() (v4.14), interrupts off: read loaded_mm, loaded_mm_asid, mm_tlb_gen
+   * (the mm's latest) and local_tlb_gen (ctxs[asid].tlb_gen, what this ASID has caught up to);
+   * the init_mm and lazy checks (`lazyCheck`); nothing to do if up to date; else catch up.
+   */
+  protected *flushTlbFuncCommon(k: TlbOps, cpu: Cpu, f: number): Sim {
+    const c = cpu.id;
+    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
+    const asid = yield* this.ts.readLoadedMmAsid(k, c);
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(c, asid));
+    if (yield* this.lazyCheck(k, cpu, loaded)) return;
+    if (localTlbGen === mmTlbGen) return; // "two concurrent flushes": the first caught us up
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
+  }
+
+  /**
+   * flush_tlb_func_common()'s checks (v4.14): nothing to do on init_mm; a lazy CPU switches to
+   * init_mm: "We need to at least flush our paging-structure cache to avoid speculatively
+   * reading garbage into our TLB. Since switching to init_mm is barely slower than a minimal
+   * flush, just switch to init_mm." That clears its mm_cpumask bit: one IPI per lazy period.
+   * True: nothing more to do.
+   */
+  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+    if (loaded === this.ctx.initMm) return true;
+    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
+    yield* this.switchToInitMm(k, cpu);
+    return true;
   }
 }
 

@@ -6,7 +6,8 @@ import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
 import {
-  FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, tlbContextFields,
+  FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut,
+  getFlushTlbInfo, incMmTlbGen, tlbContextFields,
 } from './gen-common';
 
 /**
@@ -20,6 +21,11 @@ import {
  * load pair with the flusher's LOCK XADD on tlb_gen followed by its is_lazy load, so either the
  * flusher sees the CPU as not lazy or the CPU sees the new generation. Local flush first, then
  * remote, with the initiator waiting (serial).
+ *
+ * Read against arch/x86/mm/tlb.c of v5.10 (the note's snapshot; the same in v4.20–v5.12 for what
+ * is modelled): enter_lazy_tlb, switch_mm_irqs_off, flush_tlb_mm_range, native_flush_tlb_others
+ * with tlb_is_not_lazy, flush_tlb_func_remote and flush_tlb_func_common are all in this file;
+ * `GenStrategy` adds only the shared steps (`loadNewMm`, `catchUp`, `switchToInitMm`).
  */
 export class Linux420 extends GenStrategy {
   readonly name: string = 'linux-4.20';
@@ -53,7 +59,8 @@ export class Linux420 extends GenStrategy {
     return new TlbState(s, { nrAsids: TLB_NR_DYN_ASIDS, asids: true, lazy: s });
   }
 
-  protected override flushInfoFields(): readonly FieldSpec[] {
+  /** struct flush_tlb_info (v4.20; per-CPU from v5.2): v4.13's, with stride_shift and freed_tables. */
+  protected flushInfoFields(): readonly FieldSpec[] {
     return FLUSH_TLB_INFO_V4_20;
   }
 
@@ -103,6 +110,37 @@ export class Linux420 extends GenStrategy {
     yield* this.loadNewMm(k, c, next, asid, needFlush, nextTlbGen);
   }
 
+  /** this_cpu_write(cpu_tlbstate.is_lazy, false): v4.20 writes it on every switch. */
+  protected *clearIsLazy(k: TlbOps, c: number, _wasLazy: boolean): Sim {
+    yield k.store(this.ts.isLazy(c), 0);
+  }
+
+  /** smp_mb() on the way back from lazy mode (MFENCE): orders the is_lazy = false store before the tlb_gen load. */
+  protected *smpMb(k: TlbOps): Sim {
+    yield k.mfence();
+  }
+
+  /**
+   * flush_tlb_mm_range() (v4.20–v5.12): inc_mm_tlb_gen() ("This is also a barrier that
+   * synchronizes with switch_mm()"), get_flush_tlb_info() with the range or, above the ceiling,
+   * TLB_FLUSH_ALL (v5.10 tests the ceiling first: no memory access, so the same);
+   * flush_tlb_func_local() with interrupts off if this CPU has the mm loaded; then
+   * flush_tlb_others() if any other CPU is in mm_cpumask: local first, then remote.
+   */
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+    const c = cpu.id;
+    yield k.preemptAdd(1); // get_cpu()
+    const newTlbGen = yield* incMmTlbGen(k, mm);
+    const f = yield* getFlushTlbInfo(this.ctx, this.info, k, c, mm, start, end, newTlbGen, freedTables);
+    if (mm.id === (yield k.load(this.ts.loadedMm(c)))) {
+      yield k.irqDisable();
+      yield* this.flushTlbFuncCommon(k, cpu, f); // flush_tlb_func_local()
+      yield k.irqEnable();
+    }
+    if (yield* cpumaskAnyBut(k, mm.cpumask, c)) yield* this.flushTlbOthers(k, cpu, mm, f, freedTables);
+    yield k.preemptAdd(-1); // put_cpu()
+  }
+
   /**
    * native_flush_tlb_others() (v4.20–v5.12): freed_tables → smp_call_function_many on the whole
    * mask ("to prevent CPUs in lazy TLB mode from tripping up on the new contents of what used to
@@ -114,19 +152,46 @@ export class Linux420 extends GenStrategy {
     else yield* smp.onEachCpuCondMask(k, cpu, this.tlbIsNotLazy, this.flushFunc, f, true, mm.cpumask, 'serial');
   }
 
-  /** this_cpu_write(cpu_tlbstate.is_lazy, false): v4.20 writes it on every switch. */
-  protected *clearIsLazy(k: TlbOps, c: number, _wasLazy: boolean): Sim {
-    yield k.store(this.ts.isLazy(c), 0);
-  }
-
-  /** smp_mb() on the way back from lazy mode (MFENCE): orders the is_lazy = false store before the tlb_gen load. */
-  protected *smpMb(k: TlbOps): Sim {
-    yield k.mfence();
-  }
-
   /** tlb_is_not_lazy(cpu) (v4.20–5.12): !per_cpu(cpu_tlbstate.is_lazy, cpu), a load of that CPU's cpu_tlbstate line. */
   protected *isNotLazy(k: KernelOps, target: number): Sim<boolean> {
     return (yield k.load(this.ts.isLazy(target))) === 0;
+  }
+
+  /** flush_tlb_func_remote() (v4.20–v5.12): `if (f->mm && f->mm != loaded_mm) return;`, then flush_tlb_func_common(). */
+  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+    const k = this.ctx.k;
+    const mmId = yield k.load(f);
+    if (mmId !== (yield k.load(this.ts.loadedMm(cpu.id)))) return;
+    yield* this.flushTlbFuncCommon(k, cpu, f);
+  }
+
+  /**
+   * flush_tlb_func_common() (v4.20–v5.12), interrupts off: read loaded_mm, loaded_mm_asid,
+   * mm_tlb_gen (the mm's latest) and local_tlb_gen (what this ASID has caught up to); the init_mm
+   * and lazy checks (`lazyCheck`); nothing to do if up to date; else catch up.
+   */
+  protected *flushTlbFuncCommon(k: TlbOps, cpu: Cpu, f: number): Sim {
+    const c = cpu.id;
+    const loaded = this.mm(yield k.load(this.ts.loadedMm(c)));
+    const asid = yield* this.ts.readLoadedMmAsid(k, c);
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(c, asid));
+    if (yield* this.lazyCheck(k, cpu, loaded)) return;
+    if (localTlbGen === mmTlbGen) return; // "two concurrent flushes": the first caught us up
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
+  }
+
+  /**
+   * flush_tlb_func_common()'s checks (v4.20–v5.12): nothing to do on init_mm; a lazy CPU, which
+   * gets such an IPI only when page tables were freed or by a race, switches to init_mm ("This
+   * should be rare, with native_flush_tlb_others skipping IPIs to lazy TLB mode CPUs").
+   * True: nothing more to do.
+   */
+  protected *lazyCheck(k: TlbOps, cpu: Cpu, loaded: Mm): Sim<boolean> {
+    if (loaded === this.ctx.initMm) return true;
+    if ((yield k.load(this.ts.isLazy(cpu.id))) === 0) return false;
+    yield* this.switchToInitMm(k, cpu);
+    return true;
   }
 }
 

@@ -3,15 +3,16 @@ import type { Counter } from '../../lib/stats/counter';
 import type { Cpu } from '../../cpu/cpu';
 import type { KernelOps } from '../../cpu/kernel-ops';
 import type { SmpCond } from '../../cpu/smp';
-import type { FieldSpec } from '../layout';
+import type { FieldSpec, PerCpuStruct } from '../layout';
 import type { Mm } from '../mm';
 import type { Strategy, StrategyContext } from '../strategy';
 import type { TlbOps } from '../tlb-ops';
-import { LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, chooseNewAsid, cpumaskAnyBut, loadNewMmCr3 } from './gen-common';
-import { FLUSH_TLB_INFO_V5_13, Linux513 } from './linux-5.13';
+import {
+  FLUSH_TLB_INFO_V6_15, GenStrategy, LOADED_MM_SWITCHING, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid,
+  cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields, tlbStateWithShared,
+} from './gen-common';
 
-/** flush_tlb_info from v6.14: `u8 trim_cpumask` added (a word of its own, as the other u8s). */
-export const FLUSH_TLB_INFO_V6_15: readonly FieldSpec[] = [...FLUSH_TLB_INFO_V5_13, { name: 'trim_cpumask', bytes: 4 }];
+export { FLUSH_TLB_INFO_V6_15 };
 
 /** is_global_asid() (v6.15): ASIDs from TLB_NR_DYN_ASIDS up are global (the same on every CPU). */
 export const isGlobalAsid = (asid: number): boolean => asid >= TLB_NR_DYN_ASIDS;
@@ -30,32 +31,67 @@ export const isGlobalAsid = (asid: number): boolean => asid >= TLB_NR_DYN_ASIDS;
  * The INVLPGB / global-ASID branches of the same code are here too, gated as the kernel gates
  * them by cpu_feature_enabled(X86_FEATURE_INVLPGB) (`broadcast`, false here: no loads at all);
  * the `invlpgb` strategy turns them on.
+ *
+ * Read against v6.15's arch/x86/mm/tlb.c: enter_lazy_tlb, switch_mm_irqs_off, choose_new_asid,
+ * flush_tlb_mm_range, native_flush_tlb_multi with should_flush_tlb, and flush_tlb_func are all in
+ * this file. `GenStrategy` adds only the steps every version shares (`loadNewMm`, the
+ * `reload_tlb:` tail; `catchUp`; `switchToInitMm`); nothing comes from another version's class.
  */
-export class Linux615 extends Linux513 {
-  override readonly name: string = 'linux-6.15';
-  override readonly kernel: string = 'Linux 6.15 without INVLPGB (lazy mm_cpumask, once-a-second trim, should_flush_tlb)';
+export class Linux615 extends GenStrategy {
+  readonly name: string = 'linux-6.15';
+  readonly kernel: string = 'Linux 6.15 without INVLPGB (lazy mm_cpumask, once-a-second trim, should_flush_tlb)';
+  readonly supportsPcid: boolean = true;
   /** cpu_feature_enabled(X86_FEATURE_INVLPGB). */
   protected broadcast = false;
+  /** cpu_tlbstate_shared (for tests of the layout). */
+  protected shared!: PerCpuStruct;
+  /** Handlers that returned on `f->new_tlb_gen <= local_tlb_gen` without reading the mm's tlb_gen. */
+  protected genReadsSkipped!: Counter;
   protected wrongMmClears!: Counter;
   protected trims!: Counter;
   /** should_flush_tlb as the smp_cond_func_t of on_each_cpu_cond_mask(); `info` is the initiator's flush_tlb_info. */
   protected readonly shouldFlush: SmpCond = (k, cpu, target) => this.shouldFlushTlb(k, target, this.info.addr(cpu.id));
-  /** mms whose init_new_context() part (next_trim_cpumask) has been applied. */
 
   override attach(ctx: StrategyContext): void {
-    super.attach(ctx);
+    super.attach(ctx); // GenStrategy's: layout, boot, flush_tlb_info, the IPI function, its stats
+    this.genReadsSkipped = ctx.stats.counter('tlbGenReadsSkipped', 'flush handlers whose generation was already reached, so they did not read the mm tlb_gen');
     this.wrongMmClears = ctx.stats.counter('wrongMmClears', 'flush IPIs that found another mm loaded: the CPU cleared its stale mm_cpumask bit');
     this.trims = ctx.stats.counter('cpumaskTrims', 'flushes with trim_cpumask set (once a second per mm)');
   }
 
-  /** struct tlb_state (v6.15): v5.13's, with CONFIG_ADDRESS_MASKING's `u8 lam` after invalidate_other (same word). */
-  protected override tlbStateFields(): FieldSpec[] {
-    const f = super.tlbStateFields();
-    f.splice(f.findIndex((x) => x.name === 'invalidate_other') + 1, 0, { name: 'lam', bytes: 1 });
-    return f;
+  /** cpu_tlbstate_shared's PerCpuStruct. */
+  get sharedState(): PerCpuStruct {
+    return this.shared;
   }
 
-  protected override flushInfoFields(): readonly FieldSpec[] {
+  /**
+   * struct tlb_state (v6.15): { loaded_mm, last_user_mm_spec, u16 loaded_mm_asid, u16 next_asid,
+   * bool invalidate_other, u8 lam (CONFIG_ADDRESS_MASKING; same word), u16 user_pcid_flush_mask,
+   * cr4, ctxs[6] }; is_lazy is in cpu_tlbstate_shared.
+   */
+  protected tlbStateFields(): FieldSpec[] {
+    return [
+      { name: 'loaded_mm', bytes: 8 },
+      { name: 'last_user_mm_spec', bytes: 8 },
+      { name: 'loaded_mm_asid', bytes: 2 },
+      { name: 'next_asid', bytes: 2 },
+      { name: 'invalidate_other', bytes: 1 },
+      { name: 'lam', bytes: 1 },
+      { name: 'user_pcid_flush_mask', bytes: 2 },
+      { name: 'cr4', bytes: 8 },
+      ...tlbContextFields(TLB_NR_DYN_ASIDS),
+    ];
+  }
+
+  /** cpu_tlbstate, and `struct tlb_state_shared { bool is_lazy; }` (DEFINE_PER_CPU_SHARED_ALIGNED: a line of its own). */
+  protected layout(ctx: StrategyContext): TlbState {
+    const { ts, shared } = tlbStateWithShared(ctx, this.tlbStateFields());
+    this.shared = shared;
+    return ts;
+  }
+
+  /** struct flush_tlb_info (v6.14+): v5.13's, with trim_cpumask. */
+  protected flushInfoFields(): readonly FieldSpec[] {
     return FLUSH_TLB_INFO_V6_15;
   }
 
@@ -108,14 +144,22 @@ export class Linux615 extends Linux513 {
     throw new Error(`${this.name}: ${mm.name} has a global ASID without INVLPGB`);
   }
 
+  /** enter_lazy_tlb() (v6.15): nothing on init_mm, else this_cpu_write(cpu_tlbstate_shared.is_lazy, true) (a plain store to its own line). */
+  *enterLazyTlb(k: TlbOps, cpu: Cpu): Sim {
+    const c = cpu.id;
+    if ((yield k.load(this.ts.loadedMm(c))) === this.ctx.initMm.id) return;
+    yield k.store(this.ts.isLazy(c), 1);
+  }
+
   /**
    * switch_mm_irqs_off() (v6.15). is_lazy is written only if set. Same mm: a CPU still on a
    * dynamic ASID of an mm that got a global one reloads CR3 with it; on a global ASID nothing is
    * ever stale; a thread switch returns; back from lazy, smp_mb() and the tlb_gen compare.
    * Another mm: loaded_mm = LOADED_MM_SWITCHING first; set next's bit only if it is clear (the
    * LOCK BTS is the barrier), else smp_mb(); prev's bit stays set; read tlb_gen; choose the ASID.
+   * Then `reload_tlb:` (`loadNewMm`).
    */
-  override *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
+  *switchMmIrqsOff(k: TlbOps, cpu: Cpu, _prev: Mm | null, next: Mm): Sim {
     const c = cpu.id;
     const ts = this.ts;
     const prev = this.mm(yield k.load(ts.loadedMm(c)));
@@ -135,22 +179,42 @@ export class Linux615 extends Linux513 {
         yield* this.smpMb(k); // pairs with inc_mm_tlb_gen() in the flusher
         nextTlbGen = yield k.load(next.tlbGenAddr);
         if ((yield k.load(ts.ctxTlbGen(c, prevAsid))) === nextTlbGen) return;
-        this.catchUps.value++;
+        this.catchUps.value++; // "TLB contents went out of date while we were in lazy mode"
         ns = { asid: prevAsid, needFlush: true };
       }
     } else {
-      yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING);
+      yield k.store(ts.loadedMm(c), LOADED_MM_SWITCHING); // "Indicate that CR3 is about to change"
       yield* this.setCpumaskOrMb(k, c, next);
       nextTlbGen = yield* this.readTlbGen(k, next);
       ns = yield* this.chooseAsid(k, c, next, nextTlbGen);
     }
-    if (ns.needFlush) {
-      yield k.store(ts.ctxId(c, ns.asid), yield k.load(next.ctxIdAddr));
-      yield k.store(ts.ctxTlbGen(c, ns.asid), nextTlbGen);
-    }
-    yield loadNewMmCr3(k, next, ns.asid, ns.needFlush);
-    yield k.store(ts.loadedMm(c), next.id); // after CR3 (barrier())
-    yield* ts.writeLoadedMmAsid(k, c, ns.asid);
+    yield* this.loadNewMm(k, c, next, ns.asid, ns.needFlush, nextTlbGen);
+  }
+
+  /** smp_mb() on the way back from lazy mode (MFENCE): orders the is_lazy = false store before the tlb_gen load. */
+  protected *smpMb(k: TlbOps): Sim {
+    yield k.mfence();
+  }
+
+  /**
+   * The mm-change path's cpumask step (6.15): set this CPU's bit in mm_cpumask(next) only if it
+   * is not set; otherwise `cpumaskMb()`, the smp_mb() that orders the LOADED_MM_SWITCHING store
+   * before the tlb_gen read ("such that we'll receive invalidation IPIs"). Its own hook, so a
+   * user can change the set or the barrier without copying switchMmIrqsOff.
+   */
+  protected *setCpumaskOrMb(k: TlbOps, c: number, next: Mm): Sim {
+    if (next !== this.ctx.initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
+    else yield* this.cpumaskMb(k);
+  }
+
+  /** The `else smp_mb()` of the cpumask step (MFENCE); apart from `smpMb`, the lazy-return barrier. */
+  protected *cpumaskMb(k: TlbOps): Sim {
+    yield k.mfence();
+  }
+
+  /** atomic64_read(&next->context.tlb_gen) on the mm-change path. */
+  protected *readTlbGen(k: TlbOps, next: Mm): Sim<number> {
+    return yield k.load(next.tlbGenAddr);
   }
 
   /**
@@ -159,11 +223,11 @@ export class Linux615 extends Linux513 {
    * flush also trims the mask, goes to flush_tlb_multi(), and may earn the mm a global ASID;
    * else the local flush only, if the mm is loaded here.
    */
-  override *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
     const c = cpu.id;
     yield k.preemptAdd(1); // get_cpu()
     const f = yield* this.fillInfo(k, c, mm, start, end, freedTables);
-    yield k.store(this.info.field(f, 'trim_cpumask'), 0);
+    yield k.store(this.info.field(f, 'trim_cpumask'), 0); // init_flush_tlb_info()'s last field
     if ((yield* this.mmGlobalAsid(k, mm)) !== 0) {
       yield* this.broadcastTlbFlush(k, cpu, mm, f, freedTables);
     } else if (yield* cpumaskAnyBut(k, mm.cpumask, c)) {
@@ -177,6 +241,14 @@ export class Linux615 extends Linux513 {
       yield k.irqEnable();
     }
     yield k.preemptAdd(-1); // put_cpu()
+  }
+
+  /** inc_mm_tlb_gen() and get_flush_tlb_info() (the range above the ceiling becomes a full flush; info->initiating_cpu set); → the info's address. */
+  protected *fillInfo(k: TlbOps, c: number, mm: Mm, start: number, end: number, freedTables: boolean): Sim<number> {
+    const newTlbGen = yield* incMmTlbGen(k, mm); // "This is also a barrier that synchronizes with switch_mm()"
+    const f = yield* getFlushTlbInfo(this.ctx, this.info, k, c, mm, start, end, newTlbGen, freedTables);
+    yield k.store(this.info.field(f, 'initiating_cpu'), c);
+    return f;
   }
 
   /** should_trim_cpumask() (v6.14+): time_after(jiffies, next_trim_cpumask) → next_trim_cpumask = jiffies + HZ (a store to the mm's line). */
@@ -193,7 +265,7 @@ export class Linux615 extends Linux513 {
    * of the mask (on_each_cpu_mask); otherwise on_each_cpu_cond_mask(should_flush_tlb). The
    * initiator is in the mask and runs its flush between send and wait.
    */
-  protected override *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
+  protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
     const smp = this.ctx.smp;
     if (freedTables || (yield* this.mmInAsidTransition(k, mm))) yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'concurrent', true);
     else yield* smp.onEachCpuCondMask(k, cpu, this.shouldFlush, this.flushFunc, f, true, mm.cpumask, 'concurrent');
@@ -220,7 +292,7 @@ export class Linux615 extends Linux513 {
    * (the snapshot's order: before the is_lazy test, the May 2025 race). A global ASID is kept
    * current by INVLPGB. A lazy CPU leaves for init_mm (its bit stays). Then the generations.
    */
-  protected override *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
+  protected *flushTlbFuncRemote(cpu: Cpu, f: number): Sim {
     const k = this.ctx.k;
     const c = cpu.id;
     const loadedId = yield k.load(this.ts.loadedMm(c));
@@ -238,33 +310,30 @@ export class Linux615 extends Linux513 {
       yield* this.switchMmIrqsOff(k, cpu, null, loaded);
       asid = yield* this.ts.readLoadedMmAsid(k, c);
     }
-    if (isGlobalAsid(asid)) return;
+    if (isGlobalAsid(asid)) return; // "Broadcast ASIDs are always kept up to date with INVLPGB"
     if ((yield k.load(this.ts.isLazy(c))) !== 0) {
-      yield* this.switchToInitMm(k, cpu);
+      yield* this.switchToInitMm(k, cpu); // "We're in lazy mode ... just switch to init_mm"
       return;
     }
     yield* this.flushTail(k, cpu, f, loaded, asid);
   }
 
   /**
-   * The mm-change path's cpumask step (6.15): set this CPU's bit in mm_cpumask(next) only if it
-   * is not set; otherwise `cpumaskMb()`, the smp_mb() that orders the LOADED_MM_SWITCHING store
-   * before the tlb_gen read ("such that we'll receive invalidation IPIs"). Its own hook, so a
-   * user can change the set or the barrier without copying switchMmIrqsOff.
+   * The generation check of flush_tlb_func() (v6.15, as since v5.19): read local_tlb_gen; if the
+   * flush's generation is valid and already reached, return without touching the mm's tlb_gen
+   * line; else read mm_tlb_gen ("Defer mm_tlb_gen reading as long as possible to avoid cache
+   * contention"), and catch up unless a concurrent flush already did.
    */
-  protected *setCpumaskOrMb(k: TlbOps, c: number, next: Mm): Sim {
-    if (next !== this.ctx.initMm && !(yield* next.cpumask.testBit(k, c))) yield* next.cpumask.setBit(k, c);
-    else yield* this.cpumaskMb(k);
-  }
-
-  /** The `else smp_mb()` of the cpumask step (MFENCE); apart from `smpMb`, the lazy-return barrier. */
-  protected *cpumaskMb(k: TlbOps): Sim {
-    yield k.mfence();
-  }
-
-  /** atomic64_read(&next->context.tlb_gen) on the mm-change path. */
-  protected *readTlbGen(k: TlbOps, next: Mm): Sim<number> {
-    return yield k.load(next.tlbGenAddr);
+  protected *flushTail(k: TlbOps, cpu: Cpu, f: number, loaded: Mm, asid: number): Sim {
+    const localTlbGen = yield k.load(this.ts.ctxTlbGen(cpu.id, asid));
+    const newTlbGen = yield k.load(this.info.field(f, 'new_tlb_gen'));
+    if (newTlbGen !== TLB_GENERATION_INVALID && newTlbGen <= localTlbGen) {
+      this.genReadsSkipped.value++;
+      return;
+    }
+    const mmTlbGen = yield k.load(loaded.tlbGenAddr);
+    if (localTlbGen === mmTlbGen) return;
+    yield* this.catchUp(k, cpu, f, asid, localTlbGen, mmTlbGen);
   }
 }
 
