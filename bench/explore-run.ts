@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     if (only !== undefined && name !== only) continue;
     const t0 = Date.now();
     const r = await exploreOnWorkers(exploreConfig(name), n, 1, jobs);
-    const found = r.first.map((v) => `${v.kind} ×${r.counts[v.kind]} (first seed ${v.seed})`).join(', ') || 'none';
+    const found = r.first.map((v) => `${v.kind}${v.watchdog === undefined ? '' : ` (${v.watchdog})`} ×${v.count} (first seed ${v.seed})`).join(', ') || 'none';
     console.log(`${name.padEnd(16)} ${n} seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s: ${found}`);
     missed.push(...missedTargets(r));
   }

@@ -1,8 +1,7 @@
 import { resolveMachine } from '../lib/machine/resolve';
 import type { Violation, ViolationKind } from '../tlb/oracle';
 import type { StrategyFactory } from '../tlb/strategy';
-import { runAll, type Progress } from './experiment/pool';
-import type { RunJson } from './result-json';
+import { isHostTimeout, runAllOutcomes, type Progress, type RunOutcome } from './experiment/pool';
 import { runSimulation, type RunConfig } from './runner';
 import { workloadByName } from './workloads/index';
 import type { Workload } from './workloads/workload';
@@ -34,14 +33,20 @@ export function exploreConfig(strategy: string): RunConfig {
   };
 }
 
+/** What exploration reports: a violation kind, or a run stopped at its host wall-clock budget. */
+export type FindingKind = ViolationKind | 'host-timeout';
+
+/** The first violation of a kind (and, for a lockup, of its watchdog), with its seed and how many there were. */
+export type Finding = Omit<Violation, 'kind'> & { kind: FindingKind; seed: string; count: number };
+
 export interface ExploreReport {
   strategy: string;
   runs: number;
   firstSeed: number;
-  /** Violations per kind over all runs. */
-  counts: Partial<Record<ViolationKind, number>>;
-  /** The first violation of each kind, with the seed that produced it. */
-  first: Array<Violation & { seed: string }>;
+  /** Violations per kind over all runs; `host-timeout`: runs stopped at their host budget. */
+  counts: Partial<Record<FindingKind, number>>;
+  /** The first violation of each kind (each lockup watchdog apart), with the seed that produced it, in seed order. */
+  first: Finding[];
 }
 
 /** The perturbed run of each seed, firstSeed, firstSeed + 1, ... */
@@ -49,15 +54,26 @@ function seedConfigs(base: RunConfig, seeds: number, firstSeed: number): RunConf
   return Array.from({ length: seeds }, (_, i) => ({ ...base, seed: String(firstSeed + i), perturb: true }));
 }
 
-/** Each distinct violation kind once (its first seed), and the count of each, in seed order. */
-function report(base: RunConfig, firstSeed: number, results: readonly RunJson[]): ExploreReport {
-  const counts: Partial<Record<ViolationKind, number>> = {};
-  const first = new Map<ViolationKind, Violation & { seed: string }>();
+/**
+ * Each distinct violation kind once (its first seed; a lockup once per watchdog), and the count
+ * of each, in seed order. A run stopped at its host budget is a `host-timeout` with its reproducer.
+ */
+function report(base: RunConfig, firstSeed: number, results: readonly RunOutcome[]): ExploreReport {
+  const counts: Partial<Record<FindingKind, number>> = {};
+  const first = new Map<string, Finding>();
+  const note = (key: string, v: Omit<Finding, 'count'>) => {
+    counts[v.kind] = (counts[v.kind] ?? 0) + 1;
+    const f = first.get(key);
+    if (f === undefined) first.set(key, { ...v, count: 1 });
+    else f.count++;
+  };
   for (const r of results) {
-    for (const v of r.violations) {
-      counts[v.kind] = (counts[v.kind] ?? 0) + 1;
-      if (!first.has(v.kind)) first.set(v.kind, { ...v, seed: r.seed });
+    if (isHostTimeout(r)) {
+      const detail = `the run was still going after ${r.budgetMs / 1000} s of host time (--host-timeout): its worker thread was stopped`;
+      note('host-timeout', { kind: 'host-timeout', cpu: -1, cycle: -1, mm: '-', page: -1, flush: null, detail, reproduce: r.reproduce, seed: r.config.seed });
+      continue;
     }
+    for (const v of r.violations) note(v.watchdog === undefined ? v.kind : `${v.kind} (${v.watchdog})`, { ...v, seed: r.seed });
   }
   return { strategy: base.strategy, runs: results.length, firstSeed, counts, first: [...first.values()] };
 }
@@ -72,10 +88,12 @@ export function explore(base: RunConfig, factory: StrategyFactory, seeds: number
 
 /**
  * The same on `jobs` worker threads (strategy and workload by name or file path): the report is
- * identical to `explore`'s, since every seed's run depends on its seed alone.
+ * identical to `explore`'s, since every seed's run depends on its seed alone. Each run has a host
+ * wall-clock budget (`hostTimeoutMs`, else the default); given, it puts even `jobs` = 1 on a
+ * worker thread, the only place a run can be stopped.
  */
-export function exploreOnWorkers(base: RunConfig, seeds: number, firstSeed: number, jobs: number, progress?: Progress): ExploreReport | Promise<ExploreReport> {
-  const results = runAll(seedConfigs(base, seeds, firstSeed), jobs, { progress });
+export function exploreOnWorkers(base: RunConfig, seeds: number, firstSeed: number, jobs: number, progress?: Progress, hostTimeoutMs?: number): ExploreReport | Promise<ExploreReport> {
+  const results = runAllOutcomes(seedConfigs(base, seeds, firstSeed), jobs, { progress, hostTimeoutMs });
   return Array.isArray(results) ? report(base, firstSeed, results) : results.then((rs) => report(base, firstSeed, rs));
 }
 
@@ -109,5 +127,7 @@ export function missedTargets(report: ExploreReport): string[] {
     if (want[kind] === 'found' && n === 0) missed.push(`${report.strategy}: no ${kind} in ${report.runs} seeds`);
     if (want[kind] === 'never' && n > 0) missed.push(`${report.strategy}: ${n} ${kind} violations in ${report.runs} seeds`);
   }
+  const stuck = report.counts['host-timeout'] ?? 0;
+  if (stuck > 0) missed.push(`${report.strategy}: ${stuck} of ${report.runs} seeds stopped at their host time budget`);
   return missed;
 }

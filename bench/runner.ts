@@ -1,10 +1,12 @@
 import { ConfigError } from '../lib/errors';
 import { resolveMachine } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
-import { PROC_BLOCKED, type Process } from '../lib/engine/process';
 import { shapeMismatch } from '../lib/stats/shape';
+import { checkLiveness } from '../tlb/liveness';
 import { TlbMachine } from '../tlb/machine';
+import type { LockupWatchdog } from '../tlb/oracle';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
+import { lockupFlags, lockupThresholds } from './lockup-options';
 import { resultOf, type RunJson } from './result-json';
 import { resolveWorkloadParams } from './workloads/params';
 import { workloadByName } from './workloads/index';
@@ -30,11 +32,14 @@ export interface RunConfig {
   /** The command that reproduces the run, when it is not `lazytlb run` (a replay). */
   command?: string;
   /**
-   * The liveness threshold: a flush still open this many cycles after it began, when the run
-   * ends, is a `lockup`. Default: a quarter of the measured window, at most 0.5 simulated ms
-   * (hundreds of times the slowest flush of any shipped workload).
+   * The liveness checks' threshold, in cycles (tlb/liveness.ts): a CPU with interrupts off or
+   * spinning, a runnable task on an idle CPU, a CSD not released or a flush not returned this
+   * long when the run ends is a `lockup`. Default: a quarter of the run (warm-up included),
+   * at most 0.5 simulated ms (see `defaultLockupCycles`).
    */
   lockupCycles?: number;
+  /** One check's own threshold, in cycles, over `lockupCycles`. */
+  lockupThresholds?: Partial<Record<LockupWatchdog, number>>;
 }
 
 /**
@@ -51,16 +56,6 @@ function checkWindow(cfg: RunConfig): void {
   if (!(Number.isSafeInteger(cfg.warmupCycles) && cfg.warmupCycles >= 0)) throw new ConfigError(`warmupCycles = ${String(cfg.warmupCycles)}: expected a whole number of cycles, 0 or more`);
 }
 
-/** The non-daemon process of `cpu` blocked longest, and on what (the watchdog's words), or null. */
-function longestWait(m: TlbMachine, cpu: number): { since: number; what: string } | null {
-  let best: Process | null = null;
-  for (const p of m.engine.processes) {
-    if (p.cpu === cpu && !p.daemon && p.state === PROC_BLOCKED && (best === null || p.waitSince < best.waitSince)) best = p;
-  }
-  if (best === null) return null;
-  return { since: best.waitSince, what: `cpu${cpu}: '${best.name}': ${m.engine.describeWait(best)} since cycle ${best.waitSince}` };
-}
-
 /** The exploration noise preset, in cycles. */
 export const PERTURBATION = { transferMax: 200, drainMax: 5_000, opDelayMax: 2_000, ipiJitterMax: 2_000 } as const;
 
@@ -73,6 +68,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.pcid === false) parts.push('--no-pcid');
   if (o.flushCeiling !== undefined) parts.push(`--flush-ceiling ${o.flushCeiling}`);
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
+  parts.push(...lockupFlags(cfg));
   if (cfg.perturb) parts.push('--perturb');
   return parts.join(' ');
 }
@@ -89,6 +85,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     throw new ConfigError(`strategy: the run is labelled '${cfg.strategy}', but its factory builds '${strategy.name}'`);
   }
   const machine = resolveMachine(cfg.machine, cfg.params);
+  const thresholds = lockupThresholds(cfg, machine.params.clockGhz);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
   const m = new TlbMachine({
     config: machine,
@@ -111,7 +108,6 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     m.stats.reset(['violations']);
   }
   m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
-  const lockup = cfg.lockupCycles ?? Math.min(Math.round(cfg.cycles / 4), Math.round(0.5 * machine.params.clockGhz * 1e6));
-  m.oracle.checkLockups(m.engine.now, lockup, (cpu) => longestWait(m, cpu));
+  checkLiveness(m, thresholds);
   return resultOf(m, cfg, wparams, workload);
 }

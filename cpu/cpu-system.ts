@@ -86,11 +86,13 @@ export class CpuSystem implements OpExecutor, StepGate {
     const cpu = this.cpus[p.cpu];
     switch (op) {
       case OP_IRQ_DISABLE:
+        if (cpu.irqsOffSince < 0) cpu.irqsOffSince = now;
         cpu.irqsOn = false;
         this.engine.resume(p, now + 1, 0);
         return;
       case OP_IRQ_ENABLE:
         cpu.irqsOn = true;
+        cpu.irqsOffSince = -1;
         if (cpu.pending !== 0 && !cpu.inIrq) {
           p.retVal = 0;
           this.engine.block(p);
@@ -120,6 +122,7 @@ export class CpuSystem implements OpExecutor, StepGate {
         // need_resched check is never lost.
         p.op = op;
         cpu.irqsOn = true;
+        cpu.irqsOffSince = -1;
         this.engine.block(p);
         if (cpu.pending !== 0 && !cpu.inIrq) {
           this.takeInterrupt(cpu, p, K_HALT, now);
@@ -186,6 +189,7 @@ export class CpuSystem implements OpExecutor, StepGate {
     cpu.interrupted = p;
     cpu.inIrq = true;
     cpu.irqsOn = false; // the CPU clears IF on interrupt entry
+    cpu.irqsOffSince = at;
     const irq = cpu.irqProc as Process;
     cpu.current = irq;
     this.engine.resume(irq, at + this.irqEntry, 0);
@@ -222,6 +226,7 @@ export class CpuSystem implements OpExecutor, StepGate {
   private handOver(cpu: Cpu, p: Process, at: number): void {
     cpu.current = p;
     cpu.irqsOn = true;
+    cpu.irqsOffSince = -1;
     cpu.returnAt = at;
     switch (p.suspendKind) {
       case K_COMPUTE:

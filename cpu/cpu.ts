@@ -33,6 +33,13 @@ export class Cpu {
   interrupted: Process | null;
   /** EFLAGS.IF of the current context. */
   irqsOn: boolean;
+  /**
+   * When the CPU layer cleared IF (CLI, or interrupt entry), or -1 while it is set. A user access
+   * holds interrupts off for its one instruction by clearing `irqsOn` alone (tlb/translation.ts),
+   * which leaves this at -1. The hard-lockup check reads it at the end of a run: one store per
+   * CLI, STI and interrupt, nothing per event.
+   */
+  irqsOffSince: number;
   inIrq: boolean;
   /** Pending vectors (bit i = vector index i), the IRR of the local APIC. */
   pending: number;
@@ -53,6 +60,7 @@ export class Cpu {
     this.irqProc = null;
     this.interrupted = null;
     this.irqsOn = true;
+    this.irqsOffSince = -1;
     this.inIrq = false;
     this.pending = 0;
     this.preemptCount = 0;

@@ -138,6 +138,7 @@ export class Scheduler {
     const t = this.newTask(name, mm, cpu, false, allowed);
     t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
     t.onRq = true;
+    t.queuedAt = this.m.engine.now;
     const rq = this.rqs[cpu];
     rq.queue.push(t);
     rq.nrRunning++;
@@ -195,6 +196,7 @@ export class Scheduler {
       yield k.store(prev.onRqAddr, 0);
       yield* this.setNrRunning(rq, rq.nrRunning - 1);
     } else if (!prev.isIdle) {
+      prev.queuedAt = this.m.engine.now;
       rq.queue.push(prev); // put_prev_task: back to the tail
     }
     let next = rq.queue.shift() ?? null;

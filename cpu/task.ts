@@ -47,6 +47,9 @@ export class Task {
   /** The CPU it runs on right now, or -1: checked so that no task ever runs on two CPUs. */
   runningOn: number;
   sliceStart: number;
+  /** When it was last put on a runqueue to wait for its CPU (woken, created, preempted): the
+   *  stall check reads it at the end of a run. */
+  queuedAt: number;
   readonly flagsAddr: number;
   readonly stateAddr: number;
   readonly onRqAddr: number;
@@ -67,6 +70,7 @@ export class Task {
     this.onRq = false;
     this.runningOn = -1;
     this.sliceStart = 0;
+    this.queuedAt = 0;
     const base = memory.allocLines(`task${pid}(${name})`);
     this.flagsAddr = base; // thread_info.flags is the first field of task_struct on x86
     this.stateAddr = base + 8;

@@ -42,6 +42,7 @@ export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
       yield k.store(p.stateAddr, TASK_RUNNING);
       p.onRq = true;
       yield k.store(p.onRqAddr, 1);
+      p.queuedAt = s.m.engine.now;
       rq.queue.push(p);
       yield* s.setNrRunning(rq, rq.nrRunning + 1);
       woken = true;

@@ -5,6 +5,13 @@ import type { TlbUnit } from './tlb-unit';
 
 export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup';
 
+/**
+ * Which liveness check reported a lockup, after the kernel detector it is modelled on (see
+ * tlb/liveness.ts): `hard` (interrupts off), `soft` (spinning), `stall` (a runnable task whose CPU
+ * does not switch), `csd` (a CSD not released), `flush` (a flush that has not returned).
+ */
+export type LockupWatchdog = 'hard' | 'soft' | 'stall' | 'csd' | 'flush';
+
 /** A flush as the oracle saw it: requested range, initiator, and when it started and returned. */
 export interface FlushInfo {
   id: number;
@@ -28,6 +35,8 @@ export interface Violation {
   detail: string;
   /** A command line that reproduces the run (set by the runner). */
   reproduce: string;
+  /** For a lockup: the check that found it. */
+  watchdog?: LockupWatchdog;
 }
 
 interface OpenFlush {
@@ -91,7 +100,7 @@ export class Oracle {
     this.counts = {
       'stale-translation': stats.counter('staleTranslations', 'user accesses through a TLB entry a returned flush should have removed'),
       'freed-page-table': stats.counter('freedPageTables', 'CPUs left with CR3 on freed page tables after the flush returned'),
-      lockup: stats.counter('lockups', 'flushes that had not returned long after they began (a lost IPI, a CPU stuck with interrupts off)'),
+      lockup: stats.counter('lockups', 'lockups at the end of the run: a CPU with interrupts off, spinning or not switching with a task waiting, a CSD not released, a flush not returned, past its threshold'),
     };
     this.checks = stats.counter('checkedAccesses', 'user accesses the oracle checked');
   }
@@ -150,7 +159,7 @@ export class Oracle {
     // Hazardous only if the paging-structure cache holds entries cached before the free: an empty
     // one, or one filled after it (from the cleared PMD), sends a walk nowhere near the freed page.
     if (tlb.pscValid[asid] === 0 || tlb.pscFilledAt[asid] >= freedAt) return;
-    this.record('freed-page-table', c, now, mm, -1, info,
+    this.record('freed-page-table', c, now, mm.name, -1, info,
       `CR3 still points at ${mm.name}'s page tables, freed at cycle ${freedAt}, and the paging-structure cache of PCID ${asid} holds entries cached at cycle ${tlb.pscFilledAt[asid]} (last flushed at cycle ${tlb.pscFlushedAt[asid]})`);
   }
 
@@ -161,29 +170,28 @@ export class Oracle {
   checkUse(cpu: number, mm: Mm, vpn: number, version: number, owner: number, now: number): void {
     this.checks.value++;
     if (owner !== mm.ctxId) {
-      this.record('stale-translation', cpu, now, mm, vpn, null,
+      this.record('stale-translation', cpu, now, mm.name, vpn, null,
         `used a TLB entry filled for another address space (ctx_id ${owner}; this mm's is ${mm.ctxId}): its PCID was reused without a flush`);
       return;
     }
     const cov = this.covered.get(mm);
     if (cov === undefined || version >= cov[vpn]) return;
     const by = (this.coveredBy.get(mm) as (FlushInfo | null)[])[vpn] as FlushInfo;
-    this.record('stale-translation', cpu, now, mm, vpn, by,
+    this.record('stale-translation', cpu, now, mm.name, vpn, by,
       `used a TLB entry of PTE version ${version}; flush ${by.id} covered the change to version ${cov[vpn]} and returned at cycle ${by.returnCycle}`);
   }
 
   /** User code of `mm` ran on a CPU whose CR3 points at another mm's page tables. */
   wrongMm(cpu: number, mm: Mm, vpn: number, cr3Mm: number, now: number): void {
     this.checks.value++;
-    this.record('stale-translation', cpu, now, mm, vpn, null, `user code of ${mm.name} ran with CR3 on mm ${cr3Mm}`);
+    this.record('stale-translation', cpu, now, mm.name, vpn, null, `user code of ${mm.name} ran with CR3 on mm ${cr3Mm}`);
   }
 
   /**
-   * The liveness check, after CONFIG_CSD_LOCK_WAIT_DEBUG's report of a csd_lock_wait() that does
-   * not end: a flush still open `thresholdCycles` after it began, whose initiator has been
-   * waiting on one thing (a parked spin, a lock) for that long too, is a `lockup` at the
-   * initiator. An initiator still making progress (retrying, running) is slow, not stuck.
-   * `waiting(cpu)` gives the cycle the CPU's wait began and what it waits on, or null.
+   * The flush liveness check: a flush still open `thresholdCycles` after it began, whose
+   * initiator has been waiting on one thing (a parked spin, a lock) for that long too, is a
+   * `lockup` at the initiator. An initiator still making progress (retrying, running) is slow,
+   * not stuck. `waiting(cpu)` gives the cycle the CPU's wait began and what it waits on, or null.
    */
   checkLockups(now: number, thresholdCycles: number, waiting: (cpu: number) => { since: number; what: string } | null): void {
     for (const f of this.open.values()) {
@@ -191,19 +199,26 @@ export class Oracle {
       const w = waiting(f.info.initiator);
       if (w === null || now - w.since < thresholdCycles) continue;
       f.lockupReported = true;
-      this.record('lockup', f.info.initiator, now, f.mmRef, -1, f.info,
-        `flush_tlb_mm_range on cpu${f.info.initiator} has not returned ${now - f.info.startCycle} cycles after it began: ${w.what}`);
+      this.record('lockup', f.info.initiator, now, f.mmRef.name, -1, f.info,
+        `flush_tlb_mm_range on cpu${f.info.initiator} has not returned ${now - f.info.startCycle} cycles after it began: ${w.what}`, 'flush');
     }
+  }
+
+  /** A lockup found by one of the CPU-level checks of tlb/liveness.ts (`mm`: the CPU's CR3 mm). */
+  recordLockup(watchdog: LockupWatchdog, cpu: number, now: number, mm: string, detail: string): void {
+    this.record('lockup', cpu, now, mm, -1, null, detail, watchdog);
   }
 
   count(kind: ViolationKind): number {
     return this.counts[kind].value;
   }
 
-  private record(kind: ViolationKind, cpu: number, cycle: number, mm: Mm, page: number, flush: FlushInfo | null, detail: string): void {
+  private record(kind: ViolationKind, cpu: number, cycle: number, mm: string, page: number, flush: FlushInfo | null, detail: string, watchdog?: LockupWatchdog): void {
     this.counts[kind].value++;
     if (this.violations.length < KEEP) {
-      this.violations.push({ kind, cpu, cycle, mm: mm.name, page, flush: flush === null ? null : { ...flush }, detail, reproduce: this.reproduce });
+      const v: Violation = { kind, cpu, cycle, mm, page, flush: flush === null ? null : { ...flush }, detail, reproduce: this.reproduce };
+      if (watchdog !== undefined) v.watchdog = watchdog;
+      this.violations.push(v);
     }
   }
 }

@@ -22,6 +22,8 @@ export interface CompareOptions extends SimOptions {
   strategies?: string;
   seeds: number;
   jobs: number;
+  /** `--host-timeout`, in ms: each run's host wall-clock budget (see RunAllOptions.hostTimeoutMs). */
+  hostTimeout?: number;
   baseline?: string;
   csv?: boolean;
   out?: string;
@@ -64,7 +66,7 @@ export function compareCommand(o: CompareOptions, out: (s: string) => void, warn
     }
     return o.out === undefined ? 0 : writeCharts(o.out, compareCharts(json)).then(() => 0);
   };
-  const results = runAll(cfgs, o.jobs, { progress: bar.progress });
+  const results = runAll(cfgs, o.jobs, { progress: bar.progress, hostTimeoutMs: o.hostTimeout });
   return Array.isArray(results) ? finish(results) : results.then(finish, (err: unknown) => {
     bar.stop();
     throw err;

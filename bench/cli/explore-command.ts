@@ -8,9 +8,10 @@ import { runConfig, type SimOptions } from './sim-options';
 /**
  * `lazytlb explore`: many seeded executions with timing perturbation (delays before memory
  * operations, store-buffer drain jitter, transfer jitter, IPI delivery jitter). Prints each
- * distinct violation kind once with its reproducer; exit status 1 if any was found.
+ * distinct violation kind once (a lockup once per watchdog) with its reproducer, and each seed
+ * stopped at its host time budget as a `host-timeout`; exit status 1 if any was found.
  */
-export function exploreCommand(o: SimOptions & { strategy: string; seeds: number; jobs: number }, out: (s: string) => void): number | Promise<number> {
+export function exploreCommand(o: SimOptions & { strategy: string; seeds: number; jobs: number; hostTimeout?: number }, out: (s: string) => void): number | Promise<number> {
   // Exploration walks consecutive seeds from --seed: it must be a whole number.
   if (!/^\d+$/.test(o.seed)) throw new ConfigError(`--seed '${o.seed}': explore counts seeds up from it, so it must be a whole number`);
   const base = Number(o.seed);
@@ -22,7 +23,7 @@ export function exploreCommand(o: SimOptions & { strategy: string; seeds: number
     bar.stop();
     return print(o, base, report, out);
   };
-  const report = exploreOnWorkers(cfg, o.seeds, base, o.jobs, bar.progress);
+  const report = exploreOnWorkers(cfg, o.seeds, base, o.jobs, bar.progress, o.hostTimeout);
   return report instanceof Promise ? report.then(done, (err: unknown) => {
     bar.stop();
     throw err;
@@ -36,7 +37,11 @@ function print(o: SimOptions & { strategy: string }, base: number, report: Explo
     out(`${o.strategy}: ${report.runs} seeded runs of ${o.workload} (seeds ${base}..${base + report.runs - 1}) with timing perturbation`);
     if (report.first.length === 0) out('  no violation');
     for (const v of report.first) {
-      out(`  ${v.kind}: first at seed ${v.seed}, cpu${v.cpu}, cycle ${v.cycle}, mm ${v.mm}${v.page >= 0 ? `, page ${v.page}` : ''} (${report.counts[v.kind]} violation${report.counts[v.kind] === 1 ? '' : 's'} in all)`);
+      if (v.kind === 'host-timeout') out(`  host-timeout: first at seed ${v.seed} (${v.count} seed${v.count === 1 ? '' : 's'} in all)`);
+      else {
+        const kind = v.watchdog === undefined ? v.kind : `${v.kind} (${v.watchdog})`;
+        out(`  ${kind}: first at seed ${v.seed}, cpu${v.cpu}, cycle ${v.cycle}, mm ${v.mm}${v.page >= 0 ? `, page ${v.page}` : ''} (${v.count} violation${v.count === 1 ? '' : 's'} in all)`);
+      }
       out(`    ${v.detail}`);
       out(`    reproduce: ${v.reproduce}`);
     }

@@ -10,7 +10,7 @@ import { describeWorkload, listWorkloads } from '../workloads/describe';
 import { DEFAULT_WORKLOAD, WORKLOADS, loadWorkload } from '../workloads/index';
 import { COMPARE_DEFAULT_MS, compareCommand, type CompareOptions } from './compare-command';
 import { COMPARE_DEFAULT_SEEDS } from '../experiment/seeds';
-import { defaultJobs } from '../experiment/pool';
+import { DEFAULT_HOST_TIMEOUT_MS, HostTimeoutError, defaultJobs } from '../experiment/pool';
 import { writeReport } from '../report/report';
 import { userFrame } from '../load-module';
 import { runMeta } from '../experiment/meta';
@@ -23,7 +23,7 @@ import { validateCommand, type ValidateOptions } from './validate-command';
 import { SWEEP_DEFAULT_MS, sweepCommand, type SweepOptions } from './sweep-command';
 import { mergeCommand, type MergeOptions } from './merge-command';
 import { addSimOptions, type SimOptions } from './sim-options';
-import { collectParam, intOption, machineFromOptions, seedOption } from './options';
+import { collectParam, hostTimeoutOption, intOption, machineFromOptions, seedOption } from './options';
 
 /**
  * Builds the `lazytlb` command line. `out` receives results (stdout), `warn` warnings (stderr);
@@ -35,6 +35,10 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
+
+  const hostTimeout = (): Option =>
+    new Option('--host-timeout <s>', `host wall-clock budget of each run on a worker thread, in seconds (default ${DEFAULT_HOST_TIMEOUT_MS / 1000}); a run past it is stopped and reported as a host-timeout. Given, --jobs 1 runs on a worker thread too`)
+      .argParser(hostTimeoutOption);
 
   const machineOption = (): Option =>
     new Option('--machine <profile>', `machine profile (${profileNames().join(', ')})`).default('skylake-sp-2s');
@@ -74,7 +78,8 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .requiredOption('--strategy <name|file>', 'strategy name or file')
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
     .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); the report is identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())
-    .action((opts: SimOptions & { strategy: string; seeds: number; jobs: number }) => setExit(exploreCommand(opts, out)));
+    .addOption(hostTimeout())
+    .action((opts: SimOptions & { strategy: string; seeds: number; jobs: number; hostTimeout?: number }) => setExit(exploreCommand(opts, out)));
 
   sim('compare', 'run strategies on the same machine, workload and seeds, and print them side by side (mean ± 95% interval over the seeds)', {
     workload: DEFAULT_WORKLOAD,
@@ -84,6 +89,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--strategies <list>', 'comma-separated strategies: shipped names or strategy files (default: every shipped one)')
     .option('--seeds <n>', `seeds per strategy, from --seed on (default ${COMPARE_DEFAULT_SEEDS})`, intOption('--seeds', 1, 100_000), COMPARE_DEFAULT_SEEDS)
     .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); results are identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())
+    .addOption(hostTimeout())
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
     .option('--csv', 'print a CSV row per run (every figure by its dotted path) instead of the table')
     .option('--out <dir>', 'also write results.json, results.csv and summary.csv into this directory')
@@ -98,6 +104,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--strategies <list>', 'comma-separated strategies: shipped names or strategy files (default: every shipped one)')
     .option('--seeds <n>', `seeds per point and strategy (default ${COMPARE_DEFAULT_SEEDS})`, intOption('--seeds', 1, 100_000), COMPARE_DEFAULT_SEEDS)
     .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()})`, intOption('--jobs', 1, 1024), defaultJobs())
+    .addOption(hostTimeout())
     .option('--shard <i/n>', 'run only the i-th of n deterministic slices (1-based; for job arrays); lazytlb merge joins them')
     .option('--baseline <strategy>', 'mark (*) the figures that differ from this strategy\'s at 95% confidence')
     .option('--out <dir>', 'write sweep.json and sweep.csv (a shard: sweep-shard-i-of-n.*) into this directory')
@@ -194,12 +201,16 @@ export function main(argv: string[]): number | Promise<number> {
 }
 
 /**
- * Exit codes: 0 done; 1 a check failed (violations found, a target missed, a litmus mismatch);
- * 2 bad input (one line naming what and where); 3 an internal error, a bug in lazytlb, which says
- * so (with its stack when LAZYTLB_DEBUG=1).
+ * Exit codes: 0 done; 1 a check failed (violations found, a target missed, a litmus mismatch, a
+ * run past its host time budget); 2 bad input (one line naming what and where); 3 an internal
+ * error, a bug in lazytlb, which says so (with its stack when LAZYTLB_DEBUG=1).
  */
 export function failure(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed why
+  if (err instanceof HostTimeoutError) {
+    for (const line of err.message.split('\n')) process.stderr.write(`lazytlb: ${line}\n`);
+    return 1;
+  }
   if (err instanceof LazytlbError) {
     process.stderr.write(`lazytlb: ${err.message}\n`);
     return 2;

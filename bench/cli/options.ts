@@ -1,5 +1,6 @@
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment, resolveMachine, type MachineConfig } from '../../lib/machine/resolve';
+import { MAX_HOST_TIMEOUT_MS } from '../experiment/pool';
 
 /** Commander collector for repeatable `--param key=value`. */
 export function collectParam(value: string, previous: string[]): string[] {
@@ -27,6 +28,17 @@ export function intOption(name: string, min: number, max: number): (text: string
     }
     return v;
   };
+}
+
+/**
+ * `--host-timeout <s>`: a run's host wall-clock budget, in seconds (fractions allowed), returned
+ * in ms; at most what a timer can hold (about 24 days).
+ */
+export function hostTimeoutOption(text: string): number {
+  const s = text.trim() === '' ? NaN : Number(text);
+  const max = Math.floor(MAX_HOST_TIMEOUT_MS / 1000);
+  if (!(Number.isFinite(s) && s > 0 && s <= max)) throw new ConfigError(`--host-timeout expects a number of seconds in (0, ${max}], got '${text}'`);
+  return Math.max(1, Math.round(s * 1000));
 }
 
 /** A seed is any non-empty string; numbers and strings seed the named RNG streams alike. */

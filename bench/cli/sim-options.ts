@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { parseAssignment } from '../../lib/config-text';
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment, profileNames, resolveMachine } from '../../lib/machine/resolve';
+import { parseLockupOptions } from '../lockup-options';
 import { DEFAULT_WARMUP_MS, type RunConfig } from '../runner';
 import type { Workload } from '../workloads/workload';
 import { collectParam, intOption, seedOption } from './options';
@@ -22,6 +23,14 @@ export interface SimOptions {
   flushCeiling?: number;
   idleLeaveMm?: boolean;
   perturb?: boolean;
+  /** `--lockup-ms [check=]T` and `--lockup-cycles [check=]N`, as typed. */
+  lockupMs?: string[];
+  lockupCycles?: string[];
+}
+
+/** Commander collector for a repeatable option checked later (it needs the machine's clock). */
+function collectText(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Commander collector for repeatable `--wparam key=value`. */
@@ -48,6 +57,8 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
+    .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
+    .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])
     .option('--json', 'print the result as JSON');
 }
 
@@ -93,6 +104,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.idleLeaveMm === true ? { idleLeaveMm: true } : {}),
     },
     perturb: o.perturb === true,
+    ...parseLockupOptions(o.lockupMs ?? [], o.lockupCycles ?? [], machine.params.clockGhz),
   };
 }
 

@@ -23,6 +23,8 @@ export interface SweepOptions extends SimOptions {
   strategies?: string;
   seeds: number;
   jobs: number;
+  /** `--host-timeout`, in ms: each run's host wall-clock budget (see RunAllOptions.hostTimeoutMs). */
+  hostTimeout?: number;
   shard?: string;
   baseline?: string;
   out?: string;
@@ -69,7 +71,7 @@ export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s
     else if (json.summary !== undefined) out(sweepTable(json, o.baseline));
     return o.out === undefined || shard !== undefined ? 0 : writeCharts(o.out, sweepCharts(json)).then(() => 0);
   };
-  const results = runAll(planned.map((p) => p.cfg), o.jobs, { progress: bar.progress });
+  const results = runAll(planned.map((p) => p.cfg), o.jobs, { progress: bar.progress, hostTimeoutMs: o.hostTimeout });
   return Array.isArray(results) ? finish(results) : results.then(finish, (err: unknown) => {
     bar.stop();
     throw err;

@@ -45,7 +45,7 @@ export const METRIC_DOCS: Readonly<Record<string, readonly [unit: string, doc: s
   'tlb.fullFlushes': ['count', 'flushes of every PCID (CR3 write without PCID support)'],
   'violationCounts.staleTranslation': ['count', 'uses of a translation older than a flush that had returned (over the whole run, warm-up included)'],
   'violationCounts.freedPageTable': ['count', 'CPUs left on freed page tables after a flush with freed_tables returned (whole run)'],
-  'violationCounts.lockup': ['count', 'flushes still open at the end of the run long after they began (RunConfig.lockupCycles): a lost IPI, a CPU stuck with interrupts off'],
+  'violationCounts.lockup': ['count', 'CPUs and waits stuck at the end of the run past their threshold (RunConfig.lockupCycles): interrupts off, spinning, a runnable task on an idle CPU, a CSD not released, a flush not returned'],
 });
 
 /** The documented paths a run's figures lack, and the figures it has that are not documented. */

@@ -1,0 +1,64 @@
+import { ConfigError } from '../lib/errors';
+import { LOCKUP_WATCHDOGS, type LockupThresholds } from '../tlb/liveness';
+import type { LockupWatchdog } from '../tlb/oracle';
+import type { RunConfig } from './runner';
+
+/**
+ * The default threshold of every liveness check: a quarter of the run (warm-up included), at most
+ * 0.5 simulated ms. Linux waits seconds (5 s for a CSD, 10 s hard, 20 s soft) where its operations
+ * take microseconds; 0.5 ms is more than four times the longest legitimate wait measured on any
+ * shipped workload (a 56-CPU csd_lock_wait of 113 µs), and a quarter of the run lets a state that
+ * got stuck in its first three quarters show in a short one.
+ */
+export function defaultLockupCycles(cycles: number, warmupCycles: number, clockGhz: number): number {
+  return Math.max(1, Math.min(Math.round((warmupCycles + cycles) / 4), Math.round(0.5 * clockGhz * 1e6)));
+}
+
+/** Every check's threshold for a run: its own (`lockupThresholds`), else `lockupCycles`, else the default. */
+export function lockupThresholds(cfg: RunConfig, clockGhz: number): LockupThresholds {
+  const base = cfg.lockupCycles ?? defaultLockupCycles(cfg.cycles, cfg.warmupCycles, clockGhz);
+  const t = {} as LockupThresholds;
+  for (const w of LOCKUP_WATCHDOGS) {
+    const v = cfg.lockupThresholds?.[w] ?? base;
+    if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`lockup threshold ${w} = ${String(v)}: expected a positive whole number of cycles`);
+    t[w] = v;
+  }
+  return t;
+}
+
+/**
+ * `--lockup-ms [check=]T` and `--lockup-cycles [check=]N`, in the order given: without a check
+ * name the value is every check's threshold (`lockupCycles`), with one (hard, soft, stall, csd,
+ * flush) that check's own.
+ */
+export function parseLockupOptions(ms: readonly string[], cycles: readonly string[], clockGhz: number): Pick<RunConfig, 'lockupCycles' | 'lockupThresholds'> {
+  const out: Pick<RunConfig, 'lockupCycles' | 'lockupThresholds'> = {};
+  const each: Partial<Record<LockupWatchdog, number>> = {};
+  const take = (option: string, text: string, toCycles: (v: number) => number) => {
+    const eq = text.indexOf('=');
+    const name = eq < 0 ? null : text.slice(0, eq).trim();
+    const value = Number(eq < 0 ? text : text.slice(eq + 1));
+    if (name !== null && !(LOCKUP_WATCHDOGS as readonly string[]).includes(name)) {
+      throw new ConfigError(`${option} '${text}': unknown check '${name}' (expected one of ${LOCKUP_WATCHDOGS.join(', ')}, or no name for all)`);
+    }
+    const c = Number.isFinite(value) && value > 0 ? toCycles(value) : NaN;
+    if (!(Number.isSafeInteger(c) && c > 0)) throw new ConfigError(`${option} '${text}': expected [check=]value, a positive ${option === '--lockup-ms' ? 'number of simulated ms' : 'whole number of cycles'}`);
+    if (name === null) out.lockupCycles = c;
+    else each[name as LockupWatchdog] = c;
+  };
+  for (const text of ms) take('--lockup-ms', text, (v) => Math.round(v * clockGhz * 1e6));
+  for (const text of cycles) take('--lockup-cycles', text, (v) => v);
+  if (Object.keys(each).length > 0) out.lockupThresholds = each;
+  return out;
+}
+
+/** The reproducer's flags for the thresholds a run set (none for the defaults). */
+export function lockupFlags(cfg: RunConfig): string[] {
+  const flags: string[] = [];
+  if (cfg.lockupCycles !== undefined) flags.push(`--lockup-cycles ${cfg.lockupCycles}`);
+  for (const w of LOCKUP_WATCHDOGS) {
+    const v = cfg.lockupThresholds?.[w];
+    if (v !== undefined) flags.push(`--lockup-cycles ${w}=${v}`);
+  }
+  return flags;
+}
