@@ -9,24 +9,12 @@
  * Each profile lives in its own module under profiles/; ns are converted at the profile clock.
  * docs/PROFILES.md is generated from these tables (describe.ts) and checked by a test.
  */
-import type { MachineParams } from './params';
 import { HASWELL_2S } from './profiles/haswell-2s';
 import { SKYLAKE_SP_2S } from './profiles/skylake-sp-2s';
+import type { MachineProfile } from './profiles/source';
 import { ZEN3_1S } from './profiles/zen3-1s';
 
-export type SourceTag = 'S' | 'F' | 'D' | 'E' | 'R' | 'M';
-
-export interface Sourced {
-  readonly value: number;
-  readonly tag: SourceTag;
-  readonly source: string;
-}
-
-export interface MachineProfile {
-  readonly name: string;
-  readonly description: string;
-  readonly params: Readonly<Record<keyof MachineParams, Sourced>>;
-}
+export type { MachineProfile, Sourced, SourceTag } from './profiles/source';
 
 function freezeProfile(p: MachineProfile): MachineProfile {
   Object.freeze(p.params);

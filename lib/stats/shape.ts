@@ -5,8 +5,13 @@
  * the declaration against what was really registered (`shapeMismatch`): a typed result is only
  * worth having if the type cannot drift from the stats.
  */
-import type { StatGroup } from './group';
 import type { HistogramSummary } from './histogram';
+
+/** What a shape is checked against: a stat group (`StatGroup` is one), by its path and real shape. */
+export interface ShapedGroup {
+  readonly path: string;
+  shape(): StatShapeGroup;
+}
 
 /** A stat's kind, or a child group's own shape. */
 export type StatShape = 'counter' | 'histogram' | 'formula' | StatShapeGroup;
@@ -63,7 +68,7 @@ function compare(base: string, real: StatShapeGroup, declared: StatShapeGroup): 
  * Compares what `group` really holds with a declaration: the same names, the same kinds, the same
  * nesting. Returns the first difference as one line naming its dotted path, or null when they match.
  */
-export function shapeMismatch(group: StatGroup, declared: StatShapeGroup): string | null {
+export function shapeMismatch(group: ShapedGroup, declared: StatShapeGroup): string | null {
   if (!isGroup(declared)) return `stats of '${group.path}' are declared as ${kindText(declared)}: expected an object of stat kinds`;
   return compare(group.path, group.shape(), declared);
 }

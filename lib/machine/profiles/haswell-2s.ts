@@ -1,5 +1,4 @@
-import type { MachineProfile } from '../profiles';
-import { C2C, CEILING, v } from './source';
+import { type MachineProfile, C2C, CEILING, v } from './source';
 
 const HSX = 'CPUID dump of a Xeon E5-2690 v3 (vsrinivas/fuchsia, zircon/kernel/lib/arch/test/data/cpuid/haswell-xeon-e5-2690v3.json)';
 const BDX = `${C2C}, Broadwell-EP proxy (no Haswell-EP data there): dual E5-2630 v4 10C / E5-2680 v4 14C medians we took from results/*.csv`;

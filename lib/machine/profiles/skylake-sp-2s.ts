@@ -1,5 +1,4 @@
-import type { MachineProfile } from '../profiles';
-import { C2C, CEILING, HANSEN, LUTO, v } from './source';
+import { type MachineProfile, C2C, CEILING, HANSEN, LUTO, v } from './source';
 
 export const SKYLAKE_SP_2S: MachineProfile = {
   name: 'skylake-sp-2s',

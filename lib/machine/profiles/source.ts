@@ -1,4 +1,18 @@
-import type { Sourced, SourceTag } from '../profiles';
+import type { MachineParams } from '../params';
+
+export type SourceTag = 'S' | 'F' | 'D' | 'E' | 'R' | 'M';
+
+export interface Sourced {
+  readonly value: number;
+  readonly tag: SourceTag;
+  readonly source: string;
+}
+
+export interface MachineProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly params: Readonly<Record<keyof MachineParams, Sourced>>;
+}
 
 /** One profile value with its source tag and citation. */
 export const v = (value: number, tag: SourceTag, source: string): Sourced => Object.freeze({ value, tag, source });

@@ -1,5 +1,4 @@
-import type { MachineProfile } from '../profiles';
-import { C2C, CEILING, v } from './source';
+import { type MachineProfile, C2C, CEILING, v } from './source';
 
 export const ZEN3_1S: MachineProfile = {
   name: 'zen3-1s',
