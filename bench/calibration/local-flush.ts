@@ -1,4 +1,4 @@
-import { scenarioRun } from './run';
+import { requireMeasured, scenarioRun } from './run';
 
 export interface LocalFlushPoint {
   pages: number;
@@ -19,6 +19,7 @@ export interface LocalFlushPoint {
 export function localFlush(machine: string, params: Record<string, string>, strategy: string, pages: number, cycles: number): LocalFlushPoint {
   const r = scenarioRun(machine, params, strategy, 'munmap-micro', { n: 0, op: 'mprotect', pages }, cycles, 100_000);
   const w = r.workload as { iterations: number; touchCycles: { mean: number } };
+  requireMeasured(`local-flush (${pages} page${pages === 1 ? '' : 's'})`, 'iteration', Math.min(w.iterations, r.flushes.count), params, cycles);
   return {
     pages,
     flushCycles: r.flushes.latencyCycles.mean as number,

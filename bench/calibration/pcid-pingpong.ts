@@ -1,4 +1,4 @@
-import { scenarioRun } from './run';
+import { requireMeasured, scenarioRun } from './run';
 
 /**
  * Lutomirski's machine, described from parameters: the skylake-sp-2s core at the laptop's
@@ -23,6 +23,7 @@ export function pcidPingPong(machine: string, params: Record<string, string>, pc
   const strategy = pcid ? 'linux-4.14-pcid' : 'linux-4.14';
   const r = scenarioRun(machine, { ...LUTOMIRSKI_MACHINE, ...params }, strategy, 'pcid-pingpong', { pages }, cycles, 200_000);
   const w = r.workload as { roundTrips: number; roundTripCycles: { mean: number } };
+  requireMeasured(`pcid-pingpong (${pcid ? 'PCID' : 'no PCID'}, ${pages} pages)`, 'round trip', w.roundTrips, params, cycles);
   return {
     roundTripUs: w.roundTripCycles.mean / (r.config.machine.params.clockGhz * 1e3),
     walksPerRoundTrip: (r.tlb.stlbMisses + r.tlb.kernelWalks) / w.roundTrips, // perf's dTLB walks count the kernel's too

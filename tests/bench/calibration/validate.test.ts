@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { calibrationMarkdown } from '../../../bench/calibration/doc';
+import { pcidPingPong } from '../../../bench/calibration/pcid-pingpong';
 import { validate } from '../../../bench/calibration/validate';
 import { cli } from '../run-cli';
 
@@ -51,5 +52,11 @@ describe('lazytlb validate', () => {
     const noSmt = cli('validate', '--quick', '--machine', 'zen3-1s', '--param', 'threadsPerCore=1');
     expect(noSmt.code).toBe(2);
     expect(noSmt.err).toBe("lazytlb: zen3-1s with --param threadsPerCore=1 has no two CPUs at distance 'SMT sibling': target cas.SMT-sibling cannot be measured (validate --machine another profile)\n");
+    // Found by the same fuzz test: a store so slow that the window holds no flush gave a null mean
+    // (an internal error, exit 3), and the ping-pong without round trips a 0 us round trip.
+    const slow = cli('validate', '--quick', '--machine', 'skylake-sp-2s', '--param', 'storeIssue=100000');
+    expect(slow.code).toBe(2);
+    expect(slow.err).toBe('lazytlb: validate: the local-flush (1 page) scenario completed no iteration in its 100000 cycles with --param storeIssue=100000: its targets cannot be measured\n');
+    expect(() => pcidPingPong('skylake-sp-2s', { contextSwitch: '100000' }, true, 0, 1000)).toThrow(/^validate: the pcid-pingpong \(PCID, 0 pages\) scenario completed no round trip in its 1000 cycles with --param contextSwitch=100000:/);
   });
 });
