@@ -2,7 +2,7 @@ import * as path from 'path';
 import { MAX_OFFSET } from '../../lib/engine/event-queue';
 import { ConfigError, ParseError } from '../../lib/errors';
 import { PARAM_SPECS } from '../../lib/machine/params';
-import { resolveMachine } from '../../lib/machine/resolve';
+import { resolveMachine, topologyOf, type MachineConfig } from '../../lib/machine/resolve';
 import type { StrategyFactory, StrategyOptions } from '../../tlb/strategy';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
@@ -71,6 +71,14 @@ function checkCpus(file: string, trace: ParsedTrace, profile: string, params: Re
   }
 }
 
+/** A topology given with --param must still have a CPU for each of the trace's. */
+function checkFits(file: string, trace: ParsedTrace, machine: MachineConfig, overrides: Record<string, string>): void {
+  const n = topologyOf(machine).nCpus;
+  if (n >= trace.cpus) return;
+  const given = Object.entries(overrides).map(([k, v]) => `--param ${k}=${v}`).join(' ');
+  throw new ConfigError(`${given} leaves ${machine.profile} ${n} CPU${n === 1 ? '' : 's'}, fewer than the ${trace.cpus} of ${file} (line ${trace.cpusLine})`);
+}
+
 /**
  * A replayed task waits from one event of its own to the next, and the engine schedules no event
  * more than MAX_OFFSET cycles ahead: a span that long is most likely a mistyped timestamp, named
@@ -97,6 +105,7 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   const params = replayMachineParams(o.machine, model.cpus, o.params);
   checkCpus(file, trace, o.machine, params, o.params);
   const machine = resolveMachine(o.machine, params);
+  checkFits(file, trace, machine, o.params);
   checkSpan(file, trace, model, machine.params.clockGhz);
   const cycles = Math.max(1, Math.round((model.end - model.start) * machine.params.clockGhz * 1e9) + 1);
   const results = strategies.map(([strategy, factory]) => {

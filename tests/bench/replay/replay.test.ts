@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ParseError } from '../../../lib/errors';
+import { ConfigError, ParseError } from '../../../lib/errors';
 import { cli } from '../run-cli';
 import { parseTrace } from '../../../bench/replay/parse-trace';
 import { replayTrace } from '../../../bench/replay/replay';
@@ -83,6 +83,12 @@ describe('trace replay', () => {
     expect(() => replay({})).toThrow(new ParseError('big.txt', 2, '520 CPUs do not fit one socket of zen3-1s (at most 64 CCXs, here 65 of 8 cores): give the topology with --param'));
     // A topology given with --param is the user's own, and its errors name their keys.
     expect(() => replay({ ccxPerSocket: '65' })).toThrow(/^machine parameter 'ccxPerSocket' = 65 is out of range/);
+    // Found by the CLI fuzz test (2000 runs): too few CPUs were reported as 'task sh-4: CPU 3 is
+    // outside 0-1', naming neither the --param nor the trace.
+    const small = parseTrace(fs.readFileSync(path.join(TRACES, 'trappy-trace_sched.txt'), 'utf8'), 'six.txt');
+    expect(() => replayTrace('six.txt', small, [['eager', STRATEGIES.eager]], { ...OPTIONS, params: { coresPerCcx: '2' } })).toThrow(
+      new ConfigError('--param coresPerCcx=2 leaves skylake-sp-2s 2 CPUs, fewer than the 6 of six.txt (line 2)'),
+    );
   });
 
   test('a span longer than the engine can schedule ahead (a mistyped timestamp) is named at its lines', () => {
