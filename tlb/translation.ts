@@ -67,7 +67,9 @@ export class TlbTranslation implements Translation {
    * instruction: an interrupt (a flush IPI) waits until it is done, or a handler's INVLPG could
    * run between a walk and its fill and leave a stale entry behind. A page fault runs in between
    * with interrupts on, and the instruction then starts over with a fresh walk, as on hardware.
-   * The access runs without preemption, so `cpu` stays the CPU it runs on.
+   * The access runs without preemption, so `cpu` stays the CPU it runs on; once it is done,
+   * an interrupt held off meanwhile is taken at the instruction boundary, where it may preempt
+   * the task (a tick's need_resched is honoured at once, as on return to user mode).
    */
   *access(k0: KernelOps, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
     const k = k0 as TlbOps; // the machine stages TLB operations too
@@ -102,11 +104,12 @@ export class TlbTranslation implements Translation {
     if (write && !pteWritable(pte) && this.cowBreak !== null) {
       yield* this.setIrqs(k, cpu, irqsWereOn);
       yield* this.cowBreak(k, cpu, task, mm, vpn);
+      cpu.preemptCount--;
     } else {
       yield k.compute(this.p.l1Hit); // the data access itself
+      cpu.preemptCount--;
       yield* this.setIrqs(k, cpu, irqsWereOn);
     }
-    cpu.preemptCount--;
   }
 
   /**
