@@ -87,6 +87,11 @@ class Replayer {
 
   /** Creates the tasks alive at the trace's start; the others are forked by their parents. */
   start(): void {
+    // Tasks done with their part of the trace sleep past its end (see body), so the machine can go
+    // idle before the trace's last event, which the engine would take for a deadlock: an event just
+    // past the run's last cycle (the trace's end, `at(end)`) keeps the queue from running dry.
+    const engine = this.m.engine;
+    engine.schedule(this.at(this.model.end) + 2, engine.registerHandler({ onEvent: () => {} }), 0);
     const mms = new Map<string, Mm>();
     for (const t of this.model.tasks.values()) {
       if (t.segments.length === 0 || forkOf(this.model, t) !== null) continue;

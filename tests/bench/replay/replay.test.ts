@@ -99,6 +99,20 @@ describe('trace replay', () => {
     expect(replay).toThrow(new ParseError('typo.txt', 4, 'at 9550.018512 s, 3000.000 s after line 3: a replay spans at most 55.0 s at 2.5 GHz (a mistyped timestamp?)'));
   });
 
+  test('a trace whose tasks are all done before its last event replays to its end', () => {
+    // Found by the fuzz test (tests/bench/replay/fuzz.test.ts): after the last task's exit the
+    // machine went idle before the trace's last event, and the engine reported a deadlock (a
+    // WatchdogError of several lines).
+    const text = [
+      '            true 20027/20027 [000] 1063.656112675: syscalls:sys_enter_mmap: addr: 0x00000000, len: 0x00008773, prot: 0x00000001, flags: 0x00000002, fd: 0x00000003, off: 0x00000000',
+      '            true 20028/20028 [000] 1063.657052803: sched:sched_process_exit: comm=true pid=20028 prio=120 group_dead=true',
+      '            true 20028/20028 [000] 1063.657083459: tlb:tlb_flush: pages:0 reason:flush on task switch (0)',
+    ].join('\n');
+    const r = replayTrace('done.txt', parseTrace(text, 'done.txt'), [['linux-4.20', STRATEGIES['linux-4.20']]], OPTIONS).results[0];
+    expect(r.simulated.seconds).toBeCloseTo(1063.657083459 - 1063.656112675, 8);
+    expect((r.workload as { exits: number }).exits).toBe(1);
+  });
+
   test('--lenient skips the malformed line and says so', () => {
     const r = cli('replay', path.join(TRACES, 'trappy-trace_idle_unsorted.txt'), '--strategy', 'eager', '--lenient');
     expect(r.code).toBe(0);
