@@ -7,11 +7,13 @@ import type { AddressSpace, Task } from './task';
  * The points where `context_switch()` (kernel/sched/core.c) calls into the architecture's mm
  * code, with the rq lock held and interrupts off. A lazy-TLB strategy implements these.
  */
-export interface MmSwitch {
+export interface MmSwitch<K extends KernelOps = KernelOps> {
   /** `enter_lazy_tlb(prev->active_mm, next)`: `next` has no mm and borrows `activeMm`. */
-  enterLazyTlb(k: KernelOps, cpu: Cpu, activeMm: AddressSpace | null, next: Task): Sim;
+  enterLazyTlb(k: K, cpu: Cpu, activeMm: AddressSpace | null, next: Task): Sim;
   /** `switch_mm_irqs_off(prev->active_mm, next->mm, next)`. */
-  switchMmIrqsOff(k: KernelOps, cpu: Cpu, prev: AddressSpace | null, next: AddressSpace, nextTask: Task): Sim;
+  switchMmIrqsOff(k: K, cpu: Cpu, prev: AddressSpace | null, next: AddressSpace, nextTask: Task): Sim;
+  /** Optional: run by the idle loop before it halts (e.g. leave_mm() before a deep C-state). */
+  idleEnter?(k: K, cpu: Cpu): Sim;
 }
 
 /**

@@ -48,7 +48,7 @@ export function* idleLoop(s: Scheduler, cpu: Cpu, idle: Task): Sim {
   for (;;) {
     yield k.irqDisable();
     if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) {
-      if (s.idleEnter !== null) yield* s.idleEnter(k, cpu);
+      if (s.mmSwitch.idleEnter !== undefined) yield* s.mmSwitch.idleEnter(k, cpu);
       yield k.halt();
     } else {
       yield k.irqEnable();

@@ -17,13 +17,13 @@ import { AlwaysHit, type Translation } from './translation';
 import { VEC_LOCAL_TIMER, VEC_RESCHEDULE } from './vectors';
 import { idleBalance, tryToWakeUp } from './wakeup';
 
-export interface SchedOptions {
+export interface SchedOptions<K extends KernelOps = KernelOps> {
   /** CONFIG_HZ: scheduler ticks per second on a busy CPU. */
   hz?: number;
   /** Time slice before a tick preempts a task that has company on its runqueue, in µs. */
   sliceUs?: number;
-  mmSwitch?: MmSwitch;
-  translation?: Translation;
+  mmSwitch?: MmSwitch<K>;
+  translation?: Translation<K>;
 }
 
 /** CONFIG_HZ=1000; sysctl_sched_base_slice = 0.75 ms (kernel/sched/fair.c, Linux 6.6 EEVDF). */
@@ -35,15 +35,16 @@ export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
  * and hands the CPU over with `switch_to`. Wake-ups from other CPUs take the target's rq lock and
  * send a reschedule IPI to an idle target; the tick preempts a task whose slice is used up.
  * Every lock, flag and counter the kernel touches lives in simulated memory, so the switch and
- * wake-up costs come out of the coherence model.
+ * wake-up costs come out of the coherence model. `K` is the machine's operation set, which task
+ * code and the mm hooks get as `k`.
  */
-export class Scheduler {
+export class Scheduler<K extends KernelOps = KernelOps> {
   readonly m: CpuMachine;
-  readonly k: KernelOps;
+  readonly k: K;
   readonly rqs: Runqueue[];
   readonly tasks: Task[];
-  readonly mmSwitch: MmSwitch;
-  readonly translation: Translation;
+  readonly mmSwitch: MmSwitch<K>;
+  readonly translation: Translation<K>;
   readonly timers: Timers;
   readonly tickCycles: number;
   readonly sliceCycles: number;
@@ -56,8 +57,6 @@ export class Scheduler {
   readonly preemptions: Counter;
   /** Cycles spent in the mm hooks of context_switch() (enter_lazy_tlb, switch_mm_irqs_off). */
   readonly switchMmCycles: Counter;
-  /** Run by the idle loop before it halts (e.g. leave_mm() before a deep C-state). */
-  idleEnter: ((k: KernelOps, cpu: Cpu) => Sim) | null;
   /** Per CPU: inside the mm hooks of context_switch(). */
   readonly inMmSwitch: Uint8Array;
   /** A CPU has finished the mm hooks of a context switch: (cpu). The oracle listens. */
@@ -75,7 +74,7 @@ export class Scheduler {
   readonly llcCpus: readonly Int32Array[];
   private overloaded: number;
 
-  constructor(m: CpuMachine, options: SchedOptions = {}) {
+  constructor(m: CpuMachine & { readonly k: K }, options: SchedOptions<K> = {}) {
     const hz = options.hz ?? SCHED_DEFAULTS.hz;
     const sliceUs = options.sliceUs ?? SCHED_DEFAULTS.sliceUs;
     if (!(hz >= 1 && hz <= 10_000)) throw new ConfigError(`sched hz = ${hz} is out of range: expected [1, 10000] ticks per second`);
@@ -105,7 +104,6 @@ export class Scheduler {
     this.migrations = this.stats.counter('migrations', 'tasks moved to another CPU (wake-up placement or idle balance)');
     this.preemptions = this.stats.counter('preemptions', 'tasks preempted on return from an interrupt');
     this.switchMmCycles = this.stats.counter('switchMmCycles', 'cycles spent in enter_lazy_tlb and switch_mm_irqs_off');
-    this.idleEnter = null;
     this.inMmSwitch = new Uint8Array(m.topology.nCpus);
     this.mmSwitched = new ProbePoint('sched.mmSwitched');
     this.activeMmProbe = new ProbePoint('sched.activeMm');
@@ -134,7 +132,7 @@ export class Scheduler {
    * A task in `mm` (null: a kernel thread), runnable on `cpu` from the start. `allowed` is its
    * affinity (`sched_setaffinity`; default every CPU) and must contain `cpu`.
    */
-  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>, allowed?: CpuSet): Task {
+  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler<K>, K>, allowed?: CpuSet): Task {
     const t = this.newTask(name, mm, cpu, false, allowed);
     t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
     t.onRq = true;
@@ -152,7 +150,7 @@ export class Scheduler {
    * Creates a task at run time from `parent`'s context (fork/clone + wake_up_new_task): it is
    * enqueued on `cpu`'s runqueue under its lock, and an idle target gets a reschedule IPI.
    */
-  *spawnTask(parent: Task, name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler>, allowed?: CpuSet): Sim<Task> {
+  *spawnTask(parent: Task, name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler<K>, K>, allowed?: CpuSet): Sim<Task> {
     const t = this.newTask(name, mm, cpu, false, allowed);
     t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
     t.state = TASK_BLOCKED;
@@ -174,7 +172,7 @@ export class Scheduler {
     }
   }
 
-  env(task: Task): TaskEnv<Scheduler> {
+  env(task: Task): TaskEnv<Scheduler<K>, K> {
     return { k: this.k, task, sched: this };
   }
 
@@ -288,7 +286,7 @@ export class Scheduler {
     next.switchesIn++;
   }
 
-  private *taskMain(task: Task, body: TaskBody<Scheduler>): Sim {
+  private *taskMain(task: Task, body: TaskBody<Scheduler<K>, K>): Sim {
     yield* body(this.env(task));
     yield* this.exit(task);
   }

@@ -16,9 +16,13 @@ export const TASK_DEAD = 2;
 /** TIF_NEED_RESCHED's bit in thread_info.flags (arch/x86/include/asm/thread_info.h). */
 export const TIF_NEED_RESCHED = 3;
 
-/** What a task's code gets: the operations, itself, and the kernel services it may call. */
-export interface TaskEnv<S = unknown> {
-  readonly k: KernelOps;
+/**
+ * What a task's code gets: the operations, itself, and the kernel services it may call. `K` is
+ * the machine's operation set (the TLB layer's `TlbOps` on a whole machine), so task code can
+ * stage every operation the machine has without a cast.
+ */
+export interface TaskEnv<S = unknown, K extends KernelOps = KernelOps> {
+  readonly k: K;
   readonly task: Task;
   readonly sched: S;
 }
@@ -85,4 +89,4 @@ export class Task {
 }
 
 /** The body of a task: simulated code run in its own context. */
-export type TaskBody<S> = (env: TaskEnv<S>) => Sim;
+export type TaskBody<S, K extends KernelOps = KernelOps> = (env: TaskEnv<S, K>) => Sim;

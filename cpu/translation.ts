@@ -4,13 +4,13 @@ import type { KernelOps } from './kernel-ops';
 import type { Task } from './task';
 
 /** How a user memory access is translated: the TLB layer implements it with TLBs and page walks. */
-export interface Translation {
-  access(k: KernelOps, cpu: Cpu, task: Task, vaddr: number, write: boolean): Sim;
+export interface Translation<K extends KernelOps = KernelOps> {
+  access(k: K, cpu: Cpu, task: Task, vaddr: number, write: boolean): Sim;
   /** `count` independent accesses to vaddr, vaddr + 1, ... (a loop over an array), which an
    *  out-of-order core overlaps; the task runs on `cpus[task's CPU]`. */
-  accessRange(k: KernelOps, cpus: readonly Cpu[], task: Task, vaddr: number, count: number, write: boolean): Sim;
+  accessRange(k: K, cpus: readonly Cpu[], task: Task, vaddr: number, count: number, write: boolean): Sim;
   /** The kernel's own translations that one pass through the scheduler uses (context_switch). */
-  kernelPass(k: KernelOps, cpu: Cpu): Sim;
+  kernelPass(k: K, cpu: Cpu): Sim;
 }
 
 /** Every access hits the L1 dTLB and the L1 cache: it costs `l1Hit` of interruptible work. */

@@ -1,4 +1,4 @@
-import { ConfigError, CpuSet, defineWorkload, wparam, type Scheduler, type Sim, type TaskEnv, type TlbOps } from 'lazytlb';
+import { ConfigError, CpuSet, defineWorkload, wparam, type Sim, type TlbTaskEnv } from 'lazytlb';
 
 /**
  * A user workload: a JIT that keeps its code pages W^X. One compiler thread writes code into a
@@ -26,19 +26,19 @@ export default defineWorkload({
     code.populate(m.memory, 0, params.codePages);
     const compiles = stats.counter('compilations', 'code patches (two flushes each)');
     const compileCycles = Math.round(params.compileUs * m.config.params.clockGhz * 1e3);
-    m.sched.createTask('compiler', code, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    m.sched.createTask('compiler', code, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         yield k.compute(compileCycles);
         const start = rng.int(params.codePages - params.flipPages + 1);
         const cpu = sched.cpuOf(task);
-        yield* m.mapping.mprotect(k as TlbOps, cpu, code, start, start + params.flipPages, true);
+        yield* m.mapping.mprotect(k, cpu, code, start, start + params.flipPages, true);
         for (let p = start; p < start + params.flipPages; p++) yield* sched.touch(task, p, true);
-        yield* m.mapping.mprotect(k as TlbOps, cpu, code, start, start + params.flipPages, false);
+        yield* m.mapping.mprotect(k, cpu, code, start, start + params.flipPages, false);
         compiles.value++;
       }
     }, CpuSet.of(n, [0]));
     for (let i = 1; i <= params.mutators; i++) {
-      m.sched.createTask(`mutator${i}`, code, i, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      m.sched.createTask(`mutator${i}`, code, i, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           for (let j = 0; j < 8; j++) yield* sched.touch(task, rng.int(params.codePages), false);
           yield k.compute(rng.range(2_000, 10_000));

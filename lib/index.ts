@@ -91,6 +91,7 @@ export type { Translation } from '../cpu/translation';
 
 // TLBs, page tables, strategies, the oracle
 export { TlbOps } from '../tlb/tlb-ops';
+export type { TlbScheduler, TlbTaskEnv, TlbTaskBody } from '../tlb/task-env';
 export { TlbMachine } from '../tlb/machine';
 export { MmLifecycle, MAX_MM_PAGES } from '../tlb/mm-lifecycle';
 export { Processes } from '../tlb/process';

@@ -31,7 +31,7 @@ export class TlbMachine extends CpuMachine {
   readonly unit: TlbUnit;
   readonly oracle: Oracle;
   readonly smp: Smp;
-  readonly sched: Scheduler;
+  readonly sched: Scheduler<TlbOps>;
   readonly strategy: Strategy;
   readonly strategyOptions: StrategyOptions;
   readonly mapping: Mapping;
@@ -61,7 +61,7 @@ export class TlbMachine extends CpuMachine {
     this.smp = new Smp(this, this.stats.group('smp'));
     this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now, this.mem.overlapLatency);
     this.strategy = options.strategy;
-    this.sched = new Scheduler(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
+    this.sched = new Scheduler<TlbOps>(this, { ...options.sched, mmSwitch: this.strategy, translation: this.translation });
     this.sched.mmSwitched.attach((cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now));
     this.flushStats = new FlushStats(this.unit, this.sched, this.stats.group('flushes'), this.stats.group('ipis'));
     this.cpu.apic.ipiSent.attach((from) => this.flushStats.onIpi(from));
@@ -92,10 +92,6 @@ export class TlbMachine extends CpuMachine {
     this.strategy.attach(ctx);
     this.mmLifecycle.boot(this.initMm, this.sched);
     this.procs = new Processes(this, this.stats.group('procs'));
-    if (this.strategy.idleEnter !== undefined) {
-      const s = this.strategy;
-      this.sched.idleEnter = (k, cpu) => (s.idleEnter as NonNullable<Strategy['idleEnter']>)(k as TlbOps, cpu);
-    }
   }
 
   /** A new address space (mm_alloc + init_new_context), on a freed mm_struct of its size if there is one. */

@@ -3,13 +3,12 @@ import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { CpuSet } from '../cpu/cpuset';
 import { activateMm, exitMm } from '../cpu/exec-mm';
-import type { Scheduler } from '../cpu/sched';
 import { spinlockStats, type SpinlockStats } from '../cpu/spinlock';
-import { TASK_DEAD, type Task, type TaskBody, type TaskEnv } from '../cpu/task';
+import { TASK_DEAD, type Task } from '../cpu/task';
 import { WaitQueue } from '../cpu/waitqueue';
 import type { TlbMachine } from './machine';
 import type { Mm } from './mm';
-import type { TlbOps } from './tlb-ops';
+import type { TlbScheduler, TlbTaskBody, TlbTaskEnv } from './task-env';
 
 /**
  * How a child shares its parent's address space: `fork` copies it (dup_mmap: COW, and a flush of
@@ -40,7 +39,7 @@ interface VforkDone {
  */
 export class Processes {
   private readonly m: TlbMachine;
-  private readonly s: Scheduler;
+  private readonly s: TlbScheduler;
   /** Per vfork child: its parent's completion. */
   private readonly vforkOf: Map<Task, VforkDone>;
   /** Per parent: its completion, reused across its vforks. */
@@ -76,8 +75,8 @@ export class Processes {
    * own, new or shared, address space, and exits when the body returns. A vfork parent returns
    * once the child has exec'd or exited.
    */
-  *clone(parent: Task, kind: CloneKind, name: string, body: TaskBody<Scheduler>, options: CloneOptions = {}): Sim<Task> {
-    const k = this.m.k as TlbOps;
+  *clone(parent: Task, kind: CloneKind, name: string, body: TlbTaskBody, options: CloneOptions = {}): Sim<Task> {
+    const k = this.m.k;
     const cpu = this.s.cpuOf(parent);
     const parentMm = parent.mm as Mm | null;
     if (parentMm === null) throw new Error(`${parent.name}: a kernel thread cannot clone a user address space`);
@@ -97,7 +96,7 @@ export class Processes {
       yield k.store(done.doneAddr, 0); // init_completion(&vfork)
     }
     const self = this;
-    const child = yield* this.s.spawnTask(parent, name, mm, options.cpu ?? cpu.id, function* (env: TaskEnv<Scheduler>): Sim {
+    const child = yield* this.s.spawnTask(parent, name, mm, options.cpu ?? cpu.id, function* (env: TlbTaskEnv): Sim {
       if (done !== null) self.vforkOf.set(env.task, done);
       yield* body(env);
       yield* self.exit(env.task); // returning from the body is exit(0)
@@ -118,7 +117,7 @@ export class Processes {
    * as the program touches them.
    */
   *exec(task: Task, name: string, nPages: number): Sim<Mm> {
-    const k = this.m.k as TlbOps;
+    const k = this.m.k;
     this.execs.value++;
     const mm = this.m.createMm(name, nPages);
     yield* this.completeVfork(task);
@@ -133,7 +132,7 @@ export class Processes {
    * it (exit_mmap for the last user) — then the last schedule(). Never returns.
    */
   *exit(task: Task): Sim {
-    const k = this.m.k as TlbOps;
+    const k = this.m.k;
     this.exits.value++;
     yield* this.completeVfork(task);
     const mm = (yield* exitMm(this.s, task)) as Mm | null;

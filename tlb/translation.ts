@@ -1,7 +1,6 @@
 import type { Sim } from '../lib/engine/ops';
 import { RngStreams } from '../lib/rng';
 import type { Cpu } from '../cpu/cpu';
-import type { KernelOps } from '../cpu/kernel-ops';
 import type { Task } from '../cpu/task';
 import type { Translation } from '../cpu/translation';
 import { PTRS_PER_PTE, type Mm } from './mm';
@@ -34,7 +33,7 @@ export const pteWritable = (pte: number): boolean => pte % 2 === 1;
  * not present, or read-only on a write (COW), takes a page fault that installs a new PTE version.
  * `vaddr` is a virtual page number.
  */
-export class TlbTranslation implements Translation {
+export class TlbTranslation implements Translation<TlbOps> {
   private readonly unit: TlbUnit;
   private readonly oracle: Oracle;
   private readonly p: WalkParams;
@@ -71,8 +70,7 @@ export class TlbTranslation implements Translation {
    * an interrupt held off meanwhile is taken at the instruction boundary, where it may preempt
    * the task (a tick's need_resched is honoured at once, as on return to user mode).
    */
-  *access(k0: KernelOps, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
-    const k = k0 as TlbOps; // the machine stages TLB operations too
+  *access(k: TlbOps, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
     const mm = task.mm as Mm;
     const c = cpu.id;
     const u = this.unit;
@@ -120,8 +118,7 @@ export class TlbTranslation implements Translation {
    * write to a read-only page, ends the overlap: the outstanding misses complete, then that access
    * runs on its own (`access`, with its fault) and a new window starts.
    */
-  *accessRange(k0: KernelOps, cpus: readonly Cpu[], task: Task, vpn: number, count: number, write: boolean): Sim {
-    const k = k0 as TlbOps;
+  *accessRange(k: TlbOps, cpus: readonly Cpu[], task: Task, vpn: number, count: number, write: boolean): Sim {
     const mm = task.mm as Mm;
     const u = this.unit;
     const p = this.p;
@@ -182,12 +179,12 @@ export class TlbTranslation implements Translation {
    * the user's (so they push user entries out) and survive every CR3 write. Kernel code is serial:
    * each miss costs a whole walk (the kernel's page tables are not modelled in memory).
    */
-  *kernelPass(k0: KernelOps, cpu: Cpu): Sim {
+  *kernelPass(k: TlbOps, cpu: Cpu): Sim {
     const tlb = this.unit.tlbs[cpu.id];
     const vpns = this.kernelVpns;
     let misses = 0;
     for (let i = 0; i < vpns.length; i++) if (!tlb.touchGlobal(vpns[i])) misses++;
-    if (misses > 0) yield (k0 as TlbOps).compute(misses * this.p.pageWalk);
+    if (misses > 0) yield k.compute(misses * this.p.pageWalk);
   }
 
   /** Restores the interrupt flag; an interrupt that became pending meanwhile is taken now. */

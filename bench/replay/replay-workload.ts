@@ -1,16 +1,15 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Counter } from '../../lib/stats/counter';
 import { CpuSet } from '../../cpu/cpuset';
-import type { Scheduler } from '../../cpu/sched';
-import type { Task, TaskEnv } from '../../cpu/task';
+import type { Task } from '../../cpu/task';
 import type { TlbMachine } from '../../tlb/machine';
 import type { Mm } from '../../tlb/mm';
 import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
 import type { CloneKind } from '../../tlb/process';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { defineWorkload, type Workload } from '../workloads/workload';
 import { AddressMap } from './address-map';
 import { forkOf, type ReplayOp, type ReplayTask, type TraceModel } from './reconstruct';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /** Simulated time before the trace's first event: the tasks alive at its start settle on their CPUs. */
 export const LEAD_IN_CYCLES = 100_000;
@@ -110,7 +109,7 @@ class Replayer {
 
   private body(t: ReplayTask) {
     const self = this;
-    return function* (env: TaskEnv<Scheduler>): Sim {
+    return function* (env: TlbTaskEnv): Sim {
       const { k, task, sched } = env;
       const engine = self.m.engine;
       const segs = t.segments;
@@ -134,7 +133,7 @@ class Replayer {
   }
 
   /** One op of the trace, in the task's context. */
-  private *apply(env: TaskEnv<Scheduler>, t: ReplayTask, op: ReplayOp): Sim {
+  private *apply(env: TlbTaskEnv, t: ReplayTask, op: ReplayOp): Sim {
     const { k, task, sched } = env;
     const m = this.m;
     switch (op.kind) {
@@ -162,7 +161,7 @@ class Replayer {
     const [s, e] = range;
     mm.populate(m.memory, s, e); // present: the trace shows no faults, the kernel flushed them
     const cpu = sched.cpuOf(task);
-    const tk = k as TlbOps;
+    const tk = k;
     if (op.kind === 'mprotect') yield* m.mapping.mprotect(tk, cpu, mm, s, e, (op.arg & 2) !== 0);
     else if (op.kind === 'madvise') yield* m.mapping.madviseDontneed(tk, cpu, mm, s, e);
     else yield* m.mapping.munmap(tk, cpu, mm, s, e); // munmap, or mmap MAP_FIXED over a mapping

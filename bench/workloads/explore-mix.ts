@@ -1,10 +1,8 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
 import { PTRS_PER_PTE } from '../../tlb/mm';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { kernelThread } from './common';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * The exploration workload: short, dense in the two hazards. On CPU 0 a thread of mm A flushes
@@ -28,33 +26,33 @@ export const exploreMix = defineWorkload({
     const n = m.topology.nCpus;
     const hot = 16;
     const freedBase = PTRS_PER_PTE;
-    s.createTask('flusher', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('flusher', a, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (let round = 0; ; round++) {
         for (let p = 0; p < hot; p++) yield* sched.touch(task, p, true);
         const start = rng.int(hot - 4);
-        yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, start, start + rng.range(1, 4));
+        yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, start, start + rng.range(1, 4));
         yield k.compute(rng.range(500, 4_000));
         if (round % 4 === 3) {
           for (let p = 0; p < 4; p++) yield* sched.touch(task, freedBase + p, true);
           yield k.compute(rng.range(2_000, 8_000));
-          yield* m.mapping.munmap(k as TlbOps, sched.cpuOf(task), a, freedBase, freedBase + PTRS_PER_PTE);
+          yield* m.mapping.munmap(k, sched.cpuOf(task), a, freedBase, freedBase + PTRS_PER_PTE);
         }
       }
     });
-    s.createTask('toggler', a, 1 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('toggler', a, 1 % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         for (let p = 0; p < hot; p++) yield* sched.touch(task, p, false);
         yield k.compute(rng.range(200, 2_000));
         yield* sched.sleepFor(task, rng.range(500, 6_000));
       }
     });
-    s.createTask('kworker/1', null, 1 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('kworker/1', null, 1 % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         yield k.compute(rng.range(300, 3_000));
         yield* sched.sleepFor(task, rng.range(500, 6_000));
       }
     });
-    s.createTask('walker', a, 2 % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('walker', a, 2 % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         for (let p = 0; p < 4; p++) yield* sched.touch(task, freedBase + p, false);
         yield k.compute(rng.range(500, 3_000));
@@ -62,7 +60,7 @@ export const exploreMix = defineWorkload({
       }
     });
     for (let c = 3; c < n; c++) {
-      s.createTask(`other${c}`, b, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`other${c}`, b, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
           yield k.compute(rng.range(1_000, 5_000));

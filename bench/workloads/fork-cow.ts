@@ -1,9 +1,8 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
 import { kernelThread, lazyAlternator } from './common';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * A process that forks repeatedly (like a shell or a pre-fork server). Each fork write-protects
@@ -28,12 +27,12 @@ export const forkCow = defineWorkload({
     const s = m.sched;
     const n = m.topology.nCpus;
     let forks = 0;
-    s.createTask('forker', parent, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('forker', parent, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (let p = 0; p < PAGES; p++) yield* sched.touch(task, p, true);
       for (;;) {
         // fork(): dup_mmap write-protects the parent and flushes it; the child exits through
         // do_exit, whose mmput runs exit_mmap (freed tables), and its mm_struct is reused.
-        const child = yield* m.procs.clone(task, 'fork', `child${forks++}`, function* (env: TaskEnv<Scheduler>): Sim {
+        const child = yield* m.procs.clone(task, 'fork', `child${forks++}`, function* (env: TlbTaskEnv): Sim {
           for (let i = 0; i < 8; i++) yield* env.sched.touch(env.task, rng.int(PAGES), rng.chance(0.5));
           yield env.k.compute(rng.range(2_000, 10_000));
         }, { cpu: 1 + rng.int(Math.max(1, n - 1)) });

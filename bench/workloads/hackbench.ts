@@ -1,12 +1,11 @@
 import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { PIPE_DEF_BUFFERS, Pipe, type PipeCosts } from '../../cpu/pipe';
-import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
-import type { TaskEnv } from '../../cpu/task';
 import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
 import { wparam, type NumericSpec } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /** A process's mapped pages: text, data, heap and stack (the message buffer's page is the last). */
 const PROC_PAGES = 16;
@@ -98,7 +97,7 @@ export const hackbench = defineWorkload({
     });
 
     const receiver = (pipe: Pipe, buf: number) =>
-      function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+      function* ({ task, sched }: TlbTaskEnv): Sim {
         const packets = fds * loops;
         for (let i = 0; i < packets; i++) {
           // Only this task reads the pipe: if it is not empty now, the read will not sleep.
@@ -112,7 +111,7 @@ export const hackbench = defineWorkload({
         yield* m.procs.exit(task);
       };
     const sender = (first: number, buf: number) =>
-      function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+      function* ({ task, sched }: TlbTaskEnv): Sim {
         for (let i = 0; i < loops; i++) {
           for (let j = 0; j < fds; j++) {
             yield* sched.touch(task, buf, false); // copy_from_user() reads data[]
@@ -128,7 +127,7 @@ export const hackbench = defineWorkload({
     const shared = threads ? m.createMm('hackbench', PROC_PAGES + total) : null;
     if (shared !== null) shared.populate(m.memory, 0, PROC_PAGES + total);
     let child = 0;
-    const spawn = (name: string, body: (env: TaskEnv<Scheduler>) => Sim): void => {
+    const spawn = (name: string, body: (env: TlbTaskEnv) => Sim): void => {
       let mm = shared;
       if (mm === null) {
         mm = m.createMm(name, PROC_PAGES);

@@ -1,11 +1,12 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Rng } from '../../lib/rng';
 import type { Scheduler } from '../../cpu/sched';
-import type { Task, TaskEnv } from '../../cpu/task';
+import type { Task } from '../../cpu/task';
 import type { Mm } from '../../tlb/mm';
 import type { TlbOps } from '../../tlb/tlb-ops';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * Sizes of flush_tlb_mm_range() calls during a kernel compile (Dave Hansen, "x86: mm: set TLB
@@ -93,12 +94,12 @@ export const kbuild = defineWorkload({
     }
 
     /** execve(prog), ld.so start-up, then `runMs × scale` of work with touches and flushes. */
-    function* run(env: TaskEnv<Scheduler>, prog: Program, scale: number, flushesPerMs: number): Sim {
+    function* run(env: TlbTaskEnv, prog: Program, scale: number, flushesPerMs: number): Sim {
       const { k, task, sched } = env;
       const mm = yield* m.procs.exec(task, prog.name, prog.pages);
       for (let i = 0; i < params.startupFlushes; i++) {
         yield* sched.touch(task, rng.int(prog.pages), true);
-        yield* flushSome(k as TlbOps, task, sched, mm, true);
+        yield* flushSome(k, task, sched, mm, true);
       }
       const total = Math.round(prog.runMs * scale * ms);
       const slice = Math.round(ms / 10); // work in 0.1-ms slices
@@ -106,7 +107,7 @@ export const kbuild = defineWorkload({
         const touches = Math.round(params.touchesPerMs / 10);
         for (let i = 0; i < touches; i++) yield* sched.touch(task, rng.int(prog.pages), rng.chance(1 / 3));
         yield k.compute(Math.min(slice, total - done));
-        if (flushesPerMs > 0 && rng.chance(flushesPerMs / 10)) yield* flushSome(k as TlbOps, task, sched, mm, false);
+        if (flushesPerMs > 0 && rng.chance(flushesPerMs / 10)) yield* flushSome(k, task, sched, mm, false);
       }
     }
 
@@ -116,18 +117,18 @@ export const kbuild = defineWorkload({
     const make = m.createMm('make', params.toolPages);
     make.populate(m.memory, 0, params.toolPages);
     for (let j = 0; j < jobs; j++) {
-      m.sched.createTask(`make/${j}`, make, j % n, function* (env: TaskEnv<Scheduler>): Sim {
+      m.sched.createTask(`make/${j}`, make, j % n, function* (env: TlbTaskEnv): Sim {
         for (let first = true; ; first = false) {
           chains.value++;
           const residual = first ? rng.next() : 1; // a job already in progress at the start
-          const driver = yield* procs.clone(env.task, 'vfork', `gcc/${j}`, function* (g: TaskEnv<Scheduler>): Sim {
+          const driver = yield* procs.clone(env.task, 'vfork', `gcc/${j}`, function* (g: TlbTaskEnv): Sim {
             yield* run(g, gcc, jitter(), 0);
-            const c = yield* procs.clone(g.task, 'vfork', `cc1/${j}`, function* (c1: TaskEnv<Scheduler>): Sim {
+            const c = yield* procs.clone(g.task, 'vfork', `cc1/${j}`, function* (c1: TlbTaskEnv): Sim {
               yield* run(c1, cc1, jitter() * residual, cc1FlushesPerMs);
               files.value++;
             });
             yield* procs.waitFor(g.task, c);
-            const a = yield* procs.clone(g.task, 'vfork', `as/${j}`, function* (a1: TaskEnv<Scheduler>): Sim {
+            const a = yield* procs.clone(g.task, 'vfork', `as/${j}`, function* (a1: TlbTaskEnv): Sim {
               yield* run(a1, as, jitter(), 0);
             });
             yield* procs.waitFor(g.task, a);

@@ -1,10 +1,8 @@
 import type { Sim } from '../../lib/engine/ops';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { kernelThread, lazyAlternator } from './common';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * The original synthetic mix. One multi-threaded process ("app") runs a worker thread on every
@@ -31,14 +29,14 @@ export const madviseMix = defineWorkload({
     const n = m.topology.nCpus;
     for (let c = 0; c < n; c++) {
       if (c % 2 === 0) {
-        s.createTask(`worker${c}`, app, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+        s.createTask(`worker${c}`, app, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
           for (;;) {
             for (let i = 0; i < 16; i++) yield* sched.touch(task, rng.int(PAGES), rng.chance(0.5));
             yield k.compute(rng.range(2_000, 20_000));
             if (rng.chance(params.madviseChance)) {
               const start = rng.int(PAGES - 8);
               const len = rng.chance(1 - params.bigRangeChance) ? rng.range(1, 4) : rng.range(34, 64);
-              yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), app, start, Math.min(PAGES, start + len));
+              yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), app, start, Math.min(PAGES, start + len));
             }
           }
         });
@@ -47,10 +45,10 @@ export const madviseMix = defineWorkload({
         s.createTask(`kworker/${c}`, null, c, kernelThread(rng));
       }
     }
-    s.createTask('kcompactd0', null, (n - 1) % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('kcompactd0', null, (n - 1) % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         yield* sched.sleepFor(task, rng.range(40_000, 160_000));
-        yield* m.mapping.migratePage(k as TlbOps, sched.cpuOf(task), app, rng.int(PAGES));
+        yield* m.mapping.migratePage(k, sched.cpuOf(task), app, rng.int(PAGES));
       }
     });
   },

@@ -1,14 +1,12 @@
 import type { Sim } from '../../lib/engine/ops';
 import { CpuSet } from '../../cpu/cpuset';
 import { NetDevice, NETDEV_STATS } from '../../cpu/netdev';
-import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
-import type { TaskEnv } from '../../cpu/task';
 import { WaitQueue } from '../../cpu/waitqueue';
 import { PTRS_PER_PTE } from '../../tlb/mm';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /** The heap: 7 page-table pages of items; the 8th holds the chunk the allocator maps and unmaps. */
 const HEAP_PAGES = 7 * PTRS_PER_PTE;
@@ -90,7 +88,7 @@ export const memcache = defineWorkload({
     };
 
     for (let w = 0; w < workers; w++) {
-      s.createTask(`memcached/${w}`, app, w % n, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`memcached/${w}`, app, w % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           yield* epoll[w].waitEvent(sched, task, function* (): Sim<boolean> {
             return (yield k.load(queued[w])) > 0;
@@ -106,13 +104,13 @@ export const memcache = defineWorkload({
             if (rng.chance(params.tableFreeShare)) {
               // A chunk is mapped, used a little and unmapped whole: its page table is freed.
               for (let i = 0; i < 2; i++) yield* sched.touch(task, CHUNK + rng.int(PTRS_PER_PTE), true);
-              yield* m.mapping.munmap(k as TlbOps, cpu, app, CHUNK, CHUNK + PTRS_PER_PTE);
+              yield* m.mapping.munmap(k, cpu, app, CHUNK, CHUNK + PTRS_PER_PTE);
               unmaps.value++;
             } else {
               const start = rng.int(HEAP_PAGES - params.purgeMaxPages);
               const end = start + rng.range(1, params.purgeMaxPages);
-              if (rng.chance(params.munmapShare)) yield* m.mapping.munmap(k as TlbOps, cpu, app, start, end); // refaulted when used again
-              else yield* m.mapping.madviseDontneed(k as TlbOps, cpu, app, start, end);
+              if (rng.chance(params.munmapShare)) yield* m.mapping.munmap(k, cpu, app, start, end); // refaulted when used again
+              else yield* m.mapping.madviseDontneed(k, cpu, app, start, end);
               purges.value++;
             }
           }
@@ -123,7 +121,7 @@ export const memcache = defineWorkload({
       const meanSleep = (n * hz) / kworkerWakeups;
       const runCycles = Math.round(params.kworkerUs * hz * 1e-6);
       for (let c = 0; c < n; c++) {
-        s.createTask(`kworker/${c}:1`, null, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+        s.createTask(`kworker/${c}:1`, null, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
           for (;;) {
             yield* sched.sleepFor(task, rng.exponential(meanSleep));
             yield k.compute(runCycles);

@@ -1,12 +1,10 @@
 import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { CpuSet } from '../../cpu/cpuset';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
 import { PTRS_PER_PTE } from '../../tlb/mm';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /** A spinner's compute burst: interruptible, so its length only bounds the events it costs. */
 const SPIN_BURST = 1_000_000;
@@ -91,18 +89,17 @@ export const munmapMicro = defineWorkload({
     const op = params.op;
     const engine = m.engine;
 
-    m.sched.createTask('initiator', app, initCpu, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
-      const ops = k as TlbOps;
+    m.sched.createTask('initiator', app, initCpu, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         const t0 = engine.now;
         const cpu = sched.cpuOf(task);
         if (op === 'munmap') {
-          yield* m.mapping.munmap(ops, cpu, app, 0, pages);
+          yield* m.mapping.munmap(k, cpu, app, 0, pages);
         } else if (op === 'madvise') {
-          yield* m.mapping.madviseDontneed(ops, cpu, app, 0, pages);
+          yield* m.mapping.madviseDontneed(k, cpu, app, 0, pages);
         } else {
-          yield* m.mapping.mprotect(ops, cpu, app, 0, pages, false);
-          yield* m.mapping.mprotect(ops, cpu, app, 0, pages, true);
+          yield* m.mapping.mprotect(k, cpu, app, 0, pages, false);
+          yield* m.mapping.mprotect(k, cpu, app, 0, pages, true);
         }
         const t1 = engine.now;
         for (let p = 0; p < pages; p++) yield* sched.touch(task, p, true);
@@ -115,7 +112,7 @@ export const munmapMicro = defineWorkload({
     }, CpuSet.of(nCpus, [initCpu]));
     const readEvery = params.spinnerReadCycles;
     for (let i = 0; i < spinners.length; i++) {
-      m.sched.createTask(`spinner/${i}`, app, spinners[i], function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      m.sched.createTask(`spinner/${i}`, app, spinners[i], function* ({ k, task, sched }: TlbTaskEnv): Sim {
         // User code of the process: never lazy, never asleep.
         if (readEvery === 0) for (;;) yield k.compute(SPIN_BURST);
         for (let r = i; ; r++) {

@@ -1,11 +1,10 @@
 import type { Sim } from '../../lib/engine/ops';
 import { CpuSet } from '../../cpu/cpuset';
 import { Pipe, type PipeCosts } from '../../cpu/pipe';
-import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
-import type { TaskEnv } from '../../cpu/task';
 import { wparam, type NumericSpec } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /** A process's mapped pages: text, data, heap, stack, and its send and receive rings. */
 const PROC_PAGES = 16;
@@ -94,7 +93,7 @@ export const netperfRr = defineWorkload({
       server.populate(m.memory, 0, PROC_PAGES);
       const cc = clientCpu(i);
       const sc = serverCpu(i);
-      s.createTask(`netperf${i}`, client, cc, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`netperf${i}`, client, cc, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         // The instances start at different moments (within ~one round trip), or identical pairs
         // would run in lockstep for ever, every CPU switching at the same cycle.
         yield* sched.sleepFor(task, 1 + rng.int(START_SPREAD));
@@ -113,7 +112,7 @@ export const netperfRr = defineWorkload({
           if (thinkCycles > 0) yield* sched.sleepFor(task, rng.exponential(thinkCycles));
         }
       }, CpuSet.of(n, [cc]));
-      s.createTask(`netserver${i}`, server, sc, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`netserver${i}`, server, sc, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           const empty = m.memory.peek(req.headAddr) === m.memory.peek(req.tailAddr);
           const before = task.switchesIn;

@@ -4,10 +4,11 @@ import { CpuSet } from '../../cpu/cpuset';
 import { EventFd } from '../../cpu/eventfd';
 import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
-import type { Task, TaskEnv } from '../../cpu/task';
+import type { Task } from '../../cpu/task';
 import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * Andy Lutomirski's benchmark from the x86 PCID commit: two processes (two mms) pinned to one
@@ -56,7 +57,7 @@ export const pcidPingPong = defineWorkload({
     a.populate(m.memory, 0, Math.max(size, 16)); // the buffers are mapped before the loop, as after the first round
     b.populate(m.memory, 0, Math.max(size, 16));
     const engine = m.engine;
-    s.createTask('pingpong.a', a, params.cpu, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('pingpong.a', a, params.cpu, function* ({ task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         const t0 = engine.now;
         yield* text(task, sched);
@@ -67,7 +68,7 @@ export const pcidPingPong = defineWorkload({
         rtt.record(engine.now - t0);
       }
     }, only);
-    s.createTask('pingpong.b', b, params.cpu, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask('pingpong.b', b, params.cpu, function* ({ task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         yield* toB.read(sched, task, vfs);
         yield* text(task, sched);

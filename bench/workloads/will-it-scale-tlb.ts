@@ -6,13 +6,11 @@ import type { Histogram } from '../../lib/stats/histogram';
 import type { StatGroup } from '../../lib/stats/group';
 import type { StatShapeGroup } from '../../lib/stats/shape';
 import { CpuSet } from '../../cpu/cpuset';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
 import type { TlbMachine } from '../../tlb/machine';
 import { PTRS_PER_PTE, type Mm } from '../../tlb/mm';
 import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
-import type { TlbOps } from '../../tlb/tlb-ops';
 import { wparam } from './params';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * The engine of will-it-scale's tlb_flush1/2/3 in thread mode (will-it-scale.ts declares the
@@ -211,10 +209,9 @@ export function setupTlbFlush(m: TlbMachine, backing: Backing, p: TlbFlushParams
 
 /** One thread's testcase(). */
 function tlbFlushThread(st: Shared, thread: number) {
-  return function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+  return function* ({ k, task, sched }: TlbTaskEnv): Sim {
     const { m, mm, backing } = st;
     const engine = m.engine;
-    const ops = k as TlbOps;
     const lo = st.layout.start[thread];
     const hi = lo + st.layout.regionPages;
     // A read fault maps the zero page (anon) or the file page; fault-around maps the rest of its
@@ -240,7 +237,7 @@ function tlbFlushThread(st: Shared, thread: number) {
             yield k.compute(st.writeExtra); // do_cow_fault / do_shared_fault over do_anonymous_page
           }
         }
-        yield* m.mapping.madviseDontneed(ops, sched.cpuOf(task), mm, p, p + 1); // madvise(addr + i, pgsize, MADV_DONTNEED)
+        yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), mm, p, p + 1); // madvise(addr + i, pgsize, MADV_DONTNEED)
         // assert(*(addr + i) == 0), or == 1 for the shared mapping: a read fault, and fault-around
         const faulted = mm.lastChange[p];
         yield* sched.touch(task, p, false);
@@ -251,14 +248,14 @@ function tlbFlushThread(st: Shared, thread: number) {
             const w0 = p - (p % st.faultAround);
             aroundLo = w0 > lo ? w0 : lo;
             aroundHi = w0 + st.faultAround < hi ? w0 + st.faultAround : hi;
-            const n = yield* m.mapping.mapAround(ops, sched.cpuOf(task), mm, p, aroundLo, aroundHi, aroundWritable);
+            const n = yield* m.mapping.mapAround(k, sched.cpuOf(task), mm, p, aroundLo, aroundHi, aroundWritable);
             if (n > 0 && st.mapAroundCycles > 0) yield k.compute(n * st.mapAroundCycles);
           }
         }
         st.iterations.add(thread);
         st.iterationCycles.record(engine.now - t0);
       }
-      yield* m.mapping.munmap(ops, sched.cpuOf(task), mm, lo, hi); // munmap(addr, FILESIZE); mmap again
+      yield* m.mapping.munmap(k, sched.cpuOf(task), mm, lo, hi); // munmap(addr, FILESIZE); mmap again
       aroundLo = aroundHi = 0;
       st.munmaps.value++;
     }

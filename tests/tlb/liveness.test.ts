@@ -3,7 +3,6 @@ import type { Sim } from '../../lib/engine/ops';
 import { checkLiveness, type LockupThresholds } from '../../tlb/liveness';
 import { TlbMachine } from '../../tlb/machine';
 import { Linux420 } from '../../tlb/strategies/linux-4.20';
-import type { TlbOps } from '../../tlb/tlb-ops';
 
 const RUN = 2_000_000;
 const T = 500_000;
@@ -33,7 +32,7 @@ function scenario(healthy: boolean): TlbMachine {
   s.createTask('a0', a, 0, function* ({ task, sched, k }): Sim {
     yield* sched.touch(task, 0, true);
     yield k.compute(50_000);
-    yield* m.mapping.munmap(k as TlbOps, sched.cpuOf(task), a, 0, 1);
+    yield* m.mapping.munmap(k, sched.cpuOf(task), a, 0, 1);
   });
   s.createTask('waker', null, 2, function* ({ k }): Sim {
     yield k.compute(100_000);

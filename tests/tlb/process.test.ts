@@ -1,14 +1,13 @@
 import type { Sim } from '../../lib/engine/ops';
 import { resolveMachine } from '../../lib/machine/resolve';
 import { RngStreams } from '../../lib/rng';
-import type { Scheduler } from '../../cpu/sched';
-import type { TaskEnv } from '../../cpu/task';
 import { TlbMachine } from '../../tlb/machine';
 import type { Mm } from '../../tlb/mm';
 import type { Strategy } from '../../tlb/strategy';
 import { STRATEGIES } from '../../tlb/strategies/index';
 import { Linux615 } from '../../tlb/strategies/linux-6.15';
 import type { TlbOps } from '../../tlb/tlb-ops';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 const PAGES = 64;
 
@@ -21,16 +20,16 @@ function forkExecExit(strategy: Strategy, cycles: number, seed = 1) {
   const m = new TlbMachine({ config: resolveMachine('skylake-sp-2s', { sockets: 1, coresPerCcx: 4 }), seed, strategy });
   const rng = new RngStreams(seed).stream('test.procs');
   const events: string[] = [];
-  const program = function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+  const program = function* ({ k, task, sched }: TlbTaskEnv): Sim {
     const mm = yield* m.procs.exec(task, `${task.name}.exe`, PAGES);
     events.push(`exec ${task.name}`);
     for (let i = 0; i < 12; i++) yield* sched.touch(task, rng.int(PAGES), rng.chance(0.5));
-    yield* m.mapping.mprotect(k as TlbOps, sched.cpuOf(task), mm, 0, 4, false);
+    yield* m.mapping.mprotect(k, sched.cpuOf(task), mm, 0, 4, false);
     yield k.compute(rng.range(1_000, 20_000));
-    yield* m.mapping.munmap(k as TlbOps, sched.cpuOf(task), mm, 8, 12);
+    yield* m.mapping.munmap(k, sched.cpuOf(task), mm, 8, 12);
   };
   const shell = (kind: 'vfork' | 'fork') =>
-    function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (let p = 0; p < PAGES; p++) yield* sched.touch(task, p, true);
       for (let i = 0; ; i++) {
         const child = yield* m.procs.clone(task, kind, `${kind}${i}`, program, { cpu: 1 + rng.int(3) });
@@ -75,16 +74,16 @@ describe('process lifecycle: fork, vfork, exec, exit', () => {
     const parent = m.createMm('parent', 16);
     let childMm: Mm | null = null;
     let freedWhileLazy = -1;
-    m.sched.createTask('parent', parent, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    m.sched.createTask('parent', parent, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       yield* sched.touch(task, 0, true);
-      yield* m.procs.clone(task, 'fork', 'child', function* (env: TaskEnv<Scheduler>): Sim {
+      yield* m.procs.clone(task, 'fork', 'child', function* (env: TlbTaskEnv): Sim {
         childMm = env.task.mm as Mm;
         yield* env.sched.touch(env.task, 1, true);
       }, { cpu: 1 });
       yield* sched.sleepFor(task, 200_000);
       freedWhileLazy = m.mmLifecycle.freed.value; // cpu1 is idle, lazy on the child's mm
       // Now run a user task on cpu1: its switch drops the last reference.
-      yield* m.procs.clone(task, 'thread', 'worker', function* (env: TaskEnv<Scheduler>): Sim {
+      yield* m.procs.clone(task, 'thread', 'worker', function* (env: TlbTaskEnv): Sim {
         yield* env.sched.touch(env.task, 2, true);
       }, { cpu: 1 });
       yield k.compute(100_000);

@@ -1,10 +1,10 @@
 import { resolveMachine } from '../../lib/machine/resolve';
 import type { Sim } from '../../lib/engine/ops';
-import type { Task, TaskEnv } from '../../cpu/task';
+import type { Task } from '../../cpu/task';
 import type { Scheduler } from '../../cpu/sched';
 import { TlbMachine } from '../../tlb/machine';
 import type { Strategy, StrategyOptions } from '../../tlb/strategy';
-import type { TlbOps } from '../../tlb/tlb-ops';
+import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
  * A scripted scenario for checking which CPUs a strategy IPIs. On an 8-CPU machine (one socket,
@@ -43,14 +43,14 @@ export function flushScenario(strategy: Strategy, opts: { freedTables?: boolean;
   const touchAll = function* (task: Task, sched: Scheduler): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
   };
-  type Body = (env: TaskEnv<Scheduler>) => Sim;
+  type Body = (env: TlbTaskEnv) => Sim;
   const user = (name: string, mm: typeof a, cpu: number, body: Body) => s.createTask(name, mm, cpu, body);
   user('a0', a, 0, function* ({ task, sched, k }) {
     yield* touchAll(task, sched);
     yield k.compute(FLUSH_AT);
     flushing = true;
     const end = opts.freedTables ? 512 : 8;
-    yield* m.mapping.munmap(k as TlbOps, sched.cpuOf(task), a, 0, end);
+    yield* m.mapping.munmap(k, sched.cpuOf(task), a, 0, end);
     flushing = false;
     cr3After = Array.from(m.unit.cr3Mm);
     yield* touchAll(task, sched);

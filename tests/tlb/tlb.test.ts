@@ -53,7 +53,7 @@ function single(body: (m: TlbMachine, k: TlbOps, a: Mm) => Generator<number, voi
   const m = new TlbMachine({ config: resolveMachine('skylake-sp-2s', { sockets: 1, coresPerCcx: 2 }), seed: 1, strategy: linux420(), strategyOptions: { pcid } });
   const a = m.createMm('a', 1024);
   m.sched.createTask('t', a, 0, function* ({ k }): Sim {
-    yield* body(m, k as TlbOps, a);
+    yield* body(m, k, a);
   });
   m.sched.start();
   m.engine.run({ maxCycles: 1e8 });

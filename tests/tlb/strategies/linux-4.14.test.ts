@@ -1,13 +1,11 @@
 import type { Sim } from '../../../lib/engine/ops';
 import { resolveMachine } from '../../../lib/machine/resolve';
-import type { Scheduler } from '../../../cpu/sched';
-import type { TaskEnv } from '../../../cpu/task';
 import { TlbMachine } from '../../../tlb/machine';
 import type { Strategy, StrategyOptions } from '../../../tlb/strategy';
-import type { TlbOps } from '../../../tlb/tlb-ops';
 import { Linux414, linux414, linux414Pcid } from '../../../tlb/strategies/linux-4.14';
 import { ROLES, flushScenario } from '../scenario';
 import { randomized } from '../random-workload';
+import type { TlbTaskEnv } from '../../../tlb/task-env';
 
 const { running, lazyKthread, lazyIdle } = ROLES;
 
@@ -85,19 +83,19 @@ function twoFlushes(strategy: Strategy) {
   m.cpu.apic.ipiSent.attach((from, to) => {
     if (flushing >= 0 && from === 0) targets[flushing].push(to);
   });
-  m.sched.createTask('a0', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('a0', a, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
     yield k.compute(200_000);
     for (const [i, lo] of [0, 4].entries()) {
       targets.push([]);
       flushing = i;
-      yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, lo, lo + 4);
+      yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, lo, lo + 4);
       flushing = -1;
       if (i === 0) cr3AfterFirst = m.unit.cr3Mm[1];
       yield k.compute(50_000);
     }
   });
-  m.sched.createTask('a1', a, 1, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('a1', a, 1, function* ({ task, sched }: TlbTaskEnv): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
     yield* sched.sleepFor(task, 600_000);
   });
@@ -117,7 +115,7 @@ function sleepAndReturn(strategy: Strategy, options?: Partial<StrategyOptions>) 
   const a = m.createMm('a', 64);
   const u = m.unit;
   const r = { cr3Asleep: [-1, -1], cr3After: [-1, -1], flushes: -1, retouchMisses: -1 };
-  m.sched.createTask('a0', a, 0, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('a0', a, 0, function* ({ task, sched }: TlbTaskEnv): Sim {
     for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
     const t = u.tlbs[sched.cpuOf(task).id];
     const flushes = () => t.asidFlushes.value + t.fullFlushes.value + t.invlpgs.value;
@@ -130,7 +128,7 @@ function sleepAndReturn(strategy: Strategy, options?: Partial<StrategyOptions>) 
     const c = sched.cpuOf(task).id;
     r.cr3After = [u.cr3Mm[c], u.cr3Asid[c]];
   });
-  m.sched.createTask('observer', null, 1, function* ({ k }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('observer', null, 1, function* ({ k }: TlbTaskEnv): Sim {
     yield k.compute(500_000); // a0 is asleep by then (its 8 faults take ~30,000 cycles)
     r.cr3Asleep = [u.cr3Mm[0], u.cr3Asid[0]];
   });

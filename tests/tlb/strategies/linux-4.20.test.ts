@@ -2,8 +2,6 @@ import type { Sim } from '../../../lib/engine/ops';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import type { Cpu } from '../../../cpu/cpu';
 import type { KernelOps } from '../../../cpu/kernel-ops';
-import type { Scheduler } from '../../../cpu/sched';
-import type { TaskEnv } from '../../../cpu/task';
 import { TlbMachine } from '../../../tlb/machine';
 import type { Mm } from '../../../tlb/mm';
 import type { Strategy } from '../../../tlb/strategy';
@@ -11,6 +9,7 @@ import type { TlbOps } from '../../../tlb/tlb-ops';
 import { Linux420, linux420 } from '../../../tlb/strategies/linux-4.20';
 import { ROLES, flushScenario } from '../scenario';
 import { randomized } from '../random-workload';
+import type { TlbTaskEnv } from '../../../tlb/task-env';
 
 const { initiator, running, lazyKthread, lazyIdle } = ROLES;
 const PAGES = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -155,14 +154,14 @@ function lazyReturnRace(strategy: Strategy, seed: number): TlbMachine {
   });
   const a = m.createMm('a', 64);
   const rng = m.rng.stream('test.race');
-  m.sched.createTask('flusher', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('flusher', a, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
     for (let i = 0; i < 300; i++) {
       for (let p = 0; p < 4; p++) yield* sched.touch(task, p, true);
       yield k.compute(rng.range(0, 3000));
-      yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, 0, 1);
+      yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, 0, 1);
     }
   });
-  m.sched.createTask('returner', a, 1, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+  m.sched.createTask('returner', a, 1, function* ({ task, sched }: TlbTaskEnv): Sim {
     for (let i = 0; i < 300; i++) {
       for (let p = 0; p < 4; p++) yield* sched.touch(task, p, false);
       yield* sched.sleepFor(task, rng.range(500, 4000));

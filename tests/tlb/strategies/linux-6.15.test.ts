@@ -2,8 +2,6 @@ import type { Sim } from '../../../lib/engine/ops';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import type { Cpu } from '../../../cpu/cpu';
 import type { KernelOps } from '../../../cpu/kernel-ops';
-import type { Scheduler } from '../../../cpu/sched';
-import type { TaskEnv } from '../../../cpu/task';
 import { TlbMachine } from '../../../tlb/machine';
 import type { Mm } from '../../../tlb/mm';
 import type { Strategy } from '../../../tlb/strategy';
@@ -13,9 +11,10 @@ import { linux513 } from '../../../tlb/strategies/linux-5.13';
 import { Linux615, linux615 } from '../../../tlb/strategies/linux-6.15';
 import { randomized } from '../random-workload';
 import { ROLES, flushScenario } from '../scenario';
+import type { TlbTaskEnv } from '../../../tlb/task-env';
 
 const { initiator, running, lazyKthread, lazyIdle, otherMm, switchedAway } = ROLES;
-type Env = TaskEnv<Scheduler>;
+type Env = TlbTaskEnv;
 
 /** linux-6.15 that records the CPUs should_flush_tlb() was asked about, and mm_cpumask(a) as each flush returns. */
 class Probed extends Linux615 {
@@ -187,7 +186,7 @@ function trimScenario(strategy: Strategy) {
       yield k.compute(Math.round(t * sec) - now());
       targets.push([]);
       flushing = true;
-      yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, 0, 1);
+      yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, 0, 1);
       flushing = false;
       masks.push(a.cpumask.toArray());
       yield* sched.touch(task, 0, true);
@@ -231,7 +230,7 @@ function switchRace(strategy: Strategy, seed: number): TlbMachine {
     for (let i = 0; i < 300; i++) {
       for (let p = 0; p < 4; p++) yield* sched.touch(task, p, true);
       yield k.compute(rng.range(0, 2000));
-      yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, 0, 1);
+      yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, 0, 1);
     }
   });
   for (const mm of [a, b]) {

@@ -1,8 +1,7 @@
 import { resolveMachine } from '../../../lib/machine/resolve';
 import type { Sim } from '../../../lib/engine/ops';
 import type { Cpu } from '../../../cpu/cpu';
-import type { Scheduler } from '../../../cpu/sched';
-import { TASK_DEAD, type TaskEnv } from '../../../cpu/task';
+import { TASK_DEAD } from '../../../cpu/task';
 import { TlbMachine } from '../../../tlb/machine';
 import type { Mm } from '../../../tlb/mm';
 import type { TlbOps } from '../../../tlb/tlb-ops';
@@ -10,6 +9,7 @@ import {
   Rfc2016Naive, Rfc2016Rqlock, Rfc2016Xchg, TLBSTATE_FLUSH, TLBSTATE_OK, rfc2016Naive, rfc2016Rqlock, rfc2016Xchg,
 } from '../../../tlb/strategies/rfc2016';
 import { ROLES, flushScenario } from '../scenario';
+import type { TlbTaskEnv } from '../../../tlb/task-env';
 
 const VARIANTS: Array<[string, () => Rfc2016Naive]> = [
   ['rfc2016-naive', () => new Rfc2016Naive()],
@@ -87,20 +87,20 @@ function raceRun(strategy: Rfc2016Naive, seed: number, perturb: boolean) {
   const a = m.createMm('a', 64);
   const rng = m.rng.stream('workload');
   const s = m.sched;
-  s.createTask('flusher', a, 0, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+  s.createTask('flusher', a, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
     for (;;) {
       yield k.compute(rng.range(200, 3_000));
-      yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, 0, 4);
+      yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, 0, 4);
     }
   });
   for (let c = 1; c <= 3; c++) {
-    s.createTask(`user${c}`, a, c, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask(`user${c}`, a, c, function* ({ task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         for (let p = 0; p < 4; p++) yield* sched.touch(task, p, false);
         yield* sched.yieldCpu(task);
       }
     });
-    s.createTask(`kthread${c}`, null, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+    s.createTask(`kthread${c}`, null, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
       for (;;) {
         yield k.compute(rng.range(100, 1_000));
         yield* sched.yieldCpu(task);
@@ -197,30 +197,30 @@ describe('rfc2016-rqlock under contention', () => {
       // rq lock with interrupts enabled. Such a hit is rare; the lockdep-style check below
       // catches that mistake on every acquisition.
       for (let n = 0; n < 16; n++) {
-        s.createTask(`napper${c}.${n}`, a, c, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+        s.createTask(`napper${c}.${n}`, a, c, function* ({ task, sched }: TlbTaskEnv): Sim {
           yield* sched.sleepFor(task, rng.range(2_000, 300_000));
           yield* sched.touch(task, rng.int(16), false);
         });
       }
-      s.createTask(`flusher${c}`, a, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`flusher${c}`, a, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (let i = 0; i < ROUNDS; i++) {
           for (let p = 0; p < 4; p++) yield* sched.touch(task, rng.int(16), true);
           yield k.compute(rng.range(200, 2_000));
           const start = rng.int(12);
           const end = rng.chance(0.9) ? start + rng.range(1, 4) : 64; // sometimes above the ceiling
-          yield* m.mapping.madviseDontneed(k as TlbOps, sched.cpuOf(task), a, start, end);
+          yield* m.mapping.madviseDontneed(k, sched.cpuOf(task), a, start, end);
         }
       });
     }
     for (let c = 2; c < 6; c++) {
-      s.createTask(`user${c}`, a, c, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`user${c}`, a, c, function* ({ task, sched }: TlbTaskEnv): Sim {
         for (let i = 0; i < ROUNDS; i++) {
           for (let p = 0; p < 4; p++) yield* sched.touch(task, rng.int(16), false);
           if (rng.chance(0.3)) yield* sched.sleepFor(task, rng.range(500, 5_000));
           else yield* sched.yieldCpu(task);
         }
       });
-      s.createTask(`kthread${c}`, null, c, function* ({ k, task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`kthread${c}`, null, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (let i = 0; i < ROUNDS; i++) {
           yield k.compute(rng.range(100, 1_000));
           if (rng.chance(0.3)) yield* sched.sleepFor(task, rng.range(500, 5_000));
@@ -231,7 +231,7 @@ describe('rfc2016-rqlock under contention', () => {
     for (const c of [6, 7]) {
       // Idle most of the time (lazy on a), woken by its hrtimer: try_to_wake_up takes the rq lock
       // from the timer interrupt.
-      s.createTask(`sleeper${c}`, a, c, function* ({ task, sched }: TaskEnv<Scheduler>): Sim {
+      s.createTask(`sleeper${c}`, a, c, function* ({ task, sched }: TlbTaskEnv): Sim {
         for (let i = 0; i < ROUNDS; i++) {
           yield* sched.touch(task, rng.int(16), false);
           yield* sched.sleepFor(task, rng.range(1_000, 8_000));
