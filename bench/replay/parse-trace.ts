@@ -8,6 +8,7 @@
  * counted instead. Events we do not decode never fail: they become `other` records.
  */
 import { ParseError } from '../../lib/errors';
+import { MAX_CPUS } from '../../lib/machine/topology';
 import { clip, decodeEvent } from './parse-fields';
 import type { TraceEvent, TraceEventBase } from './trace-events';
 
@@ -97,10 +98,13 @@ export function parseTrace(text: string, fileName: string, options: ParseOptions
   /*
    * A header's CPU count is what the replay builds, so the events must keep within it: a header
    * of no CPU or fewer than an event before it names, or an event beyond it, is malformed (and,
-   * lenient, left out) rather than silently replayed on the wrong machine.
+   * lenient, left out) rather than silently replayed on the wrong machine. Neither may go past
+   * the CPUs a machine can have, which the reconstruction allocates per CPU.
    */
   const setHeader = (cpus: number, line: number, text: string): void => {
-    if (cpus < 1 || cpus <= maxCpu) fail(line, `${text} gives ${cpus} CPUs, ${cpus < 1 ? 'expected at least one' : `but line ${maxCpuLine} has an event on CPU ${maxCpu}`}`);
+    if (cpus < 1) fail(line, `${text}: expected at least one CPU`);
+    else if (cpus > MAX_CPUS) fail(line, `${text}: more CPUs than a machine can have (${MAX_CPUS})`);
+    else if (cpus <= maxCpu) fail(line, `${text}, but line ${maxCpuLine} has an event on CPU ${maxCpu}`);
     else header = { cpus, line };
   };
 
@@ -141,6 +145,10 @@ export function parseTrace(text: string, fileName: string, options: ParseOptions
     }
     if (header !== undefined && event.cpu >= header.cpus) {
       fail(lineNo, `an event on CPU ${event.cpu}, but the header at line ${header.line} gives ${header.cpus} CPUs`);
+      continue;
+    }
+    if (event.cpu >= MAX_CPUS) {
+      fail(lineNo, `an event on CPU ${event.cpu}, beyond the ${MAX_CPUS} CPUs a machine can have`);
       continue;
     }
     format ??= parts.format;

@@ -235,14 +235,25 @@ describe('errors', () => {
   // (the replay then said no task ran), and an event beyond the header was dropped unnamed.
   test("a header's CPU count and the events' CPUs must agree: named at the line, lenient leaves it out", () => {
     const ev = (cpu: string) => `  a-1 [${cpu}] 1.0: reschedule_entry: vector=253`;
-    expect(() => parseTrace(['cpus=0', ev('000')].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 1, 'cpus=0 gives 0 CPUs, expected at least one'));
+    expect(() => parseTrace(['cpus=0', ev('000')].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 1, 'cpus=0: expected at least one CPU'));
     expect(() => parseTrace(['cpus=2', ev('000'), ev('002')].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 3, 'an event on CPU 2, but the header at line 1 gives 2 CPUs'));
-    expect(() => parseTrace(['# tracer: nop', ev('003'), '#P:2'].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 3, '#P:2 gives 2 CPUs, but line 2 has an event on CPU 3'));
+    expect(() => parseTrace(['# tracer: nop', ev('003'), '#P:2'].join('\n'), 't.txt')).toThrow(new ParseError('t.txt', 3, '#P:2, but line 2 has an event on CPU 3'));
     const lenient = parseTrace(['cpus=2', ev('000'), ev('002')].join('\n'), 't.txt', { lenient: true });
     expect(lenient).toMatchObject({ cpus: 2, cpusLine: 1, skipped: { count: 1 } });
     expect(lenient.events.map((e) => e.cpu)).toEqual([0]);
     // Without a header the CPUs are counted, from the first event on the highest.
     expect(parseTrace([ev('001'), ev('003'), ev('003')].join('\n'), 't.txt')).toMatchObject({ cpus: 4, cpusLine: 2 });
+  });
+
+  test('a CPU count past what a machine can have is named at its line', () => {
+    // Found by the fuzz test (2000 runs, seed 7): 'cpus=90071992547409935' passed the parser and
+    // the replay's per-CPU array threw 'RangeError: Invalid typed array length', exit 3.
+    const ev = (cpu: string) => `  a-1 [${cpu}] 1.0: reschedule_entry: vector=253`;
+    expect(() => parseTrace(['cpus=90071992547409935', ev('000')].join('\n'), 't.txt')).toThrow(
+      new ParseError('t.txt', 1, 'cpus=90071992547409935: more CPUs than a machine can have (4096)'),
+    );
+    expect(() => parseTrace(ev('4096'), 't.txt')).toThrow(new ParseError('t.txt', 1, 'an event on CPU 4096, beyond the 4096 CPUs a machine can have'));
+    expect(parseTrace([ev('000'), ev('999999999')].join('\n'), 't.txt', { lenient: true })).toMatchObject({ cpus: 1, skipped: { count: 1 } });
   });
 
   test('events we do not decode never fail', () => {
