@@ -37,6 +37,19 @@ describe('sweep, shards and merge', () => {
     fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(files[1], 'utf8')), sweep: { ...w.sweep, seeds: ['9'] } }));
     expect(cli('merge', files[0], other).err).toMatch(/other\.json: a shard of another sweep/);
     expect(cli('merge', path.join(dir, 'nope.json')).err).toMatch(/nope\.json: no such file/);
+    // Found by the CLI fuzz test: a shard edited by hand ('axes' dropped, an index out of the grid)
+    // was an internal error ('axes is not iterable', exit 3) or merged runs that are not in the grid.
+    const edited = (f: (j: any) => void) => {
+      const j = JSON.parse(fs.readFileSync(files[1], 'utf8'));
+      f(j);
+      fs.writeFileSync(other, JSON.stringify(j));
+      return cli('merge', files[0], other);
+    };
+    const noAxes = edited((j) => delete j.sweep.axes);
+    expect(noAxes.code).toBe(2);
+    expect(noAxes.err).toBe(`lazytlb: ${other}: 'sweep.axes' is not a list of {key, kind, values} (not a shard as lazytlb sweep --shard writes it)\n`);
+    expect(edited((j) => (j.runs[2].result.seed = 7)).err).toMatch(/other\.json: 'runs\[2\]\.result\.seed' is not a seed/);
+    expect(edited((j) => (j.runs[0].index = 18)).err).toMatch(/other\.json: run 18 is outside the sweep's 18 runs$/m);
   });
 
   test('axes are checked: cpus must divide over the sockets, keys must exist, shards need a file', () => {
