@@ -1,6 +1,6 @@
 import { resolveMachine } from '../lib/machine/resolve';
-import type { Violation, ViolationKind } from '../tlb/oracle';
-import type { StrategyFactory } from '../tlb/strategy';
+import type { Violation, ViolationKind } from '../tlb/check/oracle';
+import type { StrategyFactory } from '../tlb/strategies/strategy';
 import { isHostTimeout, runAllOutcomes, type Progress, type RunOutcome } from './experiment/pool';
 import { runSimulation, type RunConfig } from './runner';
 import { workloadByName } from './workloads/index';

@@ -40,8 +40,8 @@ export const loaderOptions = { typeCheck: process.env.LAZYTLB_TYPECHECK !== '0' 
 
 /** The declarations 'lazytlb' resolves to for the type check: the built .d.ts, or the source when run from it. */
 function ownTypes(): string {
-  const dts = path.join(__dirname, '../lib/index.d.ts');
-  return fs.existsSync(dts) ? dts : path.join(__dirname, '../lib/index.ts');
+  const dts = path.join(__dirname, 'index.d.ts');
+  return fs.existsSync(dts) ? dts : path.join(__dirname, 'index.ts');
 }
 
 /** Type-checks one user file; the first error in it becomes a ConfigError naming file:line. */
@@ -128,7 +128,7 @@ function compile(file: string, spec: string, code: string): Record<string, unkno
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
   const own = m.require.bind(m);
   m.require = Object.assign(
-    (id: string): unknown => (id === 'lazytlb' ? require('../lib/index') : own(id)),
+    (id: string): unknown => (id === 'lazytlb' ? require('./index') : own(id)),
     { resolve: require.resolve, cache: require.cache, main: require.main, extensions: require.extensions },
   ) as NodeJS.Require;
   try {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../lib/errors';
-import { LOCKUP_WATCHDOGS, type LockupThresholds } from '../tlb/liveness';
-import type { LockupWatchdog } from '../tlb/oracle';
+import { LOCKUP_WATCHDOGS, type LockupThresholds } from '../tlb/check/liveness';
+import type { LockupWatchdog } from '../tlb/check/oracle';
 import type { RunConfig } from './runner';
 
 /**

@@ -5,8 +5,8 @@ import type { HistogramSummary } from '../lib/stats/histogram';
 import { formulaMismatch } from '../lib/stats/shape';
 import { VERSION } from '../lib/version';
 import type { TlbMachine } from '../tlb/machine';
-import type { Violation } from '../tlb/oracle';
-import type { StrategyOptions } from '../tlb/strategy';
+import type { Violation } from '../tlb/check/oracle';
+import type { StrategyOptions } from '../tlb/strategies/strategy';
 import type { RunConfig } from './runner';
 import type { Workload } from './workloads/workload';
 

@@ -2,10 +2,10 @@ import { ConfigError } from '../lib/errors';
 import { resolveMachine } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
 import { shapeMismatch } from '../lib/stats/shape';
-import { checkLiveness } from '../tlb/liveness';
+import { checkLiveness } from '../tlb/check/liveness';
 import { TlbMachine } from '../tlb/machine';
-import type { LockupWatchdog } from '../tlb/oracle';
-import type { StrategyFactory, StrategyOptions } from '../tlb/strategy';
+import type { LockupWatchdog } from '../tlb/check/oracle';
+import type { StrategyFactory, StrategyOptions } from '../tlb/strategies/strategy';
 import { lockupFlags, lockupThresholds } from './lockup-options';
 import { resultOf, type RunJson } from './result-json';
 import { resolveWorkloadParams } from './workloads/params';
@@ -32,7 +32,7 @@ export interface RunConfig {
   /** The command that reproduces the run, when it is not `lazytlb run` (a replay). */
   command?: string;
   /**
-   * The liveness checks' threshold, in cycles (tlb/liveness.ts): a CPU with interrupts off or
+   * The liveness checks' threshold, in cycles (tlb/check/liveness.ts): a CPU with interrupts off or
    * spinning, a runnable task on an idle CPU, a CSD not released or a flush not returned this
    * long when the run ends is a `lockup`. Default: a quarter of the run (warm-up included),
    * at most 0.5 simulated ms (see `defaultLockupCycles`).

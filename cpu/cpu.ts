@@ -35,7 +35,7 @@ export class Cpu {
   irqsOn: boolean;
   /**
    * When the CPU layer cleared IF (CLI, or interrupt entry), or -1 while it is set. A user access
-   * holds interrupts off for its one instruction by clearing `irqsOn` alone (tlb/translation.ts),
+   * holds interrupts off for its one instruction by clearing `irqsOn` alone (tlb/hw/mmu.ts),
    * which leaves this at -1. The hard-lockup check reads it at the end of a run: one store per
    * CLI, STI and interrupt, nothing per event.
    */

@@ -1,4 +1,4 @@
-import { MemMachine, type MemMachineOptions } from '../mem/mem-machine';
+import { MemMachine, type MemMachineOptions } from '../mem/machine';
 import { CpuSystem } from './cpu-system';
 import { KernelOps } from './kernel-ops';
 

@@ -2,16 +2,16 @@ import { ConfigError } from '../lib/errors';
 import { CpuMachine, type CpuMachineOptions } from '../cpu/machine';
 import { Scheduler, type SchedOptions } from '../cpu/sched';
 import { Smp } from '../cpu/smp';
-import { FlushStats } from './flush-stats';
-import { Mapping } from './mapping';
-import type { Mm } from './mm';
-import { MmLifecycle } from './mm-lifecycle';
-import { Processes } from './process';
-import { Oracle } from './oracle';
-import type { Strategy, StrategyContext, StrategyOptions } from './strategy';
-import { TlbOps } from './tlb-ops';
-import { TlbUnit } from './tlb-unit';
-import { TlbTranslation } from './translation';
+import { FlushStats } from './check/flush-stats';
+import { Mapping } from './mm/mapping';
+import type { Mm } from './mm/mm';
+import { MmLifecycle } from './mm/mm-lifecycle';
+import { Processes } from './mm/process';
+import { Oracle } from './check/oracle';
+import type { Strategy, StrategyContext, StrategyOptions } from './strategies/strategy';
+import { TlbOps } from './hw/tlb-ops';
+import { TlbUnit } from './hw/tlb-unit';
+import { TlbTranslation } from './hw/mmu';
 
 export interface TlbMachineOptions extends Omit<CpuMachineOptions, 'ops'> {
   strategy: Strategy;

@@ -1,6 +1,6 @@
 import type { Scheduler } from '../cpu/sched';
 import type { TaskBody, TaskEnv } from '../cpu/task';
-import type { TlbOps } from './tlb-ops';
+import type { TlbOps } from './hw/tlb-ops';
 
 /**
  * The scheduler and the task environment of a whole machine (`TlbMachine`): task code stages

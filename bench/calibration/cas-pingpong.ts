@@ -1,6 +1,6 @@
 import { DIST_CCX, DIST_REMOTE, DIST_SMT, DIST_SOCKET, DISTANCE_NAMES } from '../../lib/machine/topology';
 import { topologyOf, type MachineConfig } from '../../lib/machine/resolve';
-import { MemMachine } from '../../mem/mem-machine';
+import { MemMachine } from '../../mem/machine';
 
 /** The core-pair classes nviennot/core-to-core-latency reports (same CCX or socket, other CCX, other socket, SMT sibling). */
 export const CAS_CLASSES = [DIST_SMT, DIST_CCX, DIST_SOCKET, DIST_REMOTE] as const;

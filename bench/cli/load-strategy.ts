@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import type { Strategy, StrategyFactory } from '../../tlb/strategy';
+import type { Strategy, StrategyFactory } from '../../tlb/strategies/strategy';
 import { strategyByName } from '../../tlb/strategies/index';
 import { isFileSpec, loadUserModule } from '../load-module';
 

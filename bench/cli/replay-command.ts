@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment } from '../../lib/machine/resolve';
 import { strategyNames } from '../../tlb/strategies/index';
-import type { StrategyOptions } from '../../tlb/strategy';
+import type { StrategyOptions } from '../../tlb/strategies/strategy';
 import { parseTrace } from '../replay/parse-trace';
 import { replayTrace, type ReplayJson } from '../replay/replay';
 import { loadStrategy } from './load-strategy';

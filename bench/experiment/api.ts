@@ -2,7 +2,7 @@ import { unknownKeyMessage } from '../../lib/config-text';
 import { ConfigError } from '../../lib/errors';
 import type { ParamKey } from '../../lib/machine/params';
 import { resolveMachine } from '../../lib/machine/resolve';
-import type { Strategy, StrategyFactory, StrategyOptions } from '../../tlb/strategy';
+import type { Strategy, StrategyFactory, StrategyOptions } from '../../tlb/strategies/strategy';
 import { strategyNames, type StrategyName } from '../../tlb/strategies/index';
 import { loadStrategy } from '../cli/load-strategy';
 import type { RunJson } from '../result-json';

@@ -4,7 +4,7 @@ import { loadStrategy } from '../cli/load-strategy';
 import { loaderOptions } from '../load-module';
 import type { RunJson } from '../result-json';
 import { runSimulation, type RunConfig } from '../runner';
-import type { StrategyFactory } from '../../tlb/strategy';
+import type { StrategyFactory } from '../../tlb/strategies/strategy';
 import { loadWorkload } from '../workloads/index';
 import type { Workload } from '../workloads/workload';
 

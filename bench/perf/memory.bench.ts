@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import type { Ops, Sim } from '../../lib/engine/ops';
 import { resolveMachine } from '../../lib/machine/resolve';
 import { RngStreams } from '../../lib/rng';
-import { MemMachine } from '../../mem/mem-machine';
+import { MemMachine } from '../../mem/machine';
 import { median, millions, type Figure, type PerfOptions } from './common';
 
 const SEED = 1;

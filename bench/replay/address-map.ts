@@ -1,5 +1,5 @@
 import type { Counter } from '../../lib/stats/counter';
-import { PTRS_PER_PTE } from '../../tlb/mm';
+import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 
 const PAGE_SHIFT = 12;
 /** A PTE page maps 2 MiB: PMD_SHIFT. */

@@ -3,7 +3,7 @@ import { MAX_OFFSET } from '../../lib/engine/event-queue';
 import { ConfigError, ParseError } from '../../lib/errors';
 import { PARAM_SPECS } from '../../lib/machine/params';
 import { resolveMachine, topologyOf, type MachineConfig } from '../../lib/machine/resolve';
-import type { StrategyFactory, StrategyOptions } from '../../tlb/strategy';
+import type { StrategyFactory, StrategyOptions } from '../../tlb/strategies/strategy';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
 import { kernelCounts, type KernelCounts } from './kernel-counts';

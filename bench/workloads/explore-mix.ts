@@ -1,5 +1,5 @@
 import type { Sim } from '../../lib/engine/ops';
-import { PTRS_PER_PTE } from '../../tlb/mm';
+import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 import { kernelThread } from './common';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';

@@ -2,7 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { PIPE_DEF_BUFFERS, Pipe, type PipeCosts } from '../../cpu/pipe';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
-import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
+import { MAX_MM_PAGES } from '../../tlb/mm/mm-lifecycle';
 import { wparam, type NumericSpec } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';

@@ -3,7 +3,7 @@ import { CpuSet } from '../../cpu/cpuset';
 import { NetDevice, NETDEV_STATS } from '../../cpu/netdev';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import { WaitQueue } from '../../cpu/waitqueue';
-import { PTRS_PER_PTE } from '../../tlb/mm';
+import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';

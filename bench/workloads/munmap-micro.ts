@@ -1,7 +1,7 @@
 import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { CpuSet } from '../../cpu/cpuset';
-import { PTRS_PER_PTE } from '../../tlb/mm';
+import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';

@@ -5,7 +5,7 @@ import { EventFd } from '../../cpu/eventfd';
 import type { Scheduler } from '../../cpu/sched';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import type { Task } from '../../cpu/task';
-import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
+import { MAX_MM_PAGES } from '../../tlb/mm/mm-lifecycle';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';

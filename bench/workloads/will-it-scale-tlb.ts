@@ -7,8 +7,8 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { StatShapeGroup } from '../../lib/stats/shape';
 import { CpuSet } from '../../cpu/cpuset';
 import type { TlbMachine } from '../../tlb/machine';
-import { PTRS_PER_PTE, type Mm } from '../../tlb/mm';
-import { MAX_MM_PAGES } from '../../tlb/mm-lifecycle';
+import { PTRS_PER_PTE, type Mm } from '../../tlb/mm/mm';
+import { MAX_MM_PAGES } from '../../tlb/mm/mm-lifecycle';
 import { wparam } from './params';
 import type { TlbTaskEnv } from '../../tlb/task-env';
 

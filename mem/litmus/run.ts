@@ -2,7 +2,7 @@ import type { Ops, Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import type { MachineConfig } from '../../lib/machine/resolve';
 import type { Rng } from '../../lib/rng';
-import { MemMachine } from '../mem-machine';
+import { MemMachine } from '../machine';
 import type { FinalState, Instr, LitmusTest, Operand } from './ast';
 import { evaluateCondition, formatState } from './condition';
 

@@ -1,6 +1,6 @@
 import { resolveMachine } from '../../lib/machine/resolve';
 import type { Sim } from '../../lib/engine/ops';
-import { checkLiveness, type LockupThresholds } from '../../tlb/liveness';
+import { checkLiveness, type LockupThresholds } from '../../tlb/check/liveness';
 import { TlbMachine } from '../../tlb/machine';
 import { Linux420 } from '../../tlb/strategies/linux-4.20';
 
@@ -46,7 +46,7 @@ function scenario(healthy: boolean): TlbMachine {
   return m;
 }
 
-describe('the liveness checks (tlb/liveness.ts)', () => {
+describe('the liveness checks (tlb/check/liveness.ts)', () => {
   const m = scenario(false);
   checkLiveness(m, ALL(T));
   const found = (w: string) => m.oracle.violations.filter((v) => v.watchdog === w);

@@ -1,5 +1,5 @@
 import { pcidPingPong } from '../../bench/calibration/pcid-pingpong';
-import { MlpWindow } from '../../tlb/mlp';
+import { MlpWindow } from '../../tlb/hw/mlp';
 
 describe('memory-level parallelism of user code', () => {
   /** n walks of `walk` cycles wanted back to back, as accessRange drives the window. */

@@ -1,9 +1,9 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import type { Mm } from '../../tlb/mm';
+import type { Mm } from '../../tlb/mm/mm';
 import { Linux48 } from '../../tlb/strategies/linux-4.8';
 import { flushTlbLocalRange } from '../../tlb/strategies/common';
-import type { TlbOps } from '../../tlb/tlb-ops';
+import type { TlbOps } from '../../tlb/hw/tlb-ops';
 import { ROLES, flushScenario } from './scenario';
 
 /** A deliberately broken strategy: v4.8 that only ever flushes the initiating CPU. */

@@ -2,11 +2,11 @@ import type { Sim } from '../../lib/engine/ops';
 import { resolveMachine } from '../../lib/machine/resolve';
 import { RngStreams } from '../../lib/rng';
 import { TlbMachine } from '../../tlb/machine';
-import type { Mm } from '../../tlb/mm';
-import type { Strategy } from '../../tlb/strategy';
+import type { Mm } from '../../tlb/mm/mm';
+import type { Strategy } from '../../tlb/strategies/strategy';
 import { STRATEGIES } from '../../tlb/strategies/index';
 import { Linux615 } from '../../tlb/strategies/linux-6.15';
-import type { TlbOps } from '../../tlb/tlb-ops';
+import type { TlbOps } from '../../tlb/hw/tlb-ops';
 import type { TlbTaskEnv } from '../../tlb/task-env';
 
 const PAGES = 64;

@@ -3,9 +3,9 @@ import { resolveMachine } from '../../lib/machine/resolve';
 import type { Scheduler } from '../../cpu/sched';
 import type { TaskEnv } from '../../cpu/task';
 import { TlbMachine } from '../../tlb/machine';
-import type { Violation } from '../../tlb/oracle';
-import type { Strategy } from '../../tlb/strategy';
-import type { TlbOps } from '../../tlb/tlb-ops';
+import type { Violation } from '../../tlb/check/oracle';
+import type { Strategy } from '../../tlb/strategies/strategy';
+import type { TlbOps } from '../../tlb/hw/tlb-ops';
 
 /** Options of the randomized workload; the defaults are the workload the linux-4.13/4.14/4.20 tests used. */
 export interface RandomRunOptions {

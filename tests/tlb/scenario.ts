@@ -3,7 +3,7 @@ import type { Sim } from '../../lib/engine/ops';
 import type { Task } from '../../cpu/task';
 import type { Scheduler } from '../../cpu/sched';
 import { TlbMachine } from '../../tlb/machine';
-import type { Strategy, StrategyOptions } from '../../tlb/strategy';
+import type { Strategy, StrategyOptions } from '../../tlb/strategies/strategy';
 import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**

@@ -1,11 +1,11 @@
 import type { Sim } from '../../lib/engine/ops';
 import { resolveMachine } from '../../lib/machine/resolve';
-import { TlbArray } from '../../tlb/tlb-array';
+import { TlbArray } from '../../tlb/hw/tlb-array';
 import { TlbMachine } from '../../tlb/machine';
 import { linux420 } from '../../tlb/strategies/linux-4.20';
-import type { Mm } from '../../tlb/mm';
-import type { TlbOps } from '../../tlb/tlb-ops';
-import { pteVersion, pteWritable } from '../../tlb/translation';
+import type { Mm } from '../../tlb/mm/mm';
+import type { TlbOps } from '../../tlb/hw/tlb-ops';
+import { pteVersion, pteWritable } from '../../tlb/hw/mmu';
 
 describe('TlbArray', () => {
   test('set-associative LRU: the least recently used way of a set is the victim', () => {

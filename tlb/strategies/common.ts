@@ -1,7 +1,7 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import type { StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import type { StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 
 /** TLB_FLUSH_ALL: `end` of a flush that covers the whole address space. */
 export const TLB_FLUSH_ALL = -1;

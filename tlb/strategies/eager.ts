@@ -1,8 +1,8 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import { INIT_MM_ID, type Mm } from '../mm';
-import type { Strategy } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { INIT_MM_ID, type Mm } from '../mm/mm';
+import type { Strategy } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import { Linux48 } from './linux-4.8';
 
 /**

@@ -4,10 +4,10 @@ import type { SimMemory } from '../../mem/memory';
 import type { Cpu } from '../../cpu/cpu';
 import type { Cpumask } from '../../cpu/cpumask';
 import type { Task } from '../../cpu/task';
-import { PerCpuStruct, type FieldSpec } from '../layout';
-import type { Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { PerCpuStruct, type FieldSpec } from './layout';
+import type { Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocal } from './common';
 
 /**

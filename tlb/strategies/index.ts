@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import type { StrategyFactory } from '../strategy';
+import type { StrategyFactory } from './strategy';
 import { eager } from './eager';
 import { linux413 } from './linux-4.13';
 import { linux414, linux414Pcid } from './linux-4.14';

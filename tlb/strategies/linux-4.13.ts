@@ -1,9 +1,9 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
-import { PerCpuStruct, type FieldSpec } from '../layout';
-import type { Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { PerCpuStruct, type FieldSpec } from './layout';
+import type { Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import {
   FLUSH_TLB_INFO_V4_13, GenStrategy, TlbState, cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields,
 } from './gen-common';

@@ -1,10 +1,10 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
 import type { KernelOps } from '../../cpu/kernel-ops';
-import { PerCpuStruct, type FieldSpec } from '../layout';
-import type { Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { PerCpuStruct, type FieldSpec } from './layout';
+import type { Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import {
   FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut,
   getFlushTlbInfo, incMmTlbGen, tlbContextFields,

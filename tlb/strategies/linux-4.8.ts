@@ -2,10 +2,10 @@ import type { Sim } from '../../lib/engine/ops';
 import type { Cpu } from '../../cpu/cpu';
 import type { Cpumask } from '../../cpu/cpumask';
 import type { Task } from '../../cpu/task';
-import { PerCpuStruct } from '../layout';
-import { INIT_MM_ID, type Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import { PerCpuStruct } from './layout';
+import { INIT_MM_ID, type Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocalRange } from './common';
 
 export const TLBSTATE_OK = 1;

@@ -3,10 +3,10 @@ import type { Counter } from '../../lib/stats/counter';
 import type { Cpu } from '../../cpu/cpu';
 import { Cpumask } from '../../cpu/cpumask';
 import type { KernelOps } from '../../cpu/kernel-ops';
-import type { FieldSpec, PerCpuStruct } from '../layout';
-import type { Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import type { FieldSpec, PerCpuStruct } from './layout';
+import type { Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import {
   FLUSH_TLB_INFO_V5_13, GenStrategy, LOADED_MM_SWITCHING, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid,
   cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields, tlbStateWithShared,

@@ -2,9 +2,9 @@ import type { Sim } from '../../lib/engine/ops';
 import type { Counter } from '../../lib/stats/counter';
 import type { Cpu } from '../../cpu/cpu';
 import { Cpumask } from '../../cpu/cpumask';
-import type { Mm } from '../mm';
-import type { Strategy, StrategyContext } from '../strategy';
-import type { TlbOps } from '../tlb-ops';
+import type { Mm } from '../mm/mm';
+import type { Strategy, StrategyContext } from './strategy';
+import type { TlbOps } from '../hw/tlb-ops';
 import { flushTlbLocalRange, flushEnd } from './common';
 import { Linux48, TLBSTATE_LAZY, TLBSTATE_OK } from './linux-4.8';
 

@@ -1,4 +1,4 @@
-import { compare, runSimulation, simulate, sweep, Linux420, STRATEGIES, type RunConfig, type RunJson } from '../../../lib/index';
+import { compare, runSimulation, simulate, sweep, Linux420, STRATEGIES, type RunConfig, type RunJson } from '../../../bench/index';
 
 const GRID = { params: { sockets: 1, coresPerCcx: 4 }, ms: 0.2, warmupMs: 0.05 } as const;
 const SMALL = { ...GRID, workload: 'madvise-mix' } as const;

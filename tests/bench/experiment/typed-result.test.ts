@@ -1,4 +1,4 @@
-import { ConfigError, simulate, type HistogramSummary, type RunJson, type SimulateConfig, type WorkloadStats } from '../../../lib/index';
+import { ConfigError, simulate, type HistogramSummary, type RunJson, type SimulateConfig, type WorkloadStats } from '../../../bench/index';
 
 // `npm run typecheck` compiles this file: each `@ts-expect-error` below must be an error, and each
 // `Same` must hold, or the type check fails. At run time the same lines check what the types claim.

@@ -6,7 +6,7 @@ import type { Workload } from '../../../bench/workloads/workload';
 import { ConfigError } from '../../../lib/errors';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import { Rng } from '../../../lib/rng';
-import { MAX_MM_PAGES } from '../../../tlb/mm-lifecycle';
+import { MAX_MM_PAGES } from '../../../tlb/mm/mm-lifecycle';
 import { STRATEGIES } from '../../../tlb/strategies/index';
 
 // One socket of eight Skylake-SP cores: eight threads, each flush reaches seven other CPUs.

@@ -1,7 +1,7 @@
 import type { Sim } from '../../../lib/engine/ops';
 import type { Cpu } from '../../../cpu/cpu';
-import type { Mm } from '../../../tlb/mm';
-import type { TlbOps } from '../../../tlb/tlb-ops';
+import type { Mm } from '../../../tlb/mm/mm';
+import type { TlbOps } from '../../../tlb/hw/tlb-ops';
 import { Linux413, linux413 } from '../../../tlb/strategies/linux-4.13';
 import { ROLES, flushScenario } from '../scenario';
 import { randomRun } from '../random-workload';

@@ -1,7 +1,7 @@
 import type { Sim } from '../../../lib/engine/ops';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import { TlbMachine } from '../../../tlb/machine';
-import type { Strategy, StrategyOptions } from '../../../tlb/strategy';
+import type { Strategy, StrategyOptions } from '../../../tlb/strategies/strategy';
 import { Linux414, linux414, linux414Pcid } from '../../../tlb/strategies/linux-4.14';
 import { ROLES, flushScenario } from '../scenario';
 import { randomized } from '../random-workload';

@@ -3,8 +3,8 @@ import type { Sim } from '../../../lib/engine/ops';
 import type { Cpu } from '../../../cpu/cpu';
 import { TASK_DEAD } from '../../../cpu/task';
 import { TlbMachine } from '../../../tlb/machine';
-import type { Mm } from '../../../tlb/mm';
-import type { TlbOps } from '../../../tlb/tlb-ops';
+import type { Mm } from '../../../tlb/mm/mm';
+import type { TlbOps } from '../../../tlb/hw/tlb-ops';
 import {
   Rfc2016Naive, Rfc2016Rqlock, Rfc2016Xchg, TLBSTATE_FLUSH, TLBSTATE_OK, rfc2016Naive, rfc2016Rqlock, rfc2016Xchg,
 } from '../../../tlb/strategies/rfc2016';

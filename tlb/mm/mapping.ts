@@ -1,12 +1,12 @@
-import type { Engine } from '../lib/engine/engine';
-import type { Sim } from '../lib/engine/ops';
-import type { Cpu } from '../cpu/cpu';
-import type { FlushStats } from './flush-stats';
+import type { Engine } from '../../lib/engine/engine';
+import type { Sim } from '../../lib/engine/ops';
+import type { Cpu } from '../../cpu/cpu';
+import type { FlushStats } from '../check/flush-stats';
 import { PTRS_PER_PTE, type Mm } from './mm';
-import type { Oracle } from './oracle';
-import type { Strategy } from './strategy';
-import type { TlbOps } from './tlb-ops';
-import type { TlbUnit } from './tlb-unit';
+import type { Oracle } from '../check/oracle';
+import type { Strategy } from '../strategies/strategy';
+import type { TlbOps } from '../hw/tlb-ops';
+import type { TlbUnit } from '../hw/tlb-unit';
 
 /** What the mapping system calls cost beyond their loads, stores, locks and flush (machine parameters). */
 export interface MappingCosts {

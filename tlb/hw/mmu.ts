@@ -1,10 +1,10 @@
-import type { Sim } from '../lib/engine/ops';
-import { RngStreams } from '../lib/rng';
-import type { Cpu } from '../cpu/cpu';
-import type { Task } from '../cpu/task';
-import type { Translation } from '../cpu/translation';
-import { PTRS_PER_PTE, type Mm } from './mm';
-import type { Oracle } from './oracle';
+import type { Sim } from '../../lib/engine/ops';
+import { RngStreams } from '../../lib/rng';
+import type { Cpu } from '../../cpu/cpu';
+import type { Task } from '../../cpu/task';
+import type { Translation } from '../../cpu/translation';
+import { PTRS_PER_PTE, type Mm } from '../mm/mm';
+import type { Oracle } from '../check/oracle';
 import { MlpWindow } from './mlp';
 import { HIT_L1, MISS } from './tlb';
 import type { TlbOps } from './tlb-ops';

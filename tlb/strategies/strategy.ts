@@ -1,14 +1,14 @@
-import type { Sim } from '../lib/engine/ops';
-import type { MachineParams } from '../lib/machine/params';
-import type { StatGroup } from '../lib/stats/group';
-import type { SimMemory } from '../mem/memory';
-import type { Cpu } from '../cpu/cpu';
-import type { MmSwitch } from '../cpu/mm-switch';
-import type { Scheduler } from '../cpu/sched';
-import type { Smp } from '../cpu/smp';
-import type { Mm } from './mm';
-import type { TlbOps } from './tlb-ops';
-import type { TlbUnit } from './tlb-unit';
+import type { Sim } from '../../lib/engine/ops';
+import type { MachineParams } from '../../lib/machine/params';
+import type { StatGroup } from '../../lib/stats/group';
+import type { SimMemory } from '../../mem/memory';
+import type { Cpu } from '../../cpu/cpu';
+import type { MmSwitch } from '../../cpu/mm-switch';
+import type { Scheduler } from '../../cpu/sched';
+import type { Smp } from '../../cpu/smp';
+import type { Mm } from '../mm/mm';
+import type { TlbOps } from '../hw/tlb-ops';
+import type { TlbUnit } from '../hw/tlb-unit';
 
 /** The orthogonal switches the kernel had, as options of every strategy that honours them. */
 export interface StrategyOptions {

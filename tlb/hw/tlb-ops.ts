@@ -1,5 +1,5 @@
-import { OP_FIRST_EXTENSION } from '../lib/engine/ops';
-import { KernelOps } from '../cpu/kernel-ops';
+import { OP_FIRST_EXTENSION } from '../../lib/engine/ops';
+import { KernelOps } from '../../cpu/kernel-ops';
 
 /**
  * The TLB-maintenance instructions a strategy may execute. Their costs come from the machine

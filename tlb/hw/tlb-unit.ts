@@ -1,10 +1,10 @@
-import type { Engine, OpExecutor } from '../lib/engine/engine';
-import { OP_SERIALIZE, type Ops } from '../lib/engine/ops';
-import type { Process } from '../lib/engine/process';
-import type { StatGroup } from '../lib/stats/group';
-import type { CpuSystem } from '../cpu/cpu-system';
+import type { Engine, OpExecutor } from '../../lib/engine/engine';
+import { OP_SERIALIZE, type Ops } from '../../lib/engine/ops';
+import type { Process } from '../../lib/engine/process';
+import type { StatGroup } from '../../lib/stats/group';
+import type { CpuSystem } from '../../cpu/cpu-system';
 import { Tlb, type TlbGeometry } from './tlb';
-import { INIT_MM_ID } from './mm';
+import { INIT_MM_ID } from '../mm/mm';
 import { INVLPGB_ALL_NONGLOBALS, OP_INVLPG, OP_INVLPGB, OP_INVPCID_CTX, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
 
 export interface TlbUnitParams extends TlbGeometry {

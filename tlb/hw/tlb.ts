@@ -1,5 +1,5 @@
-import type { Counter } from '../lib/stats/counter';
-import type { StatGroup } from '../lib/stats/group';
+import type { Counter } from '../../lib/stats/counter';
+import type { StatGroup } from '../../lib/stats/group';
 import { TlbArray } from './tlb-array';
 
 /** Where a lookup hit. */

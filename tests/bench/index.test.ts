@@ -1,4 +1,4 @@
-import { CpuMachine, MemMachine, Scheduler, resolveMachine, simulatedJson, type Sim, type Task, type TaskEnv } from '../../lib';
+import { CpuMachine, MemMachine, Scheduler, resolveMachine, simulatedJson, type Sim, type Task, type TaskEnv } from '../../bench';
 
 /** The README's library example, run through the public barrel. */
 function example(seed: number) {
@@ -77,7 +77,7 @@ test('the scheduler example ping-pongs across sockets with wake-up IPIs', () => 
 });
 
 test("the README's simulate() and compare() example (shorter, and jobs: 1: worker threads need the built package)", async () => {
-  const { compare, simulate } = await import('../../lib');
+  const { compare, simulate } = await import('../../bench');
   const r = simulate({ strategy: 'linux-5.13', params: { sockets: 1, coresPerCcx: 16 }, ms: 0.5 });
   expect(r.rates.contextSwitches).toBeGreaterThan(0);
   expect(r.workload.requests).toBeGreaterThan(0);

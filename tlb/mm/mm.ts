@@ -1,7 +1,7 @@
-import type { SimMemory } from '../mem/memory';
-import type { AddressSpace } from '../cpu/task';
-import { Cpumask } from '../cpu/cpumask';
-import type { Spinlock } from '../cpu/spinlock';
+import type { SimMemory } from '../../mem/memory';
+import type { AddressSpace } from '../../cpu/task';
+import { Cpumask } from '../../cpu/cpumask';
+import type { Spinlock } from '../../cpu/spinlock';
 
 /** Pages per page-table page (a PTE page maps 2 MiB with 4 KiB pages). */
 export const PTRS_PER_PTE = 512;

@@ -1,4 +1,4 @@
-import { LINE_BYTES, type SimMemory } from '../mem/memory';
+import { LINE_BYTES, type SimMemory } from '../../mem/memory';
 
 /** One field of a kernel struct: its size in bytes, and whether it starts a new cacheline. */
 export interface FieldSpec {

@@ -1,9 +1,9 @@
-import type { Counter } from '../lib/stats/counter';
-import type { Histogram } from '../lib/stats/histogram';
-import type { StatGroup } from '../lib/stats/group';
-import type { Scheduler } from '../cpu/sched';
-import type { Mm } from './mm';
-import type { TlbUnit } from './tlb-unit';
+import type { Counter } from '../../lib/stats/counter';
+import type { Histogram } from '../../lib/stats/histogram';
+import type { StatGroup } from '../../lib/stats/group';
+import type { Scheduler } from '../../cpu/sched';
+import type { Mm } from '../mm/mm';
+import type { TlbUnit } from '../hw/tlb-unit';
 
 /**
  * Flush accounting that needs no help from the strategy: while a flush is open on a CPU, the IPIs

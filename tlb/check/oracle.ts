@@ -1,13 +1,13 @@
-import type { Counter } from '../lib/stats/counter';
-import type { StatGroup } from '../lib/stats/group';
-import type { Mm } from './mm';
-import type { TlbUnit } from './tlb-unit';
+import type { Counter } from '../../lib/stats/counter';
+import type { StatGroup } from '../../lib/stats/group';
+import type { Mm } from '../mm/mm';
+import type { TlbUnit } from '../hw/tlb-unit';
 
 export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup';
 
 /**
  * Which liveness check reported a lockup, after the kernel detector it is modelled on (see
- * tlb/liveness.ts): `hard` (interrupts off), `soft` (spinning), `stall` (a runnable task whose CPU
+ * tlb/check/liveness.ts): `hard` (interrupts off), `soft` (spinning), `stall` (a runnable task whose CPU
  * does not switch), `csd` (a CSD not released), `flush` (a flush that has not returned).
  */
 export type LockupWatchdog = 'hard' | 'soft' | 'stall' | 'csd' | 'flush';
@@ -204,7 +204,7 @@ export class Oracle {
     }
   }
 
-  /** A lockup found by one of the CPU-level checks of tlb/liveness.ts (`mm`: the CPU's CR3 mm). */
+  /** A lockup found by one of the CPU-level checks of tlb/check/liveness.ts (`mm`: the CPU's CR3 mm). */
   recordLockup(watchdog: LockupWatchdog, cpu: number, now: number, mm: string, detail: string): void {
     this.record('lockup', cpu, now, mm, -1, null, detail, watchdog);
   }

@@ -1,9 +1,9 @@
-import { OP_SPIN } from '../lib/engine/ops';
-import { PROC_BLOCKED, type Process } from '../lib/engine/process';
-import type { Cpu } from '../cpu/cpu';
-import { CSD_FLAGS, CSD_FUNC } from '../cpu/smp';
-import { VECTOR_NAMES } from '../cpu/vectors';
-import type { TlbMachine } from './machine';
+import { OP_SPIN } from '../../lib/engine/ops';
+import { PROC_BLOCKED, type Process } from '../../lib/engine/process';
+import type { Cpu } from '../../cpu/cpu';
+import { CSD_FLAGS, CSD_FUNC } from '../../cpu/smp';
+import { VECTOR_NAMES } from '../../cpu/vectors';
+import type { TlbMachine } from '../machine';
 import type { LockupWatchdog } from './oracle';
 
 /** Each liveness check's threshold, in simulated cycles. */

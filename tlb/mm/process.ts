@@ -1,14 +1,14 @@
-import type { Sim } from '../lib/engine/ops';
-import type { Counter } from '../lib/stats/counter';
-import type { StatGroup } from '../lib/stats/group';
-import type { CpuSet } from '../cpu/cpuset';
-import { activateMm, exitMm } from '../cpu/exec-mm';
-import { spinlockStats, type SpinlockStats } from '../cpu/spinlock';
-import { TASK_DEAD, type Task } from '../cpu/task';
-import { WaitQueue } from '../cpu/waitqueue';
-import type { TlbMachine } from './machine';
+import type { Sim } from '../../lib/engine/ops';
+import type { Counter } from '../../lib/stats/counter';
+import type { StatGroup } from '../../lib/stats/group';
+import type { CpuSet } from '../../cpu/cpuset';
+import { activateMm, exitMm } from '../../cpu/exec-mm';
+import { spinlockStats, type SpinlockStats } from '../../cpu/spinlock';
+import { TASK_DEAD, type Task } from '../../cpu/task';
+import { WaitQueue } from '../../cpu/waitqueue';
+import type { TlbMachine } from '../machine';
 import type { Mm } from './mm';
-import type { TlbScheduler, TlbTaskBody, TlbTaskEnv } from './task-env';
+import type { TlbScheduler, TlbTaskBody, TlbTaskEnv } from '../task-env';
 
 /**
  * How a child shares its parent's address space: `fork` copies it (dup_mmap: COW, and a flush of
