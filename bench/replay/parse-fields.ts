@@ -11,13 +11,7 @@ import {
   schedSwitch,
   wakeup,
 } from './sched-fields';
-import { TLB_FLUSH_REASONS, type IrqVectorEvent, type TraceEvent, type TraceEventBase } from './trace-events';
-
-export interface Decoder {
-  /** The accepted form(s), quoted in the error for a line that matches none. */
-  expected: string;
-  decode(body: string, base: TraceEventBase): TraceEvent | null;
-}
+import { TLB_FLUSH_REASONS, type Decoder, type IrqVectorEvent, type TraceEvent, type TraceEventBase } from './trace-events';
 
 /** trace-cmd (libtraceevent) prints this instead of the fields when it cannot read the format. */
 const FAILED_TO_PARSE = '[FAILED TO PARSE]';

@@ -3,8 +3,7 @@
  * and in the short forms of libtraceevent's sched_switch plugin, which `trace-cmd report` and
  * `perf script` use.
  */
-import type { Decoder } from './parse-fields';
-import type { SchedWakeupEvent } from './trace-events';
+import type { Decoder, SchedWakeupEvent } from './trace-events';
 
 // ---- sched_switch ---------------------------------------------------------------------------
 

@@ -265,3 +265,10 @@ export type TraceEvent =
   | CsdQueueCpuEvent
   | IrqVectorEvent
   | OtherEvent;
+
+/** How one event's fields are read. */
+export interface Decoder {
+  /** The accepted form(s), quoted in the error for a line that matches none. */
+  expected: string;
+  decode(body: string, base: TraceEventBase): TraceEvent | null;
+}

@@ -6,7 +6,11 @@ import { activateMm, exitMm } from '../../cpu/exec-mm';
 import { spinlockStats, type SpinlockStats } from '../../cpu/spinlock';
 import { TASK_DEAD, type Task } from '../../cpu/task';
 import { WaitQueue } from '../../cpu/waitqueue';
-import type { TlbMachine } from '../machine';
+import type { Engine } from '../../lib/engine/engine';
+import type { SimMemory } from '../../mem/memory';
+import type { TlbOps } from '../hw/tlb-ops';
+import type { Mapping } from './mapping';
+import type { MmLifecycle } from './mm-lifecycle';
 import type { Mm } from './mm';
 import type { TlbScheduler, TlbTaskBody, TlbTaskEnv } from '../task-env';
 
@@ -37,8 +41,19 @@ interface VforkDone {
  * for the last user). Every step is simulated code on the caller's CPU; the strategy sees the
  * switches and flushes they cause like any other.
  */
+/** What the process lifecycle uses of the machine (`TlbMachine` is one). */
+export interface ProcessHost {
+  readonly k: TlbOps;
+  readonly engine: Engine;
+  readonly memory: SimMemory;
+  readonly sched: TlbScheduler;
+  readonly mapping: Mapping;
+  readonly mmLifecycle: MmLifecycle;
+  createMm(name: string, nPages: number): Mm;
+}
+
 export class Processes {
-  private readonly m: TlbMachine;
+  private readonly m: ProcessHost;
   private readonly s: TlbScheduler;
   /** Per vfork child: its parent's completion. */
   private readonly vforkOf: Map<Task, VforkDone>;
@@ -55,7 +70,7 @@ export class Processes {
   readonly execs: Counter;
   readonly exits: Counter;
 
-  constructor(m: TlbMachine, stats: StatGroup) {
+  constructor(m: ProcessHost, stats: StatGroup) {
     this.m = m;
     this.s = m.sched;
     this.vforkOf = new Map();
