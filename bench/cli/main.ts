@@ -229,5 +229,10 @@ export function failure(err: unknown): number {
 }
 
 if (require.main === module) {
+  // `lazytlb ... | head`: once the reader has gone, stop quietly, as a Unix filter does on SIGPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   void Promise.resolve(main(process.argv.slice(2))).then((c) => (process.exitCode = c));
 }
