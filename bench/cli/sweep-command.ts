@@ -81,13 +81,12 @@ export function sweepCommand(o: SweepOptions, out: (s: string) => void, warn: (s
 /** `--out DIR`: sweep.json (or sweep-shard-i-of-n.json) and its runs as CSV with the point's columns. */
 export function writeSweep(dir: string, json: SweepJson): void {
   const name = json.shard === undefined ? 'sweep' : `sweep-shard-${json.shard.index}-of-${json.shard.count}`;
-  const csv = runsCsv(json.runs.map((r) => r.result)).split('\n');
   const keys = json.sweep.axes.map((a) => a.key);
-  const withPoint = csv.map((line, i) => (line === '' ? line : i === 0 ? [...keys, line].join(',') : [...keys.map((k) => json.runs[i - 1].point[k]), line].join(',')));
+  const csv = runsCsv(json.runs.map((r) => r.result), { names: keys, cells: (i) => keys.map((k) => json.runs[i].point[k]) });
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(json, null, 2) + '\n');
-    fs.writeFileSync(path.join(dir, `${name}.csv`), withPoint.join('\n'));
+    fs.writeFileSync(path.join(dir, `${name}.csv`), csv);
   } catch (err) {
     throw new ConfigError(`--out ${dir}: ${(err as Error).message}`);
   }

@@ -11,15 +11,25 @@ function field(v: string | number | null): string {
 
 const line = (cells: (string | number | null)[]): string => cells.map(field).join(',');
 
-/** One row per run: what ran (strategy, workload, machine, seed), then every figure by dotted path; empty = not measured. */
-export function runsCsv(results: readonly RunJson[]): string {
+/** Columns before each run's own (a sweep's axis values): their names, and the cells of the i-th run. */
+export interface LeadColumns {
+  names: readonly string[];
+  cells: (run: number) => readonly string[];
+}
+
+/**
+ * One row per run: what ran (strategy, workload, machine, seed), then every figure by dotted path;
+ * empty = not measured. A row may span lines (a quoted line break), so columns of its own go in
+ * through `lead`, never by splitting the text at line breaks.
+ */
+export function runsCsv(results: readonly RunJson[], lead: LeadColumns = { names: [], cells: () => [] }): string {
   if (results.length === 0) return '';
   const keys = [...metricsOf(results[0]).keys()];
-  const rows = [line(['strategy', 'workload', 'machine', 'seed', ...keys])];
-  for (const r of results) {
+  const rows = [line([...lead.names, 'strategy', 'workload', 'machine', 'seed', ...keys])];
+  results.forEach((r, i) => {
     const m = metricsOf(r);
-    rows.push(line([r.config.strategy, r.config.workload, r.config.machine.profile, r.seed, ...keys.map((k) => m.get(k) ?? null)]));
-  }
+    rows.push(line([...lead.cells(i), r.config.strategy, r.config.workload, r.config.machine.profile, r.seed, ...keys.map((k) => m.get(k) ?? null)]));
+  });
   return rows.join('\n') + '\n';
 }
 

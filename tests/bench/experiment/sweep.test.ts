@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cli } from '../run-cli';
+import { cli, cliAsync } from '../run-cli';
 
 const BASE = ['sweep', '--axis', 'cpus=2,4,8', '--strategies', 'linux-4.20,linux-6.15', '--seeds', '3', '--jobs', '1',
   '--param', 'sockets=1', '--workload', 'madvise-mix', '--ms', '0.1', '--warmup-ms', '0.05'];
@@ -50,6 +50,19 @@ describe('sweep, shards and merge', () => {
     expect(noAxes.err).toBe(`lazytlb: ${other}: 'sweep.axes' is not a list of {key, kind, values} (not a shard as lazytlb sweep --shard writes it)\n`);
     expect(edited((j) => (j.runs[2].result.seed = 7)).err).toMatch(/other\.json: 'runs\[2\]\.result\.seed' is not a seed/);
     expect(edited((j) => (j.runs[0].index = 18)).err).toMatch(/other\.json: run 18 is outside the sweep's 18 runs$/m);
+  });
+
+  test('a seed with a line break is quoted in the CSV, and every row keeps its point', async () => {
+    // Found by the CLI fuzz test: --out split the CSV at line breaks to put the point's columns in
+    // front, and a quoted one inside a field crashed it ('Cannot read properties of undefined', exit 3).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazytlb-sweep-csv-'));
+    const r = await cliAsync('sweep', '--axis', 'cpus=2', '--strategies', 'linux-4.20', '--seeds', '1', '--jobs', '1', '--param', 'sockets=1',
+      '--param', 'coresPerCcx=2', '--ms', '0.01', '--warmup-cycles', '1000', '--seed', 'a\nb', '--out', dir);
+    expect(r.code).toBe(0);
+    const csv = fs.readFileSync(path.join(dir, 'sweep.csv'), 'utf8').split('\n');
+    expect(csv[0]).toMatch(/^cpus,strategy,workload,machine,seed,ipis\.sent,/);
+    expect(csv[1]).toBe('2,linux-4.20,memcache,skylake-sp-2s,"a');
+    expect(csv[2]).toMatch(/^b",\d+,/);
   });
 
   test('axes are checked: cpus must divide over the sockets, keys must exist, shards need a file', () => {
