@@ -56,7 +56,9 @@ export interface RunJson<W = Record<string, unknown>> {
   coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
   tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
   /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
-  violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number };
+  /** The lazy mm reference (`mmRefcount`): all 0 with `none`. */
+  lazyMm: { grabs: number; drops: number; shootCalls: number; shootTargets: number; shootSwitches: number };
+  violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number; freedMm: number };
   violations: Violation[];
   /** The workload's own stats (its `stats` group), if it keeps any; as its `stats` declares them. */
   workload: W;
@@ -139,7 +141,11 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       pcidFlushes: sum((c) => c.tlb.asidFlushes),
       fullFlushes: sum((c) => c.tlb.fullFlushes),
     },
-    violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables, lockup: d.violations.lockups },
+    lazyMm: {
+      grabs: d.lazyMm?.grabs ?? 0, drops: d.lazyMm?.drops ?? 0,
+      shootCalls: d.lazyMm?.shootCalls ?? 0, shootTargets: d.lazyMm?.shootTargets ?? 0, shootSwitches: d.lazyMm?.shootSwitches ?? 0,
+    },
+    violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables, lockup: d.violations.lockups, freedMm: d.violations.freedMms },
     violations: m.oracle.violations,
     workload: d.workload as Record<string, unknown>,
     warnings,

@@ -68,6 +68,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.pcid === false) parts.push('--no-pcid');
   if (o.flushCeiling !== undefined) parts.push(`--flush-ceiling ${o.flushCeiling}`);
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
+  if (o.mmRefcount !== undefined && o.mmRefcount !== 'none') parts.push(`--mm-refcount ${o.mmRefcount}`);
   parts.push(...lockupFlags(cfg));
   if (cfg.perturb) parts.push('--perturb');
   return parts.join(' ');

@@ -15,11 +15,14 @@ export function* activateMm(s: Scheduler, task: Task, mm: AddressSpace): Sim {
   const k = s.k;
   const cpu = s.cpuOf(task);
   const old = task.activeMm;
+  const hadMm = task.mm !== null;
   yield k.irqDisable();
   task.mm = mm;
   task.activeMm = mm;
   yield* s.mmHook(cpu, s.mmSwitch.switchMmIrqsOff(k, cpu, old, mm, task), mm);
   yield k.irqEnable();
+  // exec_mmap(): a task without an mm of its own only borrowed `old`: mmdrop_lazy_tlb(active_mm).
+  if (!hadMm && old !== null && s.lazyRef !== null) yield* s.lazyRef.drop(k, cpu, old);
 }
 
 /**
@@ -32,6 +35,8 @@ export function* exitMm(s: Scheduler, task: Task): Sim<AddressSpace | null> {
   if (mm === null) return null;
   const k = s.k;
   const cpu = s.cpuOf(task);
+  // mmgrab_lazy_tlb(mm) before current->mm = NULL: the task now holds mm as a lazy user (kernel/exit.c).
+  if (s.lazyRef !== null) yield* s.lazyRef.grab(k, cpu, mm);
   yield k.irqDisable();
   task.mm = null;
   yield* s.mmHook(cpu, s.mmSwitch.enterLazyTlb(k, cpu, mm, task), mm);

@@ -8,6 +8,7 @@ import type { Cpu } from './cpu';
 import type { KernelOps } from './kernel-ops';
 import type { CpuMachine } from './machine';
 import { CpuSet } from './cpuset';
+import type { LazyMmRef } from './lazy-mm';
 import { AlwaysSwitch, type MmSwitch } from './mm-switch';
 import { Runqueue } from './runqueue';
 import { TASK_BLOCKED, TASK_DEAD, TASK_RUNNING, TIF_NEED_RESCHED, Task, type AddressSpace, type TaskBody, type TaskEnv } from './task';
@@ -66,6 +67,8 @@ export class Scheduler<K extends KernelOps = KernelOps> {
    * mm): what holds an mm_count reference on an mm it may be lazy on. Fired even when unchanged.
    */
   readonly activeMmProbe: ProbePoint<number, AddressSpace>;
+  /** mmgrab_lazy_tlb / mmdrop_lazy_tlb, when the lazy reference is modelled (cpu/lazy-mm.ts); null: free. */
+  lazyRef: LazyMmRef<K> | null = null;
   /** The default affinity: every CPU (shared, never modified). */
   readonly allCpus: CpuSet;
   /** `rd->overload`: some runqueue has a task waiting (read by every CPU going idle). */
@@ -245,13 +248,20 @@ export class Scheduler<K extends KernelOps = KernelOps> {
   /** context_switch(): the mm part, then the bookkeeping the stats need. */
   private *contextSwitch(cpu: Cpu, prev: Task, next: Task): Sim {
     const k = this.k;
+    const ref = this.lazyRef;
+    const borrowed = prev.activeMm;
     if (next.mm === null) {
-      next.activeMm = prev.activeMm; // a kernel thread borrows the mm: lazy TLB
-      yield* this.mmHook(cpu, this.mmSwitch.enterLazyTlb(k, cpu, prev.activeMm, next), next.activeMm);
+      next.activeMm = borrowed; // a kernel thread borrows the mm: lazy TLB
+      yield* this.mmHook(cpu, this.mmSwitch.enterLazyTlb(k, cpu, borrowed, next), next.activeMm);
+      // user -> kernel: mmgrab_lazy_tlb(prev->active_mm); kernel -> kernel hands the reference on.
+      if (ref !== null && prev.mm !== null && borrowed !== null) yield* ref.grab(k, cpu, borrowed);
     } else {
-      yield* this.mmHook(cpu, this.mmSwitch.switchMmIrqsOff(k, cpu, prev.activeMm, next.mm, next), next.mm);
+      yield* this.mmHook(cpu, this.mmSwitch.switchMmIrqsOff(k, cpu, borrowed, next.mm, next), next.mm);
+      // kernel -> user: rq->prev_mm, dropped by finish_task_switch() (mmdrop_lazy_tlb). Same CPU,
+      // interrupts still off, so doing it here costs what it costs there.
+      if (ref !== null && prev.mm === null && borrowed !== null) yield* ref.drop(k, cpu, borrowed);
     }
-    if (prev.mm === null) prev.activeMm = null; // finish_task_switch(): mmdrop_lazy_tlb(prev's borrowed mm)
+    if (prev.mm === null) prev.activeMm = null;
     const s = this.switches;
     s.count.value++;
     if (next.isIdle) s.toIdle.value++;

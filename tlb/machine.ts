@@ -3,12 +3,14 @@ import { CpuMachine, type CpuMachineOptions } from '../cpu/machine';
 import { Scheduler, type SchedOptions } from '../cpu/sched';
 import { Smp } from '../cpu/smp';
 import { FlushStats } from './check/flush-stats';
+import { FreedMmCheck } from './check/freed-mm';
+import { LazyMmRefcount } from './mm/lazy-ref';
 import { Mapping } from './mm/mapping';
 import type { Mm } from './mm/mm';
 import { MmLifecycle } from './mm/mm-lifecycle';
 import { Processes } from './mm/process';
 import { Oracle } from './check/oracle';
-import type { Strategy, StrategyContext, StrategyOptions } from './strategies/strategy';
+import { MM_REFCOUNT_MODES, type Strategy, type StrategyContext, type StrategyOptions } from './strategies/strategy';
 import { TlbOps } from './hw/tlb-ops';
 import { TlbUnit } from './hw/tlb-unit';
 import { TlbTranslation } from './hw/mmu';
@@ -51,8 +53,12 @@ export class TlbMachine extends CpuMachine {
       pcid: p.pcid === 1,
       flushCeiling: p.flushCeiling,
       idleLeaveMm: false,
+      mmRefcount: 'none',
       ...options.strategyOptions,
     };
+    if (!(MM_REFCOUNT_MODES as readonly string[]).includes(so.mmRefcount)) {
+      throw new ConfigError(`strategy option mmRefcount = '${String(so.mmRefcount)}': expected one of ${MM_REFCOUNT_MODES.join(', ')}`);
+    }
     if (so.pcid && p.pcid !== 1) throw new ConfigError(`strategy option pcid needs a machine with pcid=1`);
     so.pcid = so.pcid && options.strategy.supportsPcid;
     this.strategyOptions = so;
@@ -71,7 +77,7 @@ export class TlbMachine extends CpuMachine {
     }
     this.mapping = new Mapping(this.engine, this.unit, this.oracle, this.flushStats, this.strategy, p);
     this.translation.cowBreak = (k, cpu, _task, mm, vpn) => this.mapping.cowBreak(k, cpu, mm, vpn);
-    this.mmLifecycle = new MmLifecycle(this.memory, this.engine, this.topology.nCpus, this.strategy, this.stats.group('mm'));
+    this.mmLifecycle = new MmLifecycle(this.memory, this.engine, this.topology.nCpus, this.strategy, this.stats.group('mm'), so.mmRefcount !== 'none');
     this.mms = this.mmLifecycle.all;
     this.initMm = this.mmLifecycle.create('init_mm', 0);
     for (const rq of this.sched.rqs) rq.idle.activeMm = this.initMm; // the boot CPUs run on init_mm
@@ -91,6 +97,12 @@ export class TlbMachine extends CpuMachine {
     };
     this.strategy.attach(ctx);
     this.mmLifecycle.boot(this.initMm, this.sched);
+    if (so.mmRefcount !== 'none') {
+      const ref = new LazyMmRefcount(so.mmRefcount, { smp: this.smp, sched: this.sched, strategy: this.strategy, initMm: this.initMm, mmById: ctx.mmById }, this.stats.group('lazyMm'));
+      this.sched.lazyRef = ref;
+      this.mmLifecycle.lazyRef = ref;
+    }
+    new FreedMmCheck(this.oracle, this.unit, this.mmLifecycle, this.sched, ctx.mmById, ctx.now);
     this.procs = new Processes(this, this.stats.group('procs'));
   }
 

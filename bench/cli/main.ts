@@ -22,7 +22,8 @@ import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { validateCommand, type ValidateOptions } from './validate-command';
 import { SWEEP_DEFAULT_MS, sweepCommand, type SweepOptions } from './sweep-command';
 import { mergeCommand, type MergeOptions } from './merge-command';
-import { addSimOptions, type SimOptions } from './sim-options';
+import { addSimOptions, mmRefcountOption, type SimOptions } from './sim-options';
+import { MM_REFCOUNT_MODES } from '../../tlb/strategies/strategy';
 import { collectParam, hostTimeoutOption, intOption, machineFromOptions, seedOption } from './options';
 
 /**
@@ -129,6 +130,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--param <key=value>', 'override a machine parameter (repeatable; the topology is reshaped to the trace first)', collectParam, [])
     .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
+    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default none; x86's own is atomic)`, mmRefcountOption)
     .option('--lenient', 'skip and count malformed trace lines instead of stopping at the first')
     .option('--json', 'print JSON: {file, trace, kernel, results} (or {traces: [...]} for several files)')
     .action((files: string[], opts: ReplayCommandOptions) => setExit(replayCommand(files, opts, out, warn)));

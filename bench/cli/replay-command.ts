@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment } from '../../lib/machine/resolve';
 import { strategyNames } from '../../tlb/strategies/index';
-import type { StrategyOptions } from '../../tlb/strategies/strategy';
+import type { MmRefcountMode, StrategyOptions } from '../../tlb/strategies/strategy';
 import { parseTrace } from '../replay/parse-trace';
 import { replayTrace, type ReplayJson } from '../replay/replay';
 import { loadStrategy } from './load-strategy';
@@ -15,6 +15,7 @@ export interface ReplayCommandOptions {
   seed: string;
   lenient?: boolean;
   pcid: boolean;
+  mmRefcount?: MmRefcountMode;
   json?: boolean;
 }
 
@@ -31,7 +32,10 @@ export function replayCommand(files: string[], o: ReplayCommandOptions, out: (s:
     const [k, v] = parseParamAssignment(text);
     params[k] = v;
   }
-  const strategyOptions: Partial<StrategyOptions> = o.pcid ? {} : { pcid: false };
+  const strategyOptions: Partial<StrategyOptions> = {
+    ...(o.pcid ? {} : { pcid: false }),
+    ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
+  };
   const reports: ReplayJson[] = [];
   for (const file of files) {
     let text: string;

@@ -15,7 +15,7 @@ export function runCommand(o: SimOptions & { strategy: string }, out: (s: string
   for (const w of result.warnings) warn(`warning: ${w}`);
   out(o.json === true ? JSON.stringify(result, null, 2) : summary(result));
   const v = result.violationCounts;
-  return v.staleTranslation + v.freedPageTable + v.lockup > 0 ? 1 : 0; // violations found: exit 1, as explore
+  return v.staleTranslation + v.freedPageTable + v.lockup + v.freedMm > 0 ? 1 : 0; // violations found: exit 1, as explore
 
 }
 
@@ -33,8 +33,12 @@ export function summary(r: RunJson): string {
     `  context switches ${r.contextSwitches.count}; cycles in switch_mm/enter_lazy_tlb ${r.contextSwitches.switchMmCycles}`,
     `  coherence: ${r.coherence.lineTransfers} line transfers, ${r.coherence.rmw} locked RMWs (${r.coherence.cmpxchgFailed} failed cmpxchg)`,
     `  TLB: ${r.tlb.stlbMisses} page walks, ${r.tlb.invlpgs} page invalidations, ${r.tlb.pcidFlushes} PCID flushes, ${r.tlb.fullFlushes} full flushes`,
-    `  violations (whole run): ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables, ${r.violationCounts.lockup} lockups`,
+    `  violations (whole run): ${r.violationCounts.staleTranslation} stale translations, ${r.violationCounts.freedPageTable} freed page tables, ${r.violationCounts.lockup} lockups${r.violationCounts.freedMm > 0 ? `, ${r.violationCounts.freedMm} freed mms` : ''}`,
   ];
+  const lz = r.lazyMm;
+  if (r.config.strategyOptions.mmRefcount !== 'none') {
+    lines.splice(-1, 0, `  lazy mm (${r.config.strategyOptions.mmRefcount}): ${lz.grabs} grabs, ${lz.drops} drops; ${lz.shootCalls} cleanup_lazy_tlbs, ${lz.shootTargets} CPUs shot at, ${lz.shootSwitches} switched to init_mm`);
+  }
   for (const v of r.violations.slice(0, 5)) lines.push(`    ${v.kind} on cpu${v.cpu} at cycle ${v.cycle}: ${v.detail}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  host: ${r.host.wallMs.toFixed(0)} ms, ${r.host.events} events, ${(r.host.eventsPerSecond / 1e6).toFixed(2)} M events/s`);

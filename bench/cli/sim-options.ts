@@ -5,6 +5,7 @@ import { parseParamAssignment, profileNames, resolveMachine } from '../../lib/ma
 import { parseLockupOptions } from '../lockup-options';
 import { DEFAULT_WARMUP_MS, type RunConfig } from '../runner';
 import type { Workload } from '../workloads/workload';
+import { MM_REFCOUNT_MODES, type MmRefcountMode } from '../../tlb/strategies/strategy';
 import { collectParam, intOption, seedOption } from './options';
 
 /** Options shared by `run`, `explore` and `compare`. */
@@ -22,6 +23,7 @@ export interface SimOptions {
   pcid: boolean;
   flushCeiling?: number;
   idleLeaveMm?: boolean;
+  mmRefcount?: MmRefcountMode;
   perturb?: boolean;
   /** `--lockup-ms [check=]T` and `--lockup-cycles [check=]N`, as typed. */
   lockupMs?: string[];
@@ -57,6 +59,7 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
+    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default none; x86's own is atomic)`, mmRefcountOption)
     .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
     .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])
     .option('--json', 'print the result as JSON');
@@ -102,10 +105,17 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.pcid ? {} : { pcid: false }),
       ...(o.flushCeiling !== undefined ? { flushCeiling: o.flushCeiling } : {}),
       ...(o.idleLeaveMm === true ? { idleLeaveMm: true } : {}),
+      ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
     },
     perturb: o.perturb === true,
     ...parseLockupOptions(o.lockupMs ?? [], o.lockupCycles ?? [], machine.params.clockGhz),
   };
+}
+
+/** `--mm-refcount <mode>`: one of MM_REFCOUNT_MODES. */
+export function mmRefcountOption(text: string): MmRefcountMode {
+  if (!(MM_REFCOUNT_MODES as readonly string[]).includes(text)) throw new ConfigError(`--mm-refcount expects one of ${MM_REFCOUNT_MODES.join(', ')}, got '${text}'`);
+  return text as MmRefcountMode;
 }
 
 function positiveNumber(name: string): (text: string) => number {

@@ -43,8 +43,14 @@ export const METRIC_DOCS: Readonly<Record<string, readonly [unit: string, doc: s
   'tlb.invlpgs': ['count', 'single-page invalidations (INVLPG, or an INVLPGB received)'],
   'tlb.pcidFlushes': ['count', 'flushes of one PCID (CR3 write without NOFLUSH, INVPCID single-context)'],
   'tlb.fullFlushes': ['count', 'flushes of every PCID (CR3 write without PCID support)'],
+  'lazyMm.grabs': ['count', 'mmgrab_lazy_tlb() calls (--mm-refcount atomic or shoot-lazies): user -> kernel-thread switches and exit_mm(); with atomic each is a LOCK INC of mm_count'],
+  'lazyMm.drops': ['count', 'mmdrop_lazy_tlb() calls: kernel-thread -> user switches and exec from a kernel thread; with atomic a LOCK DEC of mm_count, with shoot-lazies an smp_mb()'],
+  'lazyMm.shootCalls': ['count', 'cleanup_lazy_tlbs() calls at the final mmdrop (--mm-refcount shoot-lazies): one per freed mm'],
+  'lazyMm.shootTargets': ['count', 'other CPUs in mm_cpumask that cleanup_lazy_tlbs() called do_shoot_lazy_tlb on (shoot-lazies IPIs)'],
+  'lazyMm.shootSwitches': ['count', 'CPUs that do_shoot_lazy_tlb() found lazy on the dying mm and switched to init_mm'],
   'violationCounts.staleTranslation': ['count', 'uses of a translation older than a flush that had returned (over the whole run, warm-up included)'],
   'violationCounts.freedPageTable': ['count', 'CPUs left on freed page tables after a flush with freed_tables returned (whole run)'],
+  'violationCounts.freedMm': ['count', 'CPUs whose active mm or CR3 was an mm_struct being freed (whole run; with --mm-refcount shoot-lazies, a strategy whose mm_cpumask misses lazy CPUs)'],
   'violationCounts.lockup': ['count', 'CPUs and waits stuck at the end of the run past their threshold (RunConfig.lockupCycles): interrupts off, spinning, a runnable task on an idle CPU, a CSD not released, a flush not returned'],
 });
 

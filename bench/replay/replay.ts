@@ -109,7 +109,9 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   checkSpan(file, trace, model, machine.params.clockGhz);
   const cycles = Math.max(1, Math.round((model.end - model.start) * machine.params.clockGhz * 1e9) + 1);
   const results = strategies.map(([strategy, factory]) => {
-    const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`)].join(' ');
+    const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`),
+      ...(o.strategyOptions.pcid === false ? ['--no-pcid'] : []),
+      ...(o.strategyOptions.mmRefcount !== undefined && o.strategyOptions.mmRefcount !== 'none' ? [`--mm-refcount ${o.strategyOptions.mmRefcount}`] : [])].join(' ');
     return runSimulation(
       { machine: o.machine, params, strategy, workload: `replay:${name}`, workloadParams: {}, cycles, warmupCycles: LEAD_IN_CYCLES, seed: o.seed, strategyOptions: o.strategyOptions, perturb: false, command },
       factory,

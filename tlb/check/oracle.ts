@@ -3,7 +3,7 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { Mm } from '../mm/mm';
 import type { TlbUnit } from '../hw/tlb-unit';
 
-export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup';
+export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup' | 'freed-mm';
 
 /**
  * Which liveness check reported a lockup, after the kernel detector it is modelled on (see
@@ -100,6 +100,7 @@ export class Oracle {
     this.counts = {
       'stale-translation': stats.counter('staleTranslations', 'user accesses through a TLB entry a returned flush should have removed'),
       'freed-page-table': stats.counter('freedPageTables', 'CPUs left with CR3 on freed page tables after the flush returned'),
+      'freed-mm': stats.counter('freedMms', 'CPUs whose active mm or CR3 was an mm_struct being freed (tlb/check/freed-mm.ts)'),
       lockup: stats.counter('lockups', 'lockups at the end of the run: a CPU with interrupts off, spinning or not switching with a task waiting, a CSD not released, a flush not returned, past its threshold'),
     };
     this.checks = stats.counter('checkedAccesses', 'user accesses the oracle checked');
@@ -207,6 +208,11 @@ export class Oracle {
   /** A lockup found by one of the CPU-level checks of tlb/check/liveness.ts (`mm`: the CPU's CR3 mm). */
   recordLockup(watchdog: LockupWatchdog, cpu: number, now: number, mm: string, detail: string): void {
     this.record('lockup', cpu, now, mm, -1, null, detail, watchdog);
+  }
+
+  /** An mm_struct was freed while `cpu` still had it as its active mm or its CR3 (tlb/check/freed-mm.ts). */
+  recordFreedMm(cpu: number, now: number, mm: string, detail: string): void {
+    this.record('freed-mm', cpu, now, mm, -1, null, detail);
   }
 
   count(kind: ViolationKind): number {

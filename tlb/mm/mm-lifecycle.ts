@@ -1,5 +1,6 @@
 import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
+import { ProbePoint } from '../../lib/probe';
 import type { Counter } from '../../lib/stats/counter';
 import type { StatGroup } from '../../lib/stats/group';
 import type { Engine } from '../../lib/engine/engine';
@@ -8,6 +9,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { Scheduler } from '../../cpu/sched';
 import { Spinlock, spinlockStats, type SpinlockStats } from '../../cpu/spinlock';
 import type { AddressSpace } from '../../cpu/task';
+import type { LazyMmRefcount } from './lazy-ref';
 import type { Mapping } from './mapping';
 import { Mm, PTRS_PER_PTE } from './mm';
 import type { Strategy } from '../strategies/strategy';
@@ -47,11 +49,17 @@ export class MmLifecycle {
   /** last_mm_ctx_id: init_mm has 1, each new mm the next. */
   private lastCtxId: number;
   private booted: boolean;
+  /** Whether mm_count has a line of its own (the lazy reference is modelled). */
+  private readonly countLine: boolean;
+  /** The modelled lazy reference (`mmRefcount` atomic or shoot-lazies), or null (none). */
+  lazyRef: LazyMmRefcount | null;
+  /** An mm_struct is about to be freed (__mmdrop): the freed-mm check listens. */
+  readonly freeing: ProbePoint<Mm>;
   readonly created: Counter;
   readonly reused: Counter;
   readonly freed: Counter;
 
-  constructor(memory: SimMemory, engine: Engine, nCpus: number, strategy: Strategy, stats: StatGroup) {
+  constructor(memory: SimMemory, engine: Engine, nCpus: number, strategy: Strategy, stats: StatGroup, countLine = false) {
     this.all = [];
     this.memory = memory;
     this.engine = engine;
@@ -65,6 +73,9 @@ export class MmLifecycle {
     this.state = [];
     this.lastCtxId = 0;
     this.booted = false;
+    this.countLine = countLine;
+    this.lazyRef = null;
+    this.freeing = new ProbePoint('mm.freeing');
     this.created = stats.counter('created', 'mms created (mm_alloc)');
     this.reused = stats.counter('reused', 'mms created on a freed mm_struct');
     this.freed = stats.counter('freed', 'mm_structs freed (mm_count reached zero)');
@@ -95,7 +106,7 @@ export class MmLifecycle {
       const id = this.all.length;
       const ptl = new Spinlock(`mm${id}.page_table_lock`, this.memory, this.engine, this.group.group(`mm${id}_ptl`));
       const pteLocks = Array.from({ length: Math.ceil(nPages / PTRS_PER_PTE) }, (_, r) => new Spinlock(`mm${id}.pte${r}.ptl`, this.memory, this.engine, this.pteLockStats));
-      mm = new Mm(id, name, nPages, ctxId, this.memory, this.nCpus, ptl, pteLocks);
+      mm = new Mm(id, name, nPages, ctxId, this.memory, this.nCpus, ptl, pteLocks, this.countLine);
       this.all.push(mm);
       this.activeCpus[id] = 0;
     }
@@ -128,7 +139,15 @@ export class MmLifecycle {
     if (mm.users > 0) return;
     yield* mapping.exitMmap(k, cpu, mm);
     this.state[mm.id] = MM_DEAD;
-    this.maybeFree(mm);
+    // shoot-lazies: the users' mmdrop is the final one, and __mmdrop frees after cleanup_lazy_tlbs,
+    // whether or not every lazy CPU was in mm_cpumask.
+    if (this.lazyRef !== null && (yield* this.lazyRef.mmputDrop(k, cpu, mm))) this.free(mm);
+    else this.maybeFree(mm);
+  }
+
+  /** The id of the mm `cpu` holds as its active mm (current->active_mm). */
+  activeOn(cpu: number): number {
+    return this.cpuActive[cpu];
   }
 
   /** Whether the mm is alive (not yet through exit_mmap). */
@@ -148,6 +167,12 @@ export class MmLifecycle {
   /** __mmdrop(): once dead and no CPU holds it, destroy_context() and back to the pool. */
   private maybeFree(mm: Mm): void {
     if (this.activeCpus[mm.id] !== 0 || this.state[mm.id] !== MM_DEAD) return;
+    if (this.lazyRef?.mode === 'shoot-lazies') return; // lazy CPUs hold no reference: mmput frees it
+    this.free(mm);
+  }
+
+  private free(mm: Mm): void {
+    this.freeing.notify(mm);
     this.state[mm.id] = MM_FREED;
     if (this.strategy.destroyContext !== undefined) this.strategy.destroyContext(mm);
     let pool = this.pools.get(mm.nPages);

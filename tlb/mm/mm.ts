@@ -36,8 +36,14 @@ export class Mm implements AddressSpace {
   readonly nextTrimAddr: number;
   readonly globalAsidAddr: number;
   readonly asidTransitionAddr: number;
-  /** `mm_users` and `mm_count` (mm_struct's first line). */
+  /** `mm_users` (mm_struct's first line; `mm_count` too when the lazy reference is not modelled). */
   readonly usersAddr: number;
+  /**
+   * `mm_count` on a line of its own, as c1753fd02a00 ("mm: move mm_count into its own cache line")
+   * lays it out; allocated only when the lazy reference is modelled (`mmRefcount` not `none`), so
+   * that runs without it keep their memory layout. -1 otherwise.
+   */
+  readonly countAddr: number;
   /** `context.ctx_id`: unique for ever (last_mm_ctx_id), so a reused mm_struct is never mistaken for its previous life. */
   ctxId: number;
   /** mm_users, as the model counts it: tasks sharing the mm (threads, vfork children). */
@@ -53,12 +59,13 @@ export class Mm implements AddressSpace {
   /** Split PTE locks (USE_SPLIT_PTE_PTLOCKS): one per PTE page, taken by pte_offset_map_lock for its PTEs. */
   readonly pteLocks: readonly Spinlock[];
 
-  constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock, pteLocks: readonly Spinlock[]) {
+  constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock, pteLocks: readonly Spinlock[], countLine = false) {
     this.id = id;
     this.name = name;
     this.nPages = nPages;
     this.ctxId = ctxId;
     this.usersAddr = memory.allocLines(`${name}.mm_struct`);
+    this.countAddr = countLine ? memory.allocLines(`${name}.mm_count`) : -1;
     this.pgdAddr = memory.allocLines(`${name}.pgd`);
     this.pudAddr = memory.allocLines(`${name}.pud`);
     this.pmdAddr = memory.allocLines(`${name}.pmd`);
@@ -95,6 +102,7 @@ export class Mm implements AddressSpace {
     // that was never written (0) can never look current.
     memory.poke(this.tlbGenAddr, 1);
     memory.poke(this.usersAddr, 1);
+    if (this.countAddr >= 0) memory.poke(this.countAddr, 1); // mm_init(): the users' reference
     this.cpumask.clearAll();
     memory.poke(this.nextTrimAddr, 0);
     memory.poke(this.globalAsidAddr, 0);

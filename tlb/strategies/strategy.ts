@@ -10,6 +10,14 @@ import type { Mm } from '../mm/mm';
 import type { TlbOps } from '../hw/tlb-ops';
 import type { TlbUnit } from '../hw/tlb-unit';
 
+/**
+ * How a CPU lazy on an mm keeps the mm_struct alive (tlb/mm/lazy-ref.ts): `none`, the model's
+ * original free reference; `atomic`, x86's CONFIG_MMU_LAZY_TLB_REFCOUNT (LOCK INC/DEC of mm_count);
+ * `shoot-lazies`, CONFIG_MMU_LAZY_TLB_SHOOTDOWN (2655421ae69f: IPIs to mm_cpumask at the final mmdrop).
+ */
+export const MM_REFCOUNT_MODES = ['none', 'atomic', 'shoot-lazies'] as const;
+export type MmRefcountMode = (typeof MM_REFCOUNT_MODES)[number];
+
 /** The orthogonal switches the kernel had, as options of every strategy that honours them. */
 export interface StrategyOptions {
   /** Use PCIDs (when the machine has them: `pcid` = 1). */
@@ -18,6 +26,8 @@ export interface StrategyOptions {
   flushCeiling: number;
   /** Call leave_mm() from the idle loop before halting (intel_idle before v4.13, cpuidle since 6.x). */
   idleLeaveMm: boolean;
+  /** The lazy mm reference (MM_REFCOUNT_MODES). Every strategy honours it: it lives in the scheduler and mm lifecycle. */
+  mmRefcount: MmRefcountMode;
 }
 
 /** What a strategy may use: the machine's kernel services and hardware, and its own stats group. */
