@@ -198,7 +198,10 @@ describe('lazytlb CLI under fuzzed arguments', () => {
   // An --out whose value is missing takes the next flag as its directory: keep those out of the checkout.
   const cwd = process.cwd();
   beforeAll(() => process.chdir(OUT));
-  afterAll(() => process.chdir(cwd));
+  afterAll(() => {
+    process.chdir(cwd);
+    fs.rmSync(OUT, { recursive: true, force: true });
+  });
 
   test.each(COMMANDS.map((c) => [c.name || '(no command)', c] as const))('%s: exit 0, 1 or 2, one line on bad input, never a stack trace', async (_name, c) => {
     await fc.assert(
