@@ -61,7 +61,7 @@ describe('the liveness oracle', () => {
 
   test("a correct strategy's runs report none, even with exploration's timing noise", () => {
     const r = cli('run', '--strategy', 'linux-4.20', ...RUN, '--perturb', '--json');
-    expect(JSON.parse(r.out).violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0 });
+    expect(JSON.parse(r.out).violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });
     expect(r.code).toBe(0);
   });
 });
