@@ -2,6 +2,7 @@
  * The package as a user gets it: `npm pack`, installed from the tarball into an empty project
  * (from npm's cache, which `npm ci` filled), then the CLI, the library from CommonJS and ESM,
  * and the shipped examples (which import 'lazytlb') run from there, outside this repository.
+ * TypeScript is an optional peer dependency: the package runs without it, and .ts files need it.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -63,8 +64,13 @@ describe('the packed tarball, installed in an empty project', () => {
     expect(esm.out.trim()).toBe('function true');
   });
 
-  test("the shipped examples, copied out of the package, import 'lazytlb' and run", () => {
+  test("the shipped examples, copied out of the package, import 'lazytlb' and run once TypeScript is installed beside it", () => {
     for (const f of ['linux-4.20-no-mb.ts', 'jit-wx-workload.ts']) fs.copyFileSync(path.join(dir, 'node_modules', 'lazytlb', 'examples', f), path.join(dir, f));
+    // TypeScript is an optional peer: without it a .ts file is refused in one line that says what to install.
+    const without = node([BIN(), 'run', '--strategy', './linux-4.20-no-mb.ts', ...SMALL]);
+    expect(without.code).toBe(2);
+    expect(without.err.trim()).toBe("lazytlb: ./linux-4.20-no-mb.ts: loading a TypeScript or ES-module file needs the 'typescript' package (npm install typescript@5.9)");
+    npm(['install', 'typescript@5.9', '--prefer-offline', '--no-audit', '--no-fund'], dir);
     const strategy = node([BIN(), 'run', '--strategy', './linux-4.20-no-mb.ts', ...SMALL]);
     expect(strategy.code).toBe(0);
     expect(strategy.out).toMatch(/^\.\/linux-4\.20-no-mb\.ts on skylake-sp-2s/m);
