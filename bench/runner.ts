@@ -74,11 +74,14 @@ export function reproducer(cfg: RunConfig): string {
   return parts.join(' ');
 }
 
+/** Called about 200 times during a run with the simulated cycles done and in all (warm-up included). */
+export type RunProgress = (done: number, total: number) => void;
+
 /**
  * Builds the machine, sets up the workload, runs the warm-up, resets the stats (but not the
  * oracle's violations, which cover the whole run), runs the measured window and returns the result.
  */
-export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload: Workload = workloadByName(cfg.workload)): RunJson {
+export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload: Workload = workloadByName(cfg.workload), progress?: RunProgress): RunJson {
   checkWindow(cfg);
   const strategy = factory();
   if (Object.prototype.hasOwnProperty.call(STRATEGIES, cfg.strategy) && strategy.name !== cfg.strategy) {
@@ -104,11 +107,16 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   const mismatch = workload.stats === undefined ? null : shapeMismatch(workloadStats, workload.stats);
   if (mismatch !== null) throw new ConfigError(`workload '${workload.name}': ${mismatch}`);
   m.sched.start();
+  const total = cfg.warmupCycles + cfg.cycles;
+  // Samples fall between events and never move simulated time: a watched run gives the same result.
+  const sampleEvery = Math.max(1, Math.ceil(total / 200));
+  if (progress !== undefined) m.engine.hooks.on('sample', (_e, cycle) => progress(cycle, total));
   if (cfg.warmupCycles > 0) {
-    m.engine.run({ until: cfg.warmupCycles, maxEvents: 2e9 });
+    m.engine.run({ until: cfg.warmupCycles, maxEvents: 2e9, sampleEvery });
     m.stats.reset(['violations']);
   }
-  m.engine.run({ until: cfg.warmupCycles + cfg.cycles, maxEvents: 2e9 });
+  m.engine.run({ until: total, maxEvents: 2e9, sampleEvery });
+  if (progress !== undefined) progress(total, total); // the window ends here, even if its last cycles had no event
   checkLiveness(m, thresholds);
   return resultOf(m, cfg, wparams, workload);
 }

@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Progress } from '../experiment/pool';
+import type { RunProgress } from '../runner';
 
 /**
  * Runs done, simulated ms and the ETA on stderr, when stderr is a terminal; nothing when it is
@@ -17,6 +18,24 @@ export function progressBar(total: number, stream: NodeJS.WriteStream = process.
     progress: (done, _total, r) => {
       simMs += r.simulated.seconds * 1e3;
       bar.update(done, { simMs: simMs.toFixed(1) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** One run's simulated ms and the ETA on stderr, when stderr is a terminal; nothing otherwise. */
+export function runProgressBar(cyclesPerMs: number, stream: NodeJS.WriteStream = process.stderr): { progress?: RunProgress; stop: () => void } {
+  if (stream.isTTY !== true) return { stop: () => {} };
+  const bar = new SingleBar(
+    { stream, format: 'simulated ms {value}/{total} [{bar}] ETA {eta_formatted}', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    progress: (done, total) => {
+      if (!started) bar.start(Math.round(total / cyclesPerMs), 0);
+      started = true;
+      bar.update(Math.round(done / cyclesPerMs));
     },
     stop: () => bar.stop(),
   };

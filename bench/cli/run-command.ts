@@ -1,7 +1,9 @@
+import { resolveMachine } from '../../lib/machine/resolve';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
+import { runProgressBar } from './progress-bar';
 import { runConfig, type SimOptions } from './sim-options';
 
 /** Long enough for about 190 flushes of the default memcache, so the flush figures are not noise. */
@@ -11,12 +13,17 @@ export const RUN_DEFAULT_MS = 10;
 export function runCommand(o: SimOptions & { strategy: string }, out: (s: string) => void, warn: (s: string) => void): number {
   const workload = loadWorkload(o.workload);
   const cfg = runConfig(o.strategy, o, workload, RUN_DEFAULT_MS);
-  const result = runSimulation(cfg, loadStrategy(o.strategy), workload);
+  const bar = runProgressBar(resolveMachine(cfg.machine, cfg.params).params.clockGhz * 1e6);
+  let result: RunJson;
+  try {
+    result = runSimulation(cfg, loadStrategy(o.strategy), workload, bar.progress);
+  } finally {
+    bar.stop();
+  }
   for (const w of result.warnings) warn(`warning: ${w}`);
   out(o.json === true ? JSON.stringify(result, null, 2) : summary(result));
   const v = result.violationCounts;
   return v.staleTranslation + v.freedPageTable + v.lockup + v.freedMm > 0 ? 1 : 0; // violations found: exit 1, as explore
-
 }
 
 const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toFixed(digits));
