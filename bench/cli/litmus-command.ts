@@ -7,6 +7,7 @@ import { LITMUS_DEFAULTS, runLitmus, type LitmusReport } from '../../mem/litmus/
 
 export interface LitmusCommandOptions {
   runs: number;
+  maxEvents: number;
   seed: string;
   machine: MachineConfig;
   json: boolean;
@@ -18,7 +19,7 @@ export function litmusCommand(files: string[], o: LitmusCommandOptions, out: (s:
   const tests = files.map((f) => parseLitmus(readText(f), path.basename(f)));
   const expected = o.expected === undefined ? undefined : readExpected(o.expected);
   const reports: LitmusReport[] = tests.map((t) =>
-    runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, seed: o.seed, machine: o.machine }),
+    runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, maxEvents: o.maxEvents, seed: o.seed, machine: o.machine }),
   );
   const mismatches = expected === undefined ? [] : reports.filter((r) => expected.get(r.name) !== r.verdict);
   const missing = expected === undefined ? [] : reports.filter((r) => !expected.has(r.name)).map((r) => r.name);

@@ -49,14 +49,15 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .description('run herdtools7 x86 litmus tests on the simulated cores and report the observed outcomes')
     .argument('<files...>', 'litmus files (X86 Intel or X86_64 AT&T syntax)')
     .option('--runs <n>', 'executions per test', intOption('--runs', 1, 10_000_000), LITMUS_DEFAULTS.runs)
+    .option('--max-events <n>', `events one execution may take before it is stopped as a runaway (default ${LITMUS_DEFAULTS.maxEvents}; raise it for tests of many instructions)`, intOption('--max-events', 1, Number.MAX_SAFE_INTEGER), LITMUS_DEFAULTS.maxEvents)
     .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
     .addOption(machineOption())
     .option('--param <key=value>', 'override a machine parameter (repeatable)', collectParam, [])
     .option('--expected <file>', "compare verdicts with a herdtools7 kinds file ('NAME Allow|Forbid'); exit 1 on a mismatch")
     .option('--json', 'print JSON: {"tests":[{"name","runs","observed","conditionObserved","verdict"}]}')
-    .action((files: string[], opts: { runs: number; seed: string; machine: string; param: string[]; expected?: string; json?: boolean }) => {
+    .action((files: string[], opts: { runs: number; maxEvents: number; seed: string; machine: string; param: string[]; expected?: string; json?: boolean }) => {
       const machine = machineFromOptions(opts.machine, opts.param);
-      setExit(litmusCommand(files, { runs: opts.runs, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
+      setExit(litmusCommand(files, { runs: opts.runs, maxEvents: opts.maxEvents, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
     });
 
   const sim = (name: string, description: string, defaults: Parameters<typeof addSimOptions>[1]) =>

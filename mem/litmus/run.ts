@@ -17,9 +17,11 @@ export interface LitmusOptions {
   stepMax: number;
   drainMax: number;
   transferMax: number;
+  /** Events one execution may take before it is stopped as a runaway (a loop that never ends). */
+  maxEvents: number;
 }
 
-export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, stepMax: 500, drainMax: 2000, transferMax: 100 } as const;
+export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, stepMax: 500, drainMax: 2000, transferMax: 100, maxEvents: 1_000_000 } as const;
 
 export interface LitmusReport {
   name: string;
@@ -78,7 +80,13 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
   test.threads.forEach((instrs, t) => {
     m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr, step, options.stepMax), start.int(options.startMax + 1));
   });
-  m.engine.run({ maxEvents: 1_000_000 });
+  try {
+    m.engine.run({ maxEvents: options.maxEvents });
+  } catch (err) {
+    // A long test, or a loop that never ends: either way the budget is the user's to raise.
+    if (m.engine.eventCount < options.maxEvents) throw err;
+    throw new ConfigError(`${test.name}: execution ${run} took more than ${options.maxEvents} events without finishing: a loop that never ends, or a long test (raise --max-events)`);
+  }
   const locs: Record<string, number> = {};
   for (const [loc, a] of addr) locs[loc] = m.memory.peek(a);
   return { regs, locs };

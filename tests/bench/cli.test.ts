@@ -33,6 +33,14 @@ describe('lazytlb litmus', () => {
     expect(bad.out).toMatch(/0 passed, 1 failed/);
   });
 
+  test('--max-events is the budget of one execution: too small, the test is named in one line, exit 2; raised, it runs', () => {
+    const tight = cli('litmus', path.join(DATA, 'SB.litmus'), '--runs', '3', '--max-events', '5');
+    expect(tight.code).toBe(2);
+    expect(tight.err).toBe('lazytlb: SB: execution 0 took more than 5 events without finishing: a loop that never ends, or a long test (raise --max-events)\n');
+    expect(cli('litmus', path.join(DATA, 'SB.litmus'), '--runs', '3', '--max-events', '5000').code).toBe(0);
+    expect(cli('litmus', path.join(DATA, 'SB.litmus'), '--max-events', '0').err).toMatch(/--max-events expects an integer in \[1, /);
+  });
+
   test('the same seed gives byte-identical JSON', () => {
     const a = cli('litmus', path.join(DATA, 'R.litmus'), '--runs', '100', '--seed', 'x', '--json');
     const b = cli('litmus', path.join(DATA, 'R.litmus'), '--runs', '100', '--seed', 'x', '--json');

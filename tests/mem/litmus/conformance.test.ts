@@ -45,7 +45,7 @@ describe('litmus runs', () => {
   });
 
   test('without randomized timing every run takes the same path, wherever the threads sit', () => {
-    const r = runLitmus(sb, { runs: 50, seed: 1, machine, startMax: 0, stepMax: 0, drainMax: 0, transferMax: 0 });
+    const r = runLitmus(sb, { runs: 50, seed: 1, machine, startMax: 0, stepMax: 0, drainMax: 0, transferMax: 0, maxEvents: LITMUS_DEFAULTS.maxEvents });
     // At cycle 1: P0's drain of x and its load of y, then P1's drain of y and its load of x, in
     // spawn order. The directory serializes P1's load behind P0's GetM, so it reads 1.
     expect(r.observed).toEqual({ '0:EAX=0; 1:EAX=1;': 50 });
