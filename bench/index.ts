@@ -123,6 +123,8 @@ export { Linux420 } from '../tlb/strategies/linux-4.20';
 export { Linux513 } from '../tlb/strategies/linux-5.13';
 export { Linux615, isGlobalAsid } from '../tlb/strategies/linux-6.15';
 export { Invlpgb } from '../tlb/strategies/invlpgb';
+export { IntelRar } from '../tlb/strategies/intel-rar';
+export { Rar } from '../tlb/hw/rar';
 
 // Experiments: one run with defaults, and comparisons over seeds with intervals
 export { simulate, compare, sweep } from './experiment/api';

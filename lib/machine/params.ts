@@ -77,6 +77,8 @@ export interface MachineParams {
   invlpgb: number;
   invlpgbIssue: number;
   tlbsync: number;
+  rar: number;
+  rarService: number;
   // --- scheduler
   contextSwitch: number;
 }
@@ -182,6 +184,8 @@ const SPECS: { [K in ParamKey]: Spec } = {
   tlbsync: cycles(
     'TLBSYNC: wait until all earlier INVLPGBs completed on every CPU; unused when invlpgb = 0.', 1_000_000,
   ),
+  rar: bool('1: hardware has Intel Remote Action Request (RAR): targeted TLB invalidation serviced by microcode, no kernel handler.'),
+  rarService: cycles('One RAR action on a target: the microcode reads the payload and invalidates, then writes completion; unused when rar = 0.'),
 
   contextSwitch: cycles('The part of a context switch the model does not charge operation by operation: switch_to (registers, stack, FPU state) and the scheduler\'s own bookkeeping. Locks, flags and the mm switch are charged by the memory model.'),
 };

@@ -13,6 +13,10 @@ export const OP_INVLPGB = OP_FIRST_EXTENSION + 19;
 /** INVLPGB's "all ASIDs, all addresses, not global" form (invlpgb_flush_all_nonglobals()). */
 export const INVLPGB_ALL_NONGLOBALS = -1;
 export const OP_TLBSYNC = OP_FIRST_EXTENSION + 20;
+/** Intel RAR: one ICR write with delivery mode RAR (tlb/hw/rar.ts). */
+export const OP_RAR_SEND = OP_FIRST_EXTENSION + 21;
+/** INVPCID individual-address: one page of any PCID. */
+export const OP_INVPCID_ADDR = OP_FIRST_EXTENSION + 22;
 
 export const TLB_OP_NAMES: Readonly<Record<number, string>> = {
   [OP_WRITE_CR3]: 'write cr3',
@@ -20,6 +24,8 @@ export const TLB_OP_NAMES: Readonly<Record<number, string>> = {
   [OP_INVPCID_CTX]: 'invpcid',
   [OP_INVLPGB]: 'invlpgb',
   [OP_TLBSYNC]: 'tlbsync',
+  [OP_RAR_SEND]: 'rar send',
+  [OP_INVPCID_ADDR]: 'invpcid addr',
 };
 
 export class TlbOps extends KernelOps {
@@ -48,5 +54,13 @@ export class TlbOps extends KernelOps {
   /** TLBSYNC: wait until this CPU's INVLPGBs have completed everywhere. */
   tlbsync(): number {
     return this.stage(OP_TLBSYNC, 0, 0, 0, 0);
+  }
+  /** INVPCID individual-address: page `vpn` of PCID `asid` (and that PCID's paging-structure caches). */
+  invpcidAddr(asid: number, vpn: number): number {
+    return this.stage(OP_INVPCID_ADDR, asid, vpn, 0, 0);
+  }
+  /** Intel RAR: signal CPU `target` (one ICR write, delivery mode RAR); needs the machine's `rar` = 1. */
+  rarSend(target: number): number {
+    return this.stage(OP_RAR_SEND, target, 0, 0, 0);
   }
 }

@@ -5,7 +5,8 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { CpuSystem } from '../../cpu/cpu-system';
 import { Tlb, type TlbGeometry } from './tlb';
 import { INIT_MM_ID } from '../mm/mm';
-import { INVLPGB_ALL_NONGLOBALS, OP_INVLPG, OP_INVLPGB, OP_INVPCID_CTX, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
+import { INVLPGB_ALL_NONGLOBALS, OP_INVLPG, OP_INVLPGB, OP_INVPCID_ADDR, OP_INVPCID_CTX, OP_RAR_SEND, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
+import type { Rar } from './rar';
 
 export interface TlbUnitParams extends TlbGeometry {
   pcid: number;
@@ -35,6 +36,8 @@ export class TlbUnit implements OpExecutor {
   readonly pcid: boolean;
   /** Per CPU: INVLPGBs issued (a flush that issued one reached other CPUs without IPIs). */
   readonly invlpgbIssued: Int32Array;
+  /** Intel RAR hardware, when a strategy that uses it has attached it (tlb/hw/rar.ts). */
+  rar: Rar | null = null;
   private readonly engine: Engine;
   private readonly cpu: CpuSystem;
   private readonly params: TlbUnitParams;
@@ -85,6 +88,15 @@ export class TlbUnit implements OpExecutor {
         else for (const t of this.tlbs) for (let v = ops.b; v < ops.b + ops.c; v++) t.invalidatePage(ops.a, v, now);
         this.invlpgbIssued[c]++;
         this.engine.resume(p, now + par.invlpgbIssue, 0);
+        return;
+      }
+      case OP_INVPCID_ADDR:
+        tlb.invalidatePage(ops.a, ops.b, now);
+        this.serialize(p, ops, par.invpcid);
+        return;
+      case OP_RAR_SEND: {
+        if (this.rar === null) throw new Error('RAR send on a machine without RAR hardware attached');
+        this.engine.resume(p, now + this.rar.send(c, ops.a, now), 0);
         return;
       }
       case OP_TLBSYNC:

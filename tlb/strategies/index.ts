@@ -8,6 +8,7 @@ import { linux48 } from './linux-4.8';
 import { linux513 } from './linux-5.13';
 import { linux615 } from './linux-6.15';
 import { invlpgb } from './invlpgb';
+import { intelRar } from './intel-rar';
 import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
 const SHIPPED = {
@@ -23,6 +24,7 @@ const SHIPPED = {
   'linux-5.13': linux513,
   'linux-6.15': linux615,
   invlpgb,
+  'intel-rar': intelRar,
 };
 
 /** A shipped strategy's name. */

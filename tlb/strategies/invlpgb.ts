@@ -166,6 +166,11 @@ export class Invlpgb extends Linux615 {
   protected *resetGlobalAsidSpace(k: TlbOps): Sim {
     yield k.invlpgb(0, 0, INVLPGB_ALL_NONGLOBALS);
     yield k.tlbsync();
+    yield* this.resetGlobalAsidBitmaps(k);
+  }
+
+  /** The rest of reset_global_asid_space(): used &= ~freed, freed = 0, last_global_asid = TLB_NR_DYN_ASIDS. */
+  protected *resetGlobalAsidBitmaps(k: TlbOps): Sim {
     for (let w = 0; w < this.used.nWords; w++) {
       const a = this.used.addr + 4 * w;
       const u = yield k.load(a);

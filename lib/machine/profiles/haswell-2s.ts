@@ -83,6 +83,8 @@ export const HASWELL_2S: MachineProfile = {
     invlpgb: v(0, 'R', 'INVLPGB/TLBSYNC are AMD extensions (Zen 3 onward); Haswell has none'),
     invlpgbIssue: v(100, 'E', 'unused (invlpgb=0); as zen3-1s'),
     tlbsync: v(1500, 'E', 'unused (invlpgb=0); as zen3-1s'),
+    rar: v(0, 'E', 'no RAR before Sapphire Rapids'),
+    rarService: v(200, 'E', 'unused (rar=0); no published timing (white paper 341431 not read): a few hundred cycles of microcode'),
 
     contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s Skylake ping-pong): no Haswell source found'),
   },

@@ -92,6 +92,8 @@ export const SKYLAKE_SP_2S: MachineProfile = {
     invlpgb: v(0, 'R', 'INVLPGB/TLBSYNC are AMD extensions (Zen 3 onward); Skylake has none'),
     invlpgbIssue: v(100, 'E', 'unused (invlpgb=0); as zen3-1s'),
     tlbsync: v(1500, 'E', 'unused (invlpgb=0); as zen3-1s'),
+    rar: v(1, 'E', 'what-if: Skylake-SP has no RAR (Sapphire Rapids and later do); enabled to run intel-rar'),
+    rarService: v(200, 'E', 'no published timing (white paper 341431 not read): a few hundred cycles of microcode'),
 
     contextSwitch: v(450, 'E',
       `calibrated on the validate scenario pcid-pingpong (no pages, PCID): ${LUTO}: 1.22 us x 2.3 GHz = 2806 cycles ` +

@@ -72,6 +72,8 @@ export const ZEN3_1S: MachineProfile = {
       'Rik van Riel, "[PATCH v5 00/12] AMD broadcast TLB invalidation" (2025), measured on Zen 3 Milan'),
     invlpgbIssue: v(100, 'E', 'cost-parameters 3.1/8.2: non-blocking issue; no per-instruction latency published'),
     tlbsync: v(1500, 'E', 'cost-parameters 3.1/8.2: ~1 fabric round trip (0.3-1 us)'),
+    rar: v(0, 'E', 'AMD: no RAR'),
+    rarService: v(200, 'E', 'unused (rar=0); no published timing (white paper 341431 not read): a few hundred cycles of microcode'),
 
     contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s ping-pong): no AMD source found'),
   },
