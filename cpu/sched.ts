@@ -1,4 +1,5 @@
 import type { Sim } from '../lib/engine/ops';
+import type { SimCall } from '../lib/engine/step-call';
 import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
@@ -364,11 +365,11 @@ export class Scheduler<K extends KernelOps = KernelOps> {
   }
 
   /**
-   * A user memory access, through the translation interface. Callers `yield*` it at once, so
-   * handing back the access's own generator is the same as delegating to it, one allocation less
-   * on the hottest path of every workload.
+   * A user memory access, through the translation interface. Callers `yield*` it at once: the
+   * access may start when called (a TLB hit is a pooled step machine, lib/engine/step-call.ts), and
+   * handing it back is the same as delegating to it, one allocation less on the hottest path.
    */
-  touch(task: Task, vaddr: number, write: boolean): Sim {
+  touch(task: Task, vaddr: number, write: boolean): SimCall {
     return this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
   }
 

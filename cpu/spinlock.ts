@@ -1,5 +1,5 @@
 import type { Engine } from '../lib/engine/engine';
-import type { Sim } from '../lib/engine/ops';
+import { StepCall, type SimCall } from '../lib/engine/step-call';
 import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
@@ -74,16 +74,20 @@ export class Spinlock {
     }
   }
 
-  /** spin_lock(): preempt_disable, take a ticket, spin on the head. */
-  *lock(k: KernelOps, cpu: number): Sim {
-    yield k.preemptAdd(1);
-    const start = this.engine.now;
-    const ticket = yield k.xadd(this.tail, 1);
-    // The kernel's xadd returns head and tail together; here they are two words of one line.
-    if ((yield k.load(this.head)) !== ticket) {
-      this.contended.value++;
-      yield k.spinUntilEq(this.head, ticket);
-    }
+  /** spin_lock(): preempt_disable, take a ticket, spin on the head (a pooled step machine: SpinLockCall). */
+  lock(k: KernelOps, cpu: number): SimCall {
+    return (LOCK_CALLS.pop() ?? new SpinLockCall(LOCK_CALLS)).start(this, k, cpu);
+  }
+
+  /** spin_unlock(): the holder moves the head on, then preempt_enable (SpinUnlockCall). */
+  unlock(k: KernelOps, cpu: number): SimCall {
+    if (this.holder !== cpu) throw new Error(`${this.name}: cpu${cpu} released it, but the holder is cpu${this.holder}`);
+    this.holder = -1;
+    return (UNLOCK_CALLS.pop() ?? new SpinUnlockCall(UNLOCK_CALLS)).start(this, k);
+  }
+
+  /** The checker and the counters, once the ticket is served. */
+  acquired(cpu: number, ticket: number, start: number): void {
     if (this.holder !== -1) throw new Error(`${this.name}: cpu${cpu} acquired it while cpu${this.holder} holds it`);
     this.holder = cpu;
     this.holderTicket = ticket;
@@ -91,11 +95,115 @@ export class Spinlock {
     this.waits.record(this.engine.now - start);
   }
 
-  /** spin_unlock(): the holder moves the head on, then preempt_enable. */
-  *unlock(k: KernelOps, cpu: number): Sim {
-    if (this.holder !== cpu) throw new Error(`${this.name}: cpu${cpu} released it, but the holder is cpu${this.holder}`);
-    this.holder = -1;
-    yield k.store(this.head, this.holderTicket + 1);
-    yield k.preemptAdd(-1);
+  /** A ticket taken while another was being served. */
+  countContended(): void {
+    this.contended.value++;
+  }
+
+  /** The current cycle. */
+  now(): number {
+    return this.engine.now;
+  }
+}
+
+const LOCK_CALLS: SpinLockCall[] = [];
+const UNLOCK_CALLS: SpinUnlockCall[] = [];
+
+/**
+ * arch_spin_lock() (ticket version):
+ *
+ *     preempt_disable();
+ *     inc = xadd(&lock->tickets, inc);          // take a ticket
+ *     if (inc.head == inc.tail) goto out;       // (head read as its own load here)
+ *     for (;;) { if (READ_ONCE(lock->tickets.head) == inc.tail) goto out; cpu_relax(); }
+ */
+class SpinLockCall extends StepCall {
+  private lock: Spinlock | null;
+  private k: KernelOps | null;
+  private cpu: number;
+  private startCycle: number;
+  private ticket: number;
+
+  constructor(pool: SpinLockCall[]) {
+    super(pool as StepCall[]);
+    this.lock = null;
+    this.k = null;
+    this.cpu = -1;
+    this.startCycle = 0;
+    this.ticket = 0;
+  }
+
+  start(lock: Spinlock, k: KernelOps, cpu: number): this {
+    this.lock = lock;
+    this.k = k;
+    this.cpu = cpu;
+    return this;
+  }
+
+  next(v: number): IteratorResult<number> {
+    const l = this.lock as Spinlock;
+    const k = this.k as KernelOps;
+    switch (this.pc) {
+      case 0: // preempt_disable()
+        return this.yieldOp(k.preemptAdd(1), 1);
+      case 1: // ticket = xadd(&lock->tail, 1)
+        this.startCycle = l.now();
+        return this.yieldOp(k.xadd(l.tail, 1), 2);
+      case 2: // READ_ONCE(lock->head): the kernel's xadd returns head and tail together; here they are two words of one line
+        this.ticket = v;
+        return this.yieldOp(k.load(l.head), 3);
+      case 3: // while (head != ticket) cpu_relax()
+        if (v !== this.ticket) {
+          l.countContended();
+          return this.yieldOp(k.spinUntilEq(l.head, this.ticket), 4);
+        }
+        return this.served(l);
+      default:
+        return this.served(l);
+    }
+  }
+
+  /** out: the ticket is being served. */
+  private served(l: Spinlock): IteratorResult<number> {
+    l.acquired(this.cpu, this.ticket, this.startCycle);
+    this.lock = null;
+    this.k = null;
+    return this.finish(undefined);
+  }
+}
+
+/**
+ * arch_spin_unlock() (x86-64 ticket version: UNLOCK_LOCK_PREFIX is empty, so a plain add by the
+ * holder, a store here), then preempt_enable().
+ */
+class SpinUnlockCall extends StepCall {
+  private lock: Spinlock | null;
+  private k: KernelOps | null;
+
+  constructor(pool: SpinUnlockCall[]) {
+    super(pool as StepCall[]);
+    this.lock = null;
+    this.k = null;
+  }
+
+  start(lock: Spinlock, k: KernelOps): this {
+    this.lock = lock;
+    this.k = k;
+    return this;
+  }
+
+  next(): IteratorResult<number> {
+    const l = this.lock as Spinlock;
+    const k = this.k as KernelOps;
+    switch (this.pc) {
+      case 0: // __add(&lock->tickets.head, 1)
+        return this.yieldOp(k.store(l.head, l.holderTicket + 1), 1);
+      case 1: // preempt_enable()
+        return this.yieldOp(k.preemptAdd(-1), 2);
+      default:
+        this.lock = null;
+        this.k = null;
+        return this.finish(undefined);
+    }
   }
 }

@@ -1,11 +1,12 @@
 import type { Sim } from '../lib/engine/ops';
+import type { SimCall } from '../lib/engine/step-call';
 import type { Cpu } from './cpu';
 import type { KernelOps } from './kernel-ops';
 import type { Task } from './task';
 
 /** How a user memory access is translated: the TLB layer implements it with TLBs and page walks. */
 export interface Translation<K extends KernelOps = KernelOps> {
-  access(k: K, cpu: Cpu, task: Task, vaddr: number, write: boolean): Sim;
+  access(k: K, cpu: Cpu, task: Task, vaddr: number, write: boolean): SimCall;
   /** `count` independent accesses to vaddr, vaddr + 1, ... (a loop over an array), which an
    *  out-of-order core overlaps; the task runs on `cpus[task's CPU]`. */
   accessRange(k: K, cpus: readonly Cpu[], task: Task, vaddr: number, count: number, write: boolean): Sim;

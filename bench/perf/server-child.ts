@@ -1,15 +1,33 @@
 /**
  * One simulation in a fresh process, for the server suite: `node server-child.js CONFIG_JSON
- * [warm]` prints `{ wallMs, events, maxRssKb, result }` where `result` is the run's JSON without
- * its host section. A process of its own gives each run its own peak RSS; `warm` first runs 2
- * simulated ms of the same configuration, untimed, so that the JIT has compiled the hot paths.
+ * [warm|alloc]` prints `{ wallMs, events, maxRssKb, allocBytes, result }` where `result` is the
+ * run's JSON without its host section. A process of its own gives each run its own peak RSS;
+ * `warm` first runs 2 simulated ms of the same configuration, untimed, so that the JIT has
+ * compiled the hot paths. `alloc` warms up too, then counts the bytes the run allocates on the
+ * JavaScript heap (`allocBytes`, else 0): V8's GC profiler gives the heap in use before and after
+ * every collection, so what was allocated is the growth between collections.
  */
+import v8 from 'node:v8';
 import { simulate, type SimulateConfig } from '../experiment/api';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SimulateConfig;
-if (process.argv[3] === 'warm') simulate({ ...config, ms: 2 });
+const mode = process.argv[3];
+if (mode === 'warm' || mode === 'alloc') simulate({ ...config, ms: 2 });
+const profiler = mode === 'alloc' ? new v8.GCProfiler() : null;
+const used0 = v8.getHeapStatistics().used_heap_size;
+profiler?.start();
 const t0 = process.hrtime.bigint();
 const r = simulate(config);
 const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+let allocBytes = 0;
+if (profiler !== null) {
+  const { statistics } = profiler.stop();
+  let after = used0;
+  for (const gc of statistics) {
+    allocBytes += gc.beforeGC.heapStatistics.usedHeapSize - after;
+    after = gc.afterGC.heapStatistics.usedHeapSize;
+  }
+  allocBytes += v8.getHeapStatistics().used_heap_size - after;
+}
 const { host, ...result } = r;
-process.stdout.write(JSON.stringify({ wallMs, events: host.events, maxRssKb: process.resourceUsage().maxRSS, result }));
+process.stdout.write(JSON.stringify({ wallMs, events: host.events, maxRssKb: process.resourceUsage().maxRSS, allocBytes, result }));

@@ -10,7 +10,8 @@
  *   so the wall time per event is printed beside it;
  * - the cost of one flush against its targets (munmap-micro with n spinners on 256 CPUs), which
  *   must grow at most linearly: events and wall time per flush per target;
- * - the peak RSS of a 256-CPU process over one simulated second, target at most 500 MB.
+ * - the peak RSS of a 256-CPU process over one simulated second, target at most 500 MB;
+ * - the bytes allocated per event in steady state (after a warm-up), target at most 16.
  *
  * Each run is a child process (`server-child.ts`), so that its peak RSS is its own; the scaling
  * runs are timed after an untimed JIT warm-up, the cold run is not. Two runs of each
@@ -34,13 +35,14 @@ interface ChildRun {
   wallMs: number;
   events: number;
   maxRssKb: number;
+  allocBytes: number;
   result: { flushes: { count: number }; ipis: { tlbFlush: number } };
 }
 
 /** Per flush per target, for n = 7, 31, 127 targets: the last over the first must stay near 1. */
 function perTarget(opts: PerfOptions): Figure {
   const rows = [7, 31, 127].map((n) => {
-    const r = child({ ...BASE, workload: 'munmap-micro', workloadParams: { n }, params: BIG, ms: opts.quick ? 1 : 4 }, true);
+    const r = child({ ...BASE, workload: 'munmap-micro', workloadParams: { n }, params: BIG, ms: opts.quick ? 1 : 4 }, 'warm');
     const flushes = r.result.flushes.count;
     return { n, events: r.events / flushes / n, us: (r.wallMs * 1000) / flushes / n };
   });
@@ -49,15 +51,24 @@ function perTarget(opts: PerfOptions): Figure {
   return { label: 'wall per flush per target, 127 vs 7', value: growth, unit: 'x', ceiling: 2, note: 'linear growth gives about 1' };
 }
 
-function child(config: SimulateConfig, warm = false): ChildRun {
+/** Bytes allocated per event over a window after a warm-up (the steady state). */
+function allocation(opts: PerfOptions): Figure {
+  const ms = opts.quick ? 5 : 20;
+  const r = child({ ...BASE, ms }, 'alloc');
+  const perEvent = r.allocBytes / r.events;
+  console.log(`  allocation, ${ms} simulated ms after a warm-up: ${(r.allocBytes / 1e6).toFixed(1)} MB, ${perEvent.toFixed(0)} bytes per event`);
+  return { label: 'allocation per event, steady', value: perEvent, unit: 'B/event', ceiling: 16, note: 'V8 GC profiler: heap growth between collections' };
+}
+
+function child(config: SimulateConfig, mode: 'cold' | 'warm' | 'alloc' = 'cold'): ChildRun {
   const script = path.join(__dirname, 'server-child.js');
-  const out = execFileSync(process.execPath, [script, JSON.stringify(config), ...(warm ? ['warm'] : [])], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const out = execFileSync(process.execPath, [script, JSON.stringify(config), ...(mode === 'cold' ? [] : [mode])], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out) as ChildRun;
 }
 
 /** Two cold runs of one configuration: identical results, or the suite fails. */
 function twice(config: SimulateConfig, what: string, warm = false): ChildRun[] {
-  const runs = [child(config, warm), child(config, warm)];
+  const runs = [child(config, warm ? 'warm' : 'cold'), child(config, warm ? 'warm' : 'cold')];
   if (JSON.stringify(runs[0].result) !== JSON.stringify(runs[1].result)) throw new Error(`server suite: two runs of ${what} differ`);
   return runs;
 }
@@ -120,5 +131,6 @@ export function runServerSuite(opts: PerfOptions): Figure[] {
   const rssMb = rssRun.maxRssKb / 1024;
   console.log(`  peak RSS, 256 CPUs over ${opts.quick ? 20 : 1000} simulated ms: ${rssMb.toFixed(0)} MB (${(rssRun.wallMs / 1000).toFixed(1)} wall s)`);
   figures.push({ label: `peak RSS, 256 CPUs, ${opts.quick ? '20 ms' : '1 s'}`, value: rssMb, unit: 'MB', ceiling: opts.quick ? undefined : 500 });
+  figures.push(allocation(opts));
   return figures;
 }

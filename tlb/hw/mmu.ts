@@ -1,4 +1,5 @@
 import type { Sim } from '../../lib/engine/ops';
+import { StepCall, type SimCall } from '../../lib/engine/step-call';
 import { RngStreams } from '../../lib/rng';
 import type { Cpu } from '../../cpu/cpu';
 import type { Task } from '../../cpu/task';
@@ -70,7 +71,7 @@ export class TlbTranslation implements Translation<TlbOps> {
    * an interrupt held off meanwhile is taken at the instruction boundary, where it may preempt
    * the task (a tick's need_resched is honoured at once, as on return to user mode).
    */
-  *access(k: TlbOps, cpu: Cpu, task: Task, vpn: number, write: boolean): Sim {
+  access(k: TlbOps, cpu: Cpu, task: Task, vpn: number, write: boolean): SimCall {
     const mm = task.mm as Mm;
     const c = cpu.id;
     const u = this.unit;
@@ -79,10 +80,24 @@ export class TlbTranslation implements Translation<TlbOps> {
     cpu.preemptCount++;
     cpu.irqsOn = false;
     if (u.cr3Mm[c] !== mm.id) this.oracle.wrongMm(c, mm, vpn, u.cr3Mm[c], this.now());
+    const hit = tlb.lookup(u.cr3Asid[c], vpn);
+    if (hit === MISS || (write && !pteWritable(tlb.version) && this.cowBreak !== null)) {
+      return this.accessSlow(k, cpu, task, mm, vpn, write, irqsWereOn, hit);
+    }
+    // The commonest case by far, a hit that needs no COW break: a pooled step machine (TlbHitCall).
+    this.oracle.checkUse(c, mm, vpn, pteVersion(tlb.version), tlb.owner, this.now());
+    return (HIT_CALLS.pop() ?? new TlbHitCall(HIT_CALLS)).start(k, cpu, irqsWereOn, hit !== HIT_L1, this.p.stlbHit, this.p.l1Hit);
+  }
+
+  /** `access` after a miss (`firstHit` is MISS), or after a hit on a page it must break COW on. */
+  private *accessSlow(k: TlbOps, cpu: Cpu, task: Task, mm: Mm, vpn: number, write: boolean, irqsWereOn: boolean, firstHit: number): Sim {
+    const c = cpu.id;
+    const u = this.unit;
+    const tlb = u.tlbs[c];
     let pte = 0;
     for (let attempt = 0; pte === 0; attempt++) {
       const asid = u.cr3Asid[c];
-      const hit = tlb.lookup(asid, vpn);
+      const hit = attempt === 0 ? firstHit : tlb.lookup(asid, vpn);
       if (hit !== MISS) {
         pte = tlb.version;
         this.oracle.checkUse(c, mm, vpn, pteVersion(pte), tlb.owner, this.now());
@@ -95,18 +110,18 @@ export class TlbTranslation implements Translation<TlbOps> {
         break;
       }
       if (attempt > 8) throw new Error(`page ${vpn} of ${mm.name} never became present`);
-      yield* this.setIrqs(k, cpu, irqsWereOn);
+      if (restoreIrqs(cpu, irqsWereOn)) yield k.irqEnable();
       yield* this.fault(k, c, mm, vpn);
       cpu.irqsOn = false;
     }
     if (write && !pteWritable(pte) && this.cowBreak !== null) {
-      yield* this.setIrqs(k, cpu, irqsWereOn);
+      if (restoreIrqs(cpu, irqsWereOn)) yield k.irqEnable();
       yield* this.cowBreak(k, cpu, task, mm, vpn);
       cpu.preemptCount--;
     } else {
       yield k.compute(this.p.l1Hit); // the data access itself
       cpu.preemptCount--;
-      yield* this.setIrqs(k, cpu, irqsWereOn);
+      if (restoreIrqs(cpu, irqsWereOn)) yield k.irqEnable();
     }
   }
 
@@ -160,7 +175,7 @@ export class TlbTranslation implements Translation<TlbOps> {
         }
       }
       cpu.preemptCount--;
-      yield* this.setIrqs(k, cpu, irqsWereOn);
+      if (restoreIrqs(cpu, irqsWereOn)) yield k.irqEnable();
       if (pte === 0 || (write && !pteWritable(pte) && this.cowBreak !== null)) {
         const now2 = this.now();
         if (w.done > now2) yield k.compute(w.done - now2);
@@ -185,12 +200,6 @@ export class TlbTranslation implements Translation<TlbOps> {
     let misses = 0;
     for (let i = 0; i < vpns.length; i++) if (!tlb.touchGlobal(vpns[i])) misses++;
     if (misses > 0) yield k.compute(misses * this.p.pageWalk);
-  }
-
-  /** Restores the interrupt flag; an interrupt that became pending meanwhile is taken now. */
-  private *setIrqs(k: TlbOps, cpu: Cpu, on: boolean): Sim {
-    cpu.irqsOn = on;
-    if (on && cpu.pending !== 0) yield k.irqEnable();
   }
 
   /** The page walk: returns the PTE word. */
@@ -272,4 +281,73 @@ function kernelLayout(n: number): Float64Array {
     vpns[i++] = vpn;
   }
   return vpns;
+}
+
+/**
+ * Restores the interrupt flag at the end of an instruction; true when an interrupt became pending
+ * meanwhile, which the caller then takes (`yield k.irqEnable()`).
+ */
+function restoreIrqs(cpu: Cpu, on: boolean): boolean {
+  cpu.irqsOn = on;
+  return on && cpu.pending !== 0;
+}
+
+const HIT_CALLS: TlbHitCall[] = [];
+
+/**
+ * The end of a user access that hit the TLB (`access` did the lookup and the oracle's check):
+ * the STLB's extra cycles on a second-level hit, the data access, then the instruction boundary,
+ * where a held-off interrupt is taken.
+ */
+class TlbHitCall extends StepCall {
+  private k: TlbOps | null;
+  private cpu: Cpu | null;
+  private irqsWereOn: boolean;
+  private stlb: boolean;
+  private stlbHit: number;
+  private l1Hit: number;
+
+  constructor(pool: TlbHitCall[]) {
+    super(pool as StepCall[]);
+    this.k = null;
+    this.cpu = null;
+    this.irqsWereOn = false;
+    this.stlb = false;
+    this.stlbHit = 0;
+    this.l1Hit = 0;
+  }
+
+  start(k: TlbOps, cpu: Cpu, irqsWereOn: boolean, stlb: boolean, stlbHit: number, l1Hit: number): this {
+    this.k = k;
+    this.cpu = cpu;
+    this.irqsWereOn = irqsWereOn;
+    this.stlb = stlb;
+    this.stlbHit = stlbHit;
+    this.l1Hit = l1Hit;
+    return this;
+  }
+
+  next(): IteratorResult<number> {
+    const k = this.k as TlbOps;
+    const cpu = this.cpu as Cpu;
+    switch (this.pc) {
+      case 0: // the second-level TLB's lookup
+        if (this.stlb) return this.yieldOp(k.compute(this.stlbHit), 1);
+        return this.yieldOp(k.compute(this.l1Hit), 2);
+      case 1: // the data access itself
+        return this.yieldOp(k.compute(this.l1Hit), 2);
+      case 2: // the instruction boundary
+        cpu.preemptCount--;
+        if (restoreIrqs(cpu, this.irqsWereOn)) return this.yieldOp(k.irqEnable(), 3);
+        return this.done();
+      default:
+        return this.done();
+    }
+  }
+
+  private done(): IteratorResult<number> {
+    this.k = null;
+    this.cpu = null;
+    return this.finish(undefined);
+  }
 }
