@@ -6,7 +6,7 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { CpuSystem } from '../../cpu/cpu-system';
 import type { SimMemory } from '../../mem/memory';
 import type { TlbOps } from './tlb-ops';
-import type { TlbUnit } from './tlb-unit';
+import type { RemoteActionHw, TlbUnit } from './tlb-unit';
 
 /** Action-vector byte values (RFC v3 `RAR_PENDING` / `RAR_SUCCESS`). */
 export const RAR_SUCCESS = 0;
@@ -34,7 +34,7 @@ export const RAR_SLOTS = 64;
  * first pays `idleWakeup`. Simplification [A]: the microcode runs beside the target's current
  * context instead of suspending it at its next instruction boundary, so the target loses no cycles.
  */
-export class Rar implements EventHandler {
+export class Rar implements EventHandler, RemoteActionHw {
   /** Payload line of each slot, and each CPU's action vector (RAR_SLOTS words). */
   readonly payloadAddr: number[] = [];
   readonly actionAddr: number[] = [];

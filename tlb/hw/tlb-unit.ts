@@ -6,7 +6,15 @@ import type { CpuSystem } from '../../cpu/cpu-system';
 import { Tlb, type TlbGeometry } from './tlb';
 import { INIT_MM_ID } from '../mm/mm';
 import { INVLPGB_ALL_NONGLOBALS, OP_INVLPG, OP_INVLPGB, OP_INVPCID_ADDR, OP_INVPCID_CTX, OP_RAR_SEND, OP_TLBSYNC, OP_WRITE_CR3, TLB_OP_NAMES } from './tlb-ops';
-import type { Rar } from './rar';
+
+/**
+ * Remote-action hardware the unit hands `rarSend` to (Intel RAR, tlb/hw/rar.ts): signals CPU `to`
+ * from `from` at `now` and returns the cycles the sender spends. An interface here, so the
+ * hardware depends on the unit and not the other way round.
+ */
+export interface RemoteActionHw {
+  send(from: number, to: number, now: number): number;
+}
 
 export interface TlbUnitParams extends TlbGeometry {
   pcid: number;
@@ -37,7 +45,7 @@ export class TlbUnit implements OpExecutor {
   /** Per CPU: INVLPGBs issued (a flush that issued one reached other CPUs without IPIs). */
   readonly invlpgbIssued: Int32Array;
   /** Intel RAR hardware, when a strategy that uses it has attached it (tlb/hw/rar.ts). */
-  rar: Rar | null = null;
+  rar: RemoteActionHw | null = null;
   private readonly engine: Engine;
   private readonly cpu: CpuSystem;
   private readonly params: TlbUnitParams;
