@@ -10,7 +10,7 @@ import { Apic, type ApicParams } from './apic';
 import { Cpu, K_BOUNDARY, K_COMPUTE, K_HALT, K_RETRY, K_SWITCHED } from './cpu';
 import {
   KERNEL_OP_NAMES, OP_COMPUTE, OP_HALT, OP_IRQ_DISABLE, OP_IRQ_ENABLE, OP_IRQ_RETURN, OP_IRQ_WAIT, OP_PREEMPT_ADD,
-  OP_SEND_IPI, OP_SEND_IPI_MASK, OP_SWITCH_TO, type KernelOps,
+  OP_SEND_IPI, OP_SEND_IPI_MASK, OP_SWITCH_TO, OP_VM_ENTER, OP_VM_EXIT, type KernelOps,
 } from './kernel-ops';
 import { NR_VECTORS } from './vectors';
 
@@ -144,6 +144,15 @@ export class CpuSystem implements OpExecutor, StepGate {
         this.engine.block(p);
         this.irqReturn(cpu, p, now);
         return;
+      case OP_VM_EXIT:
+        p.op = op;
+        this.engine.block(p);
+        this.vmExit(cpu, p, now);
+        return;
+      case OP_VM_ENTER:
+        this.vmEnter(cpu, now);
+        this.engine.resume(p, now, 0);
+        return;
       default:
         throw new Error(`CPU layer cannot execute operation ${op}`);
     }
@@ -153,6 +162,7 @@ export class CpuSystem implements OpExecutor, StepGate {
   raise(cpuId: number, vector: number): void {
     const cpu = this.cpus[cpuId];
     cpu.pending |= 1 << vector;
+    if (cpu.frozen !== null) return; // a posted interrupt: delivered at VM entry
     if (!cpu.irqsOn || cpu.inIrq) return; // taken at the next enable, or before the IRET
     const p = cpu.current;
     if (p === null || p.state !== PROC_BLOCKED) return; // taken at its next instruction boundary
@@ -178,10 +188,66 @@ export class CpuSystem implements OpExecutor, StepGate {
   beforeStep(p: Process): boolean {
     if (p.cpu >= this.nCpus) return false;
     const cpu = this.cpus[p.cpu];
+    if (cpu.exitRequested && cpu.current === p && !cpu.inUserAccess()) {
+      p.state = PROC_BLOCKED;
+      this.freeze(cpu, p, K_BOUNDARY, this.engine.now);
+      return true;
+    }
     if (cpu.pending === 0 || !cpu.irqsOn || cpu.inIrq || cpu.current !== p) return false;
     p.state = PROC_BLOCKED;
     this.takeInterrupt(cpu, p, K_BOUNDARY, this.engine.now);
     return true;
+  }
+
+  /**
+   * The host deschedules the vCPU (`host`: its host context): a VM exit at the guest context's
+   * next instruction boundary, whatever IF says. A compute burst or a spin is cut at once, as an
+   * interrupt cuts it; a step in flight, or a user access (one instruction), first finishes, and
+   * the step gate freezes the context before its next one. A vCPU blocked in HLT is not
+   * preempted (kvm_sched_out marks only a runnable vCPU): the host context goes on with 0.
+   */
+  private vmExit(cpu: Cpu, host: Process, now: number): void {
+    const g = cpu.current;
+    if (g === null || (g.state === PROC_BLOCKED && g.op === OP_HALT)) {
+      this.engine.resume(host, now, 0);
+      return;
+    }
+    cpu.host = host;
+    if (g.state === PROC_BLOCKED && !cpu.inUserAccess() && g.op === OP_COMPUTE) {
+      g.stale++;
+      g.remaining = g.computeEnd - (now > g.waitSince ? now : g.waitSince);
+      this.freeze(cpu, g, K_COMPUTE, now);
+    } else if (g.state === PROC_BLOCKED && g.op === OP_SPIN) {
+      if (g.spinLine === -1) g.stale++; // its restart was scheduled: cancel it
+      else this.mem.unpark(g);
+      this.freeze(cpu, g, K_RETRY, now);
+    } else {
+      cpu.exitRequested = true;
+    }
+  }
+
+  /** The guest context stops where it is; the host context goes on (with 1: preempted). */
+  private freeze(cpu: Cpu, g: Process, kind: number, now: number): void {
+    g.suspendKind = kind;
+    cpu.frozen = g;
+    cpu.exitRequested = false;
+    const host = cpu.host as Process;
+    cpu.host = null;
+    this.engine.resume(host, now, 1);
+  }
+
+  /** VM entry: the frozen context continues; an interrupt posted meanwhile is taken first. */
+  private vmEnter(cpu: Cpu, now: number): void {
+    const g = cpu.frozen;
+    if (g === null) throw new Error(`${cpu.name}: VM entry without a frozen guest context`);
+    cpu.frozen = null;
+    if (cpu.pending !== 0 && cpu.irqsOn && !cpu.inIrq) {
+      this.takeInterrupt(cpu, g, g.suspendKind, now);
+      return;
+    }
+    if (g.suspendKind === K_COMPUTE) this.startCompute(g, now, g.remaining);
+    else if (g.suspendKind === K_RETRY) this.engine.schedule(now, this.hRetry, g.id);
+    else this.engine.resume(g, now, g.retVal);
   }
 
   private takeInterrupt(cpu: Cpu, p: Process, kind: number, at: number): void {
@@ -284,6 +350,7 @@ export class CpuSystem implements OpExecutor, StepGate {
     const name = KERNEL_OP_NAMES[p.op];
     if (name === undefined) return this.mem.describeWait(p);
     const cpu = this.cpus[p.cpu];
+    if (cpu.frozen === p) return 'frozen: the host has descheduled its vCPU';
     if (p.op === OP_HALT) return `halted, waiting for an interrupt (pending 0x${cpu.pending.toString(16)})`;
     if (p.op === OP_IRQ_WAIT || p.op === OP_IRQ_RETURN) {
       const orphan = cpu.current !== null && cpu.current.state === PROC_DONE ? '; the CPU\'s context has ended, so nothing can take them' : '';

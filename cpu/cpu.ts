@@ -49,6 +49,12 @@ export class Cpu {
   returnAt: number;
   halted: boolean;
   haltSince: number;
+  /** The host wants this vCPU descheduled (cpu/host.ts): the context's next instruction boundary freezes it. */
+  exitRequested: boolean;
+  /** The guest context the host froze (no guest instruction runs until VM entry), or null. */
+  frozen: Process | null;
+  /** The host context waiting for the freeze to take effect. */
+  host: Process | null;
   readonly irqsTaken: Counter[];
   readonly idleCycles: Counter;
 
@@ -67,9 +73,20 @@ export class Cpu {
     this.returnAt = 0;
     this.halted = false;
     this.haltSince = 0;
+    this.exitRequested = false;
+    this.frozen = null;
+    this.host = null;
     const irqs = stats.group('irqs');
     this.irqsTaken = [];
     for (let v = 0; v < NR_VECTORS; v++) this.irqsTaken.push(irqs.counter(VECTOR_NAMES[v], `${VECTOR_NAMES[v]} interrupts handled`));
     this.idleCycles = stats.counter('idleCycles', 'cycles halted in the idle loop');
+  }
+
+  /**
+   * Inside a user access, which is one instruction: tlb/hw/mmu.ts holds interrupts off for it by
+   * clearing IF alone (irqsOffSince stays -1, unlike CLI and interrupt entry). No VM exit splits it.
+   */
+  inUserAccess(): boolean {
+    return !this.irqsOn && this.irqsOffSince < 0;
   }
 }

@@ -26,6 +26,11 @@ export const OP_IRQ_RETURN = OP_FIRST_EXTENSION + 7;
 export const OP_IRQ_WAIT = OP_FIRST_EXTENSION + 8;
 /** preempt_count += a (preempt_disable / preempt_enable). */
 export const OP_PREEMPT_ADD = OP_FIRST_EXTENSION + 9;
+/** The host deschedules this vCPU (cpu/host.ts): returns 1 once the guest context is frozen at an
+ *  instruction boundary, 0 if the vCPU was halted (blocked in HLT, not preempted). */
+export const OP_VM_EXIT = OP_FIRST_EXTENSION + 10;
+/** VM entry: the frozen guest context continues. */
+export const OP_VM_ENTER = OP_FIRST_EXTENSION + 11;
 
 export const KERNEL_OP_NAMES: Readonly<Record<number, string>> = {
   [OP_IRQ_DISABLE]: 'irq disable',
@@ -38,6 +43,8 @@ export const KERNEL_OP_NAMES: Readonly<Record<number, string>> = {
   [OP_IRQ_RETURN]: 'irq return',
   [OP_IRQ_WAIT]: 'irq wait',
   [OP_PREEMPT_ADD]: 'preempt add',
+  [OP_VM_EXIT]: 'vm exit',
+  [OP_VM_ENTER]: 'vm enter',
 };
 
 export class KernelOps extends Ops {
@@ -70,5 +77,11 @@ export class KernelOps extends Ops {
   }
   preemptAdd(delta: number): number {
     return this.stage(OP_PREEMPT_ADD, delta, 0, 0, 0);
+  }
+  vmExit(): number {
+    return this.stage(OP_VM_EXIT, 0, 0, 0, 0);
+  }
+  vmEnter(): number {
+    return this.stage(OP_VM_ENTER, 0, 0, 0, 0);
   }
 }

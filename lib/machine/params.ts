@@ -54,6 +54,11 @@ export interface MachineParams {
   ipiDeliveryRemote: number;
   irqEntryExit: number;
   idleWakeup: number;
+  // --- virtualization: the host under a KVM guest (cpu/host.ts)
+  hostPreemptsPerS: number;
+  hostPreemptNs: number;
+  vmExitEntry: number;
+  hostGuestFlush: number;
   // --- TLB
   pcid: number;
   pti: number;
@@ -149,6 +154,11 @@ const SPECS: { [K in ParamKey]: Spec } = {
   idleWakeup: cycles(
     'Extra latency when an interrupt wakes an idle CPU (C1 exit), added to the delivery time.', 10_000_000,
   ),
+
+  hostPreemptsPerS: count('Host deschedules per vCPU per simulated second (exponential gaps): each freezes the vCPU for hostPreemptNs; 0: no host model (bare metal).', 0, 1_000_000),
+  hostPreemptNs: { unit: 'ns', min: 1000, max: 1e9, integer: true, doc: 'How long the host keeps a descheduled vCPU off its pCPU (unused when hostPreemptsPerS = 0).' },
+  vmExitEntry: cycles('A VM exit, the host\'s scheduling and the VM entry, added to each deschedule\'s frozen time.'),
+  hostGuestFlush: cycles('kvm_vcpu_flush_tlb_guest(): the host flushing all of a vCPU\'s guest translations before VM entry (KVM_VCPU_FLUSH_TLB); the refill is charged by the walks after it.'),
 
   pcid: bool(
     '1: CR3 writes can keep other address spaces\' TLB entries tagged by PCID; 0: every CR3 write flushes non-global entries.',

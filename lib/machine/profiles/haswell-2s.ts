@@ -55,6 +55,10 @@ export const HASWELL_2S: MachineProfile = {
       'xAPIC EOI write and irq_enter/irq_exit [E]'),
     idleWakeup: v(5200, 'D', 'Linux intel_idle: HASWELL_X -> idle_cpu_hsx -> hsw_cstates, C1 exit_latency 2 us [S] x 2.6 GHz = 5200'),
 
+    hostPreemptsPerS: v(0, 'E', 'off: bare metal unless set; a free parameter (a host that overcommits its pCPUs deschedules vCPUs often)'),
+    hostPreemptNs: v(3_000_000, 'E', 'a host CFS slice, order of magnitude (sched_latency_ns 6 ms shared by two runnable vCPUs); docs/reference/beyond-mainline.md 3.4'),
+    vmExitEntry: v(1500, 'E', 'no bare-metal source read; the KVM unit test vmexit/ipi (4338 cycles for a whole guest IPI, cost-parameters 2.1) bounds it from above'),
+    hostGuestFlush: v(350, 'E', 'as invpcid'),
     pcid: v(1, 'S', `${HSX}: CPUID.1:ECX bit 17 (PCID) and CPUID.7:EBX bit 10 (INVPCID) set; Linux uses PCID from 4.14`),
     pti: v(0, 'E', 'modelling default, as skylake-sp-2s; real Haswell kernels since 2018 enable PTI (Meltdown) [R]'),
     invlpg: v(227, 'D', `${H14}: (33 pages 8534 - 1 page 1276) / 32 = 226.8 ~ 227 per page (least squares 1..33: 249, ` +

@@ -54,6 +54,10 @@ export const SKYLAKE_SP_2S: MachineProfile = {
     idleWakeup: v(5000, 'D',
       'Linux intel_idle skx_cstates: C1 exit_latency 2 us [S] x 2.5 GHz = 5000 (declared worst case)'),
 
+    hostPreemptsPerS: v(0, 'E', 'off: bare metal unless set; a free parameter (a host that overcommits its pCPUs deschedules vCPUs often)'),
+    hostPreemptNs: v(3_000_000, 'E', 'a host CFS slice, order of magnitude (sched_latency_ns 6 ms shared by two runnable vCPUs); docs/reference/beyond-mainline.md 3.4'),
+    vmExitEntry: v(1500, 'E', 'no bare-metal source read; the KVM unit test vmexit/ipi (4338 cycles for a whole guest IPI, cost-parameters 2.1) bounds it from above'),
+    hostGuestFlush: v(350, 'E', 'as invpcid'),
     pcid: v(1, 'R', 'Skylake has PCID and INVPCID; Lutomirski measured PCID on Skylake [S]'),
     pti: v(0, 'E',
       'modelling default: the other costs were measured without PTI; real Skylake-SP kernels enable PTI (Meltdown) [R]'),

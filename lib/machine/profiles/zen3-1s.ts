@@ -46,6 +46,10 @@ export const ZEN3_1S: MachineProfile = {
     idleWakeup: v(3000, 'E',
       'no AMD source; ~1 us C1 exit assumed x 3.0 GHz (intel_idle declares 2 us for SKX, 1 us for ICX [S])'),
 
+    hostPreemptsPerS: v(0, 'E', 'off: bare metal unless set; a free parameter (a host that overcommits its pCPUs deschedules vCPUs often)'),
+    hostPreemptNs: v(3_000_000, 'E', 'a host CFS slice, order of magnitude (sched_latency_ns 6 ms shared by two runnable vCPUs); docs/reference/beyond-mainline.md 3.4'),
+    vmExitEntry: v(1500, 'E', 'no bare-metal source read; the KVM unit test vmexit/ipi (4338 cycles for a whole guest IPI, cost-parameters 2.1) bounds it from above'),
+    hostGuestFlush: v(350, 'E', 'as invpcid'),
     pcid: v(1, 'R', 'Zen 3 supports PCID and INVPCID'),
     pti: v(0, 'R', 'AMD is not affected by Meltdown; Linux does not enable PTI'),
     invlpg: v(200, 'E', 'cost-parameters 8.2; Multikernel Opteron TLB invalidate 95-320 cycles [F]'),
