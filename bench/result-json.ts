@@ -8,6 +8,7 @@ import type { TlbMachine } from '../tlb/machine';
 import type { Violation } from '../tlb/check/oracle';
 import type { StrategyOptions } from '../tlb/strategies/strategy';
 import type { RunConfig } from './runner';
+import type { SearchConfig } from './search';
 import type { Workload } from './workloads/workload';
 
 /** Fewer measured flushes than this and flush figures mean nothing: the result says so. */
@@ -34,6 +35,8 @@ export interface RunJson<W = Record<string, unknown>> {
     cycles: number;
     warmupCycles: number;
     perturb: boolean;
+    /** A perturbed run's search when it is not `random` (bench/search.ts); absent for random. */
+    search?: SearchConfig;
   };
   /** The measured window (after the warm-up). */
   simulated: { cycles: number; seconds: number };
@@ -114,6 +117,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       cycles: cfg.cycles,
       warmupCycles: cfg.warmupCycles,
       perturb: cfg.perturb,
+      ...(cfg.perturb && cfg.search !== undefined ? { search: cfg.search } : {}),
     },
     simulated: { cycles: windowCycles, seconds },
     ipis: { sent: d.apic.sent, tlbFlush: d.ipis.tlbFlush, toLazyCpus: d.ipis.toLazyCpus, avoidedLazy: d.ipis.avoidedLazy },

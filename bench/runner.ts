@@ -8,6 +8,7 @@ import type { LockupWatchdog } from '../tlb/check/oracle';
 import type { StrategyFactory, StrategyOptions } from '../tlb/strategies/strategy';
 import { lockupFlags, lockupThresholds } from './lockup-options';
 import { resultOf, type RunJson } from './result-json';
+import { checkSearch, pctOptions, searchFlags, type SearchConfig } from './search';
 import { resolveWorkloadParams } from './workloads/params';
 import { workloadByName } from './workloads/index';
 import type { Workload } from './workloads/workload';
@@ -29,6 +30,8 @@ export interface RunConfig {
   strategyOptions: Partial<StrategyOptions>;
   /** Exploration timing noise (memory-operation delays, drain and transfer jitter, IPI jitter). */
   perturb: boolean;
+  /** How a perturbed run picks its timing (bench/search.ts); absent: `random`, the noise of PERTURBATION. */
+  search?: SearchConfig;
   /** The command that reproduces the run, when it is not `lazytlb run` (a replay). */
   command?: string;
   /**
@@ -70,7 +73,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
   if (o.mmRefcount !== undefined && o.mmRefcount !== 'none') parts.push(`--mm-refcount ${o.mmRefcount}`);
   parts.push(...lockupFlags(cfg));
-  if (cfg.perturb) parts.push('--perturb');
+  if (cfg.perturb) parts.push('--perturb', ...searchFlags(cfg.search));
   return parts.join(' ');
 }
 
@@ -83,6 +86,7 @@ export type RunProgress = (done: number, total: number) => void;
  */
 export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload: Workload = workloadByName(cfg.workload), progress?: RunProgress): RunJson {
   checkWindow(cfg);
+  checkSearch(cfg.search);
   const strategy = factory();
   if (Object.prototype.hasOwnProperty.call(STRATEGIES, cfg.strategy) && strategy.name !== cfg.strategy) {
     // A label that names another shipped strategy than the one that runs would mislabel the result.
@@ -91,12 +95,16 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
   const machine = resolveMachine(cfg.machine, cfg.params);
   const thresholds = lockupThresholds(cfg, machine.params.clockGhz);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
+  const search = cfg.perturb ? cfg.search : undefined;
+  const pct = search !== undefined;
   const m = new TlbMachine({
     config: machine,
     seed: cfg.seed,
     strategy,
     strategyOptions: cfg.strategyOptions,
-    perturb: cfg.perturb ? { transferMax: PERTURBATION.transferMax, drainMax: PERTURBATION.drainMax, opDelayMax: PERTURBATION.opDelayMax } : undefined,
+    perturb: cfg.perturb ? { transferMax: PERTURBATION.transferMax, drainMax: pct ? 0 : PERTURBATION.drainMax, opDelayMax: pct ? 0 : PERTURBATION.opDelayMax } : undefined,
+    // PCT holds an entity at a change point as long as random mode's longest delay, the drain's.
+    pct: search !== undefined ? pctOptions(search, PERTURBATION.drainMax) : undefined,
     ipiJitterMax: cfg.perturb ? PERTURBATION.ipiJitterMax : 0,
   });
   m.oracle.reproduce = cfg.command ?? reproducer(cfg);

@@ -7,6 +7,7 @@ import { RngStreams } from '../lib/rng';
 import { StatGroup } from '../lib/stats/group';
 import { SimMemory } from './memory';
 import { MemorySystem, type Perturbation } from './memory-system';
+import { PctSchedule, type PctOptions } from './pct';
 
 export interface MemMachineOptions {
   config: MachineConfig;
@@ -14,6 +15,9 @@ export interface MemMachineOptions {
   /** Randomized timing; the draws come from the streams `mem.transferJitter`, `mem.drainJitter`
    *  and `mem.opDelay`. */
   perturb?: { transferMax: number; drainMax: number; opDelayMax?: number };
+  /** PCT exploration (mem/pct.ts) over the CPUs and their store buffers; its draws come from the
+   *  stream `pct`. Given, it replaces the operation and drain delays of `perturb`. */
+  pct?: PctOptions;
   /** Operation set to stage simulated code in (a higher layer's subclass of `Ops`). */
   ops?: Ops;
 }
@@ -31,6 +35,8 @@ export class MemMachine {
   readonly stats: StatGroup;
   readonly memory: SimMemory;
   readonly mem: MemorySystem;
+  /** The PCT schedule of a `--search pct` run, else null. */
+  readonly pct: PctSchedule | null;
 
   constructor(options: MemMachineOptions) {
     this.config = options.config;
@@ -52,6 +58,12 @@ export class MemMachine {
         opDelayRng: this.rng.stream('mem.opDelay'),
       };
       this.mem.perturb(p);
+    }
+    if (options.pct !== undefined) {
+      this.pct = new PctSchedule(2 * this.topology.nCpus, options.pct, this.rng.stream('pct'));
+      this.mem.setPct(this.pct);
+    } else {
+      this.pct = null;
     }
   }
 

@@ -8,6 +8,7 @@ import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import { applyRmw } from './atomics';
+import type { PctSchedule } from './pct';
 import { Coherence, type CoherenceParams } from './coherence';
 import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
 import { StoreBuffer } from './store-buffer';
@@ -64,6 +65,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private opDelayRng: Rng | null;
   private opDelayMax: number;
   private readonly hDelayed: number;
+  /** PCT exploration (`--search pct`): each operation and each drain is a step; null = off. */
+  private pct: PctSchedule | null;
+  private readonly nCpus: number;
   private readonly loads: Counter;
   private readonly forwarded: Counter;
   private readonly stores: Counter;
@@ -99,6 +103,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.drainMax = 0;
     this.opDelayRng = null;
     this.opDelayMax = 0;
+    this.pct = null;
+    this.nCpus = topology.nCpus;
     this.hDelayed = engine.registerHandler({ onEvent: (pid: number) => self.delayedDispatch(engine.processes[pid]) });
     this.loads = stats.counter('loads', 'loads executed');
     this.forwarded = stats.counter('forwarded', 'loads served from the own store buffer');
@@ -123,6 +129,11 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.opDelayMax = p === null ? 0 : p.opDelayMax;
   }
 
+  /** PCT in place of the random operation and drain delays (mem/pct.ts); null turns it off. */
+  setPct(pct: PctSchedule | null): void {
+    this.pct = pct;
+  }
+
   execute(p: Process, ops: Ops): void {
     const op = ops.op;
     p.op = op;
@@ -135,6 +146,15 @@ export class MemorySystem implements OpExecutor, EventHandler {
       this.engine.block(p);
       this.engine.schedule(this.engine.now + this.opDelayRng.logUniform(this.opDelayMax), this.hDelayed, p.id);
       return;
+    }
+    if (this.pct !== null) {
+      // PCT: this CPU's step starts as late as its priority says (held back at a change point).
+      const late = this.pct.step(p.cpu);
+      if (late > 0) {
+        this.engine.block(p);
+        this.engine.schedule(this.engine.now + late, this.hDelayed, p.id);
+        return;
+      }
     }
     this.dispatch(p);
   }
@@ -209,7 +229,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.stores.value++;
     if (!sb.draining) {
       sb.draining = true;
-      this.engine.schedule(now + this.params.storeIssue + this.drainDelay(), this.hDrain, p.cpu);
+      this.engine.schedule(now + this.params.storeIssue + this.drainDelay(p.cpu), this.hDrain, p.cpu);
     }
     this.engine.resume(p, now + this.params.storeIssue, 0);
   }
@@ -240,7 +260,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
       this.store(w);
     }
     if (sb.count > 0) {
-      this.engine.schedule(this.engine.now + this.drainDelay(), this.hDrain, cpu);
+      this.engine.schedule(this.engine.now + this.drainDelay(cpu), this.hDrain, cpu);
     } else {
       sb.draining = false;
       if (sb.emptyWaiter >= 0) {
@@ -365,7 +385,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
     }
   }
 
-  private drainDelay(): number {
+  private drainDelay(cpu: number): number {
+    // PCT: the store buffer is an entity of its own, so a drain is a step.
+    if (this.pct !== null) return this.pct.step(this.nCpus + cpu);
     return this.drainRng === null ? 0 : this.drainRng.logUniform(this.drainMax);
   }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../lib/errors';
+import { describeSearch, type SearchConfig } from '../search';
 import { EXPLORE_DEFAULTS, exploreOnWorkers, type ExploreReport } from '../explore';
 import { loadWorkload } from '../workloads/index';
 import { loadStrategy } from './load-strategy';
@@ -21,7 +22,7 @@ export function exploreCommand(o: SimOptions & { strategy: string; seeds: number
   const bar = progressBar(o.seeds);
   const done = (report: ExploreReport): number => {
     bar.stop();
-    return print(o, base, report, out);
+    return print(o, base, report, out, cfg.search);
   };
   const report = exploreOnWorkers(cfg, o.seeds, base, o.jobs, bar.progress, o.hostTimeout);
   return report instanceof Promise ? report.then(done, (err: unknown) => {
@@ -30,11 +31,11 @@ export function exploreCommand(o: SimOptions & { strategy: string; seeds: number
   }) : done(report);
 }
 
-function print(o: SimOptions & { strategy: string }, base: number, report: ExploreReport, out: (s: string) => void): number {
+function print(o: SimOptions & { strategy: string }, base: number, report: ExploreReport, out: (s: string) => void, search?: SearchConfig): number {
   if (o.json === true) {
-    out(JSON.stringify({ strategy: o.strategy, workload: o.workload, seeds: report.runs, firstSeed: base, counts: report.counts, violations: report.first }, null, 2));
+    out(JSON.stringify({ strategy: o.strategy, workload: o.workload, seeds: report.runs, firstSeed: base, ...(search !== undefined ? { search } : {}), counts: report.counts, violations: report.first }, null, 2));
   } else {
-    out(`${o.strategy}: ${report.runs} seeded runs of ${o.workload} (seeds ${base}..${base + report.runs - 1}) with timing perturbation`);
+    out(`${o.strategy}: ${report.runs} seeded runs of ${o.workload} (seeds ${base}..${base + report.runs - 1}) with timing perturbation${describeSearch(search)}`);
     if (report.first.length === 0) out('  no violation');
     for (const v of report.first) {
       if (v.kind === 'host-timeout') out(`  host-timeout: first at seed ${v.seed} (${v.count} seed${v.count === 1 ? '' : 's'} in all)`);

@@ -12,6 +12,8 @@ export interface LitmusCommandOptions {
   machine: MachineConfig;
   json: boolean;
   expected?: string;
+  /** `--search pct`: PCT of this depth instead of the random timing (mem/litmus/run.ts). */
+  pct?: { depth: number };
 }
 
 /** `lazytlb litmus FILE...`: runs herdtools7 x86 litmus tests on the simulated cores. Returns the exit status. */
@@ -19,7 +21,7 @@ export function litmusCommand(files: string[], o: LitmusCommandOptions, out: (s:
   const tests = files.map((f) => parseLitmus(readText(f), path.basename(f)));
   const expected = o.expected === undefined ? undefined : readExpected(o.expected);
   const reports: LitmusReport[] = tests.map((t) =>
-    runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, maxEvents: o.maxEvents, seed: o.seed, machine: o.machine }),
+    runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, maxEvents: o.maxEvents, seed: o.seed, machine: o.machine, ...(o.pct !== undefined ? { pct: o.pct } : {}) }),
   );
   const mismatches = expected === undefined ? [] : reports.filter((r) => expected.get(r.name) !== r.verdict);
   const missing = expected === undefined ? [] : reports.filter((r) => !expected.has(r.name)).map((r) => r.name);
@@ -33,7 +35,7 @@ export function litmusCommand(files: string[], o: LitmusCommandOptions, out: (s:
       verdict: r.verdict,
       ...(expected !== undefined ? { expected: expected.get(r.name) } : {}),
     }));
-    out(JSON.stringify({ machine: o.machine.profile, seed: o.seed, tests }, null, 2));
+    out(JSON.stringify({ machine: o.machine.profile, seed: o.seed, ...(o.pct !== undefined ? { search: { mode: 'pct', depth: o.pct.depth } } : {}), tests }, null, 2));
   } else {
     out(formatTable(reports, expected));
   }

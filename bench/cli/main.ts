@@ -22,7 +22,8 @@ import { RUN_DEFAULT_MS, runCommand } from './run-command';
 import { validateCommand, type ValidateOptions } from './validate-command';
 import { SWEEP_DEFAULT_MS, sweepCommand, type SweepOptions } from './sweep-command';
 import { mergeCommand, type MergeOptions } from './merge-command';
-import { addSimOptions, mmRefcountOption, type SimOptions } from './sim-options';
+import { PCT_DEFAULT_DEPTH, PCT_MAX_DEPTH, SEARCH_MODES, searchFromOptions, searchOption, type SearchMode } from '../search';
+import { addSearchOptions, addSimOptions, mmRefcountOption, type SimOptions } from './sim-options';
 import { MM_REFCOUNT_MODES } from '../../tlb/strategies/strategy';
 import { collectParam, hostTimeoutOption, intOption, machineFromOptions, seedOption } from './options';
 
@@ -54,29 +55,33 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .addOption(machineOption())
     .option('--param <key=value>', 'override a machine parameter (repeatable)', collectParam, [])
     .option('--expected <file>', "compare verdicts with a herdtools7 kinds file ('NAME Allow|Forbid'); exit 1 on a mismatch")
+    .option('--search <mode>', `how each execution picks its timing: ${SEARCH_MODES.join(', ')} (default random; pct: PCT priorities and change points over the test's exact step count)`, searchOption)
+    .option('--pct-depth <d>', `PCT's bug depth d: d - 1 priority change points (default ${PCT_DEFAULT_DEPTH})`, intOption('--pct-depth', 1, PCT_MAX_DEPTH))
     .option('--json', 'print JSON: {"tests":[{"name","runs","observed","conditionObserved","verdict"}]}')
-    .action((files: string[], opts: { runs: number; maxEvents: number; seed: string; machine: string; param: string[]; expected?: string; json?: boolean }) => {
+    .action((files: string[], opts: { runs: number; maxEvents: number; seed: string; machine: string; param: string[]; expected?: string; json?: boolean; search?: SearchMode; pctDepth?: number }) => {
       const machine = machineFromOptions(opts.machine, opts.param);
-      setExit(litmusCommand(files, { runs: opts.runs, maxEvents: opts.maxEvents, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected }, out));
+      const search = searchFromOptions(opts, () => 0); // k is the test's own step count (litmusSteps)
+      const pct = search === undefined ? undefined : { depth: search.depth };
+      setExit(litmusCommand(files, { runs: opts.runs, maxEvents: opts.maxEvents, seed: opts.seed, machine, json: opts.json === true, expected: opts.expected, pct }, out));
     });
 
   const sim = (name: string, description: string, defaults: Parameters<typeof addSimOptions>[1]) =>
     addSimOptions(program.command(name).description(description), defaults);
 
-  sim('run', 'run one simulation of a strategy on a workload and report IPIs, flush latency, switch cost and violations', {
+  addSearchOptions(sim('run', 'run one simulation of a strategy on a workload and report IPIs, flush latency, switch cost and violations', {
     workload: DEFAULT_WORKLOAD,
     ms: RUN_DEFAULT_MS,
     machine: 'skylake-sp-2s',
-  })
+  }))
     .requiredOption('--strategy <name|file>', `strategy (${strategyNames().join(', ')}) or a .ts/.js file exporting one`)
     .option('--perturb', 'add the exploration timing noise')
     .action((opts: SimOptions & { strategy: string }) => setExit(runCommand(opts, out, warn)));
 
-  sim('explore', 'run many seeded executions with timing perturbation and report each distinct violation once', {
+  addSearchOptions(sim('explore', 'run many seeded executions with timing perturbation and report each distinct violation once', {
     ...EXPLORE_DEFAULTS,
     params: [...EXPLORE_DEFAULTS.params],
     warmup: String(EXPLORE_DEFAULTS.warmupMs),
-  })
+  }))
     .requiredOption('--strategy <name|file>', 'strategy name or file')
     .option('--seeds <n>', 'number of seeds', intOption('--seeds', 1, 10_000_000), 100)
     .option('--jobs <n>', `worker threads (default: one per core, here ${defaultJobs()}); the report is identical for any number`, intOption('--jobs', 1, 1024), defaultJobs())

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors';
 import { resolveMachine } from '../../lib/machine/resolve';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
@@ -13,6 +14,8 @@ export const RUN_DEFAULT_MS = 10;
 export function runCommand(o: SimOptions & { strategy: string }, out: (s: string) => void, warn: (s: string) => void): number {
   const workload = loadWorkload(o.workload);
   const cfg = runConfig(o.strategy, o, workload, RUN_DEFAULT_MS);
+  // A search picks the timing noise of a perturbed run: without --perturb there is none to pick.
+  if (cfg.search !== undefined && !cfg.perturb) throw new ConfigError(`--search ${cfg.search.mode} needs --perturb`);
   const bar = runProgressBar(resolveMachine(cfg.machine, cfg.params).params.clockGhz * 1e6);
   let result: RunJson;
   try {

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { parseAssignment } from '../../lib/config-text';
 import { ConfigError } from '../../lib/errors';
-import { parseParamAssignment, profileNames, resolveMachine } from '../../lib/machine/resolve';
+import { parseParamAssignment, profileNames, resolveMachine, topologyOf } from '../../lib/machine/resolve';
 import { parseLockupOptions } from '../lockup-options';
 import { DEFAULT_WARMUP_MS, type RunConfig } from '../runner';
+import { PCT_DEFAULT_DEPTH, PCT_MAX_DEPTH, SEARCH_MODES, estimatePctSteps, searchFromOptions, searchOption, type SearchMode } from '../search';
 import type { Workload } from '../workloads/workload';
 import { MM_REFCOUNT_MODES, type MmRefcountMode } from '../../tlb/strategies/strategy';
 import { collectParam, intOption, seedOption } from './options';
@@ -25,6 +26,10 @@ export interface SimOptions {
   idleLeaveMm?: boolean;
   mmRefcount?: MmRefcountMode;
   perturb?: boolean;
+  /** `--search`, `--pct-depth`, `--pct-steps` (run and explore; bench/search.ts). */
+  search?: SearchMode;
+  pctDepth?: number;
+  pctSteps?: number;
   /** `--lockup-ms [check=]T` and `--lockup-cycles [check=]N`, as typed. */
   lockupMs?: string[];
   lockupCycles?: string[];
@@ -65,6 +70,14 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--json', 'print the result as JSON');
 }
 
+/** `--search`, `--pct-depth`, `--pct-steps`: how `run --perturb` and `explore` pick their timing (bench/search.ts). */
+export function addSearchOptions(cmd: Command): Command {
+  return cmd
+    .option('--search <mode>', `how perturbed runs pick their timing: ${SEARCH_MODES.join(', ')} (default random; pct: PCT priorities and change points, docs/ARCHITECTURE.md)`, searchOption)
+    .option('--pct-depth <d>', `PCT's bug depth d: d - 1 priority change points (default ${PCT_DEFAULT_DEPTH})`, intOption('--pct-depth', 1, PCT_MAX_DEPTH))
+    .option('--pct-steps <k>', "PCT's estimated steps per run, over which the change points are drawn (default: estimated from the run's cycles and CPUs)", intOption('--pct-steps', 1, Number.MAX_SAFE_INTEGER));
+}
+
 /**
  * The run configuration of a strategy under the shared options. The warm-up defaults to the
  * command's own (`defaultWarmupMs`, e.g. 0 for explore), else the workload's, else DEFAULT_WARMUP_MS.
@@ -92,6 +105,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
   };
   const cycles = o.cycles ?? toCycles('--ms', o.ms ?? defaultMs, 1);
   const warmupCycles = o.warmupCycles ?? toCycles('--warmup-ms', o.warmupMs ?? defaultWarmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS, 0);
+  const search = searchFromOptions(o, () => estimatePctSteps(warmupCycles + cycles, topologyOf(machine).nCpus));
   return {
     machine: o.machine,
     params,
@@ -108,6 +122,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
     },
     perturb: o.perturb === true,
+    ...(search !== undefined ? { search } : {}),
     ...parseLockupOptions(o.lockupMs ?? [], o.lockupCycles ?? [], machine.params.clockGhz),
   };
 }

@@ -19,6 +19,12 @@ export interface LitmusOptions {
   transferMax: number;
   /** Events one execution may take before it is stopped as a runaway (a loop that never ends). */
   maxEvents: number;
+  /**
+   * PCT (mem/pct.ts) of depth d in place of the start offsets, instruction delays and drain
+   * delays (transfer jitter stays); k is the test's exact step count, a change point holds its
+   * entity drainMax cycles. Absent: the random timing above.
+   */
+  pct?: { depth: number };
 }
 
 export const LITMUS_DEFAULTS = { runs: 500, startMax: 1000, stepMax: 500, drainMax: 2000, transferMax: 100, maxEvents: 1_000_000 } as const;
@@ -62,10 +68,12 @@ export function runLitmus(test: LitmusTest, options: LitmusOptions): LitmusRepor
 
 /** One execution: each thread on its own randomly chosen CPU, each location on its own line. */
 export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): FinalState {
+  const pct = options.pct;
   const m = new MemMachine({
     config: options.machine,
     seed: `${options.seed}:${test.name}:${run}`,
-    perturb: { transferMax: options.transferMax, drainMax: options.drainMax },
+    perturb: { transferMax: options.transferMax, drainMax: pct === undefined ? options.drainMax : 0 },
+    pct: pct === undefined ? undefined : { depth: pct.depth, steps: litmusSteps(test), holdCycles: options.drainMax },
   });
   const addr = new Map<string, number>();
   for (const loc of test.locations) {
@@ -78,7 +86,8 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
   const step = m.rng.stream('litmus.step');
   const regs = test.threads.map((_, t) => ({ ...(test.init.regs[t] ?? {}) }));
   test.threads.forEach((instrs, t) => {
-    m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr, step, options.stepMax), start.int(options.startMax + 1));
+    if (pct !== undefined) m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr, step, 0), 0);
+    else m.engine.spawn(`P${t}`, cpus[t], thread(m.k, instrs, regs[t], addr, step, options.stepMax), start.int(options.startMax + 1));
   });
   try {
     m.engine.run({ maxEvents: options.maxEvents });
@@ -90,6 +99,18 @@ export function runOnce(test: LitmusTest, options: LitmusOptions, run: number): 
   const locs: Record<string, number> = {};
   for (const [loc, a] of addr) locs[loc] = m.memory.peek(a);
   return { regs, locs };
+}
+
+/** PCT's k for a test: its memory instructions (each a step of its CPU) plus its stores (each a drain). */
+export function litmusSteps(test: LitmusTest): number {
+  let k = 0;
+  for (const instrs of test.threads) {
+    for (const ins of instrs) {
+      if (ins.op === 'mov') k += ins.dst.kind === 'mem' ? 2 : ins.src.kind === 'mem' ? 1 : 0;
+      else if (ins.op !== 'add') k++;
+    }
+  }
+  return Math.max(1, k);
 }
 
 /** Distinct CPUs drawn at random, so runs see every distance class of the machine. */

@@ -5,7 +5,7 @@ import type { LitmusTest } from '../../../mem/litmus/ast';
 import { evaluateCondition } from '../../../mem/litmus/condition';
 import { parseLitmus } from '../../../mem/litmus/parse';
 import { LITMUS_DEFAULTS, runLitmus } from '../../../mem/litmus/run';
-import { tsoFinalStates, tsoOutcomes } from './tso-model';
+import { tsoFinalStates, tsoOutcomes } from '../../../mem/litmus/tso-model';
 
 /**
  * The simulator's litmus runs against an independent x86-TSO abstract machine (tso-model.ts):

@@ -1,6 +1,7 @@
 /**
  * An independent x86-TSO abstract machine (Owens, Sarkar & Sewell, "A Better x86 Memory Model:
- * x86-TSO", TPHOLs 2009), used as a test oracle for the simulator's litmus runs.
+ * x86-TSO", TPHOLs 2009): the oracle of the simulator's litmus runs (tests/mem/litmus/tso-model.test.ts)
+ * and of the search measurement (bench/search-run.ts), which count runs until every state it allows was seen.
  *
  * The machine: one shared memory; per thread a FIFO store buffer, a program counter and
  * registers. A step is either
@@ -18,8 +19,8 @@
  * Deliberately written for readability, not speed; it shares nothing with the simulator except
  * the litmus AST and the state formatting.
  */
-import type { FinalState, Instr, LitmusTest, Operand } from '../../../mem/litmus/ast';
-import { formatState } from '../../../mem/litmus/condition';
+import type { FinalState, Instr, LitmusTest, Operand } from './ast';
+import { formatState } from './condition';
 
 interface Store {
   loc: string;
