@@ -13,7 +13,7 @@ export { Process } from '../lib/engine/process';
 export type { HostStats } from '../lib/engine/host-clock';
 
 // Observation
-export { ProbePoint } from '../lib/probe';
+export { ProbePoint, SimProbePoint } from '../lib/probe';
 
 // Errors a user can cause
 export { LazytlbError, ConfigError, ParseError, WatchdogError } from '../lib/errors';
@@ -102,10 +102,11 @@ export { Tlb } from '../tlb/hw/tlb';
 export { Mm, INIT_MM_ID, PTRS_PER_PTE } from '../tlb/mm/mm';
 export { Mapping } from '../tlb/mm/mapping';
 export { Oracle } from '../tlb/check/oracle';
+export { LazyCoverage } from '../tlb/check/lazy-coverage';
 export type { Violation, ViolationKind, FlushInfo } from '../tlb/check/oracle';
 export { PerCpuStruct } from '../tlb/strategies/layout';
 export type { FieldSpec } from '../tlb/strategies/layout';
-export type { Strategy, StrategyContext, StrategyFactory, StrategyOptions } from '../tlb/strategies/strategy';
+export type { Strategy, StrategyContext, StrategyFactory, StrategyOptions, FlushReason } from '../tlb/strategies/strategy';
 export { TLB_FLUSH_ALL, flushTlbLocal, flushTlbLocalRange, flushEnd } from '../tlb/strategies/common';
 export {
   GenStrategy, TlbState, FlushTlbInfo, chooseNewAsid, incMmTlbGen, loadNewMmCr3, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS,
@@ -124,6 +125,8 @@ export { Linux513 } from '../tlb/strategies/linux-5.13';
 export { Linux615, isGlobalAsid } from '../tlb/strategies/linux-6.15';
 export { Invlpgb } from '../tlb/strategies/invlpgb';
 export { IntelRar } from '../tlb/strategies/intel-rar';
+export { Latr } from '../tlb/strategies/latr';
+export type { LatrParams } from '../tlb/strategies/latr';
 export { Rar } from '../tlb/hw/rar';
 
 // Experiments: one run with defaults, and comparisons over seeds with intervals

@@ -40,6 +40,7 @@ function* tick(s: Scheduler, cpu: Cpu): Sim {
   rq.tickArmed = !curr.isIdle; // NO_HZ_IDLE: an idle CPU stops its tick
   if (rq.tickArmed) s.timers.arm(cpu.id, s.m.engine.now + s.tickCycles, TICK_TIMER);
   yield* rq.lock.unlock(s.k, cpu.id);
+  if (s.tickPoll.attached !== 0) yield* s.tickPoll.run(cpu); // after trigger_load_balance(), as LATR's hook
 }
 
 /** do_idle(): halt until need_resched, then schedule. */

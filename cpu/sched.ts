@@ -4,7 +4,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
 import { ConfigError } from '../lib/errors';
-import { ProbePoint } from '../lib/probe';
+import { ProbePoint, SimProbePoint } from '../lib/probe';
 import type { Cpu } from './cpu';
 import type { KernelOps } from './kernel-ops';
 import type { CpuMachine } from './machine';
@@ -68,6 +68,14 @@ export class Scheduler<K extends KernelOps = KernelOps> {
    * mm): what holds an mm_count reference on an mm it may be lazy on. Fired even when unchanged.
    */
   readonly activeMmProbe: ProbePoint<number, AddressSpace>;
+  /**
+   * Poll points (simulated code, run with interrupts off): `schedulePoll` in __schedule() once
+   * `next` is picked, before the prev != next test (so also when no switch happens), with the
+   * rq lock held; `tickPoll` at the end of scheduler_tick(), after the rq lock is released.
+   * LATR scans its saved flush states at both (tlb/strategies/latr.ts).
+   */
+  readonly schedulePoll: SimProbePoint<Cpu>;
+  readonly tickPoll: SimProbePoint<Cpu>;
   /** mmgrab_lazy_tlb / mmdrop_lazy_tlb, when the lazy reference is modelled (cpu/lazy-mm.ts); null: free. */
   lazyRef: LazyMmRef<K> | null = null;
   /** The default affinity: every CPU (shared, never modified). */
@@ -111,6 +119,8 @@ export class Scheduler<K extends KernelOps = KernelOps> {
     this.inMmSwitch = new Uint8Array(m.topology.nCpus);
     this.mmSwitched = new ProbePoint('sched.mmSwitched');
     this.activeMmProbe = new ProbePoint('sched.activeMm');
+    this.schedulePoll = new SimProbePoint('sched.schedulePoll');
+    this.tickPoll = new SimProbePoint('sched.tickPoll');
     this.tasks = [];
     this.rqs = [];
     this.allCpus = CpuSet.all(m.topology.nCpus);
@@ -134,11 +144,12 @@ export class Scheduler<K extends KernelOps = KernelOps> {
 
   /**
    * A task in `mm` (null: a kernel thread), runnable on `cpu` from the start. `allowed` is its
-   * affinity (`sched_setaffinity`; default every CPU) and must contain `cpu`.
+   * affinity (`sched_setaffinity`; default every CPU) and must contain `cpu`. A `daemon` (a
+   * kernel thread that may sleep for good, e.g. LATR's background thread) does not keep a run going.
    */
-  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler<K>, K>, allowed?: CpuSet): Task {
+  createTask(name: string, mm: AddressSpace | null, cpu: number, body: TaskBody<Scheduler<K>, K>, allowed?: CpuSet, daemon = false): Task {
     const t = this.newTask(name, mm, cpu, false, allowed);
-    t.process = this.m.engine.create(name, cpu, this.taskMain(t, body));
+    t.process = this.m.engine.create(name, cpu, this.taskMain(t, body), daemon);
     t.onRq = true;
     t.queuedAt = this.m.engine.now;
     const rq = this.rqs[cpu];
@@ -205,6 +216,7 @@ export class Scheduler<K extends KernelOps = KernelOps> {
     if (next === null) next = yield* idleBalance(this, cpu, rq);
     if (next === null) next = rq.idle;
     yield k.lockBtr(prev.flagsAddr, TIF_NEED_RESCHED); // clear_tsk_need_resched(prev)
+    if (this.schedulePoll.attached !== 0) yield* this.schedulePoll.run(cpu);
     if (next === prev) {
       yield* rq.lock.unlock(k, cpu.id);
       if (!preempt) yield k.irqEnable();

@@ -63,7 +63,7 @@ export class TlbMachine extends CpuMachine {
     so.pcid = so.pcid && options.strategy.supportsPcid;
     this.strategyOptions = so;
     this.unit = new TlbUnit(this.engine, this.cpu, { ...p, pcid: so.pcid ? 1 : 0 }, this.cpu.cpus.map((c) => c.stats));
-    this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1);
+    this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1, options.strategy.lazyCoverage === true ? this.memory : null);
     this.smp = new Smp(this, this.stats.group('smp'));
     this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now, this.mem.overlapLatency);
     this.strategy = options.strategy;
@@ -94,8 +94,10 @@ export class TlbMachine extends CpuMachine {
       stats: this.stats.group('strategy'),
       mmById: (id: number) => this.mms[id],
       now: () => this.engine.now,
+      postedLazily: (cpu: number) => this.oracle.postedLazily(cpu),
     };
     this.strategy.attach(ctx);
+    this.attachPolls(this.strategy);
     this.mmLifecycle.boot(this.initMm, this.sched);
     if (so.mmRefcount !== 'none') {
       const ref = new LazyMmRefcount(so.mmRefcount, { smp: this.smp, sched: this.sched, strategy: this.strategy, initMm: this.initMm, mmById: ctx.mmById }, this.stats.group('lazyMm'));
@@ -104,6 +106,24 @@ export class TlbMachine extends CpuMachine {
     }
     new FreedMmCheck(this.oracle, this.unit, this.mmLifecycle, this.sched, ctx.mmById, ctx.now);
     this.procs = new Processes(this, this.stats.group('procs'));
+  }
+
+  /** The strategy's optional poll points and reuse gate, as listeners of the scheduler's probes and the fault path's gate. */
+  private attachPolls(s: Strategy): void {
+    const k = this.k;
+    if (s.tickPoll !== undefined) {
+      const poll = s.tickPoll.bind(s);
+      this.sched.tickPoll.attach((cpu) => poll(k, cpu));
+    }
+    if (s.schedulePoll !== undefined) {
+      const poll = s.schedulePoll.bind(s);
+      this.sched.schedulePoll.attach((cpu) => poll(k, cpu));
+    }
+    if (s.beforeReuse !== undefined) {
+      const gate = s.beforeReuse.bind(s);
+      const cpus = this.cpu.cpus;
+      this.translation.reuseGate = (k2, c, mm, vpn) => gate(k2, cpus[c], mm, vpn, vpn + 1);
+    }
   }
 
   /** A new address space (mm_alloc + init_new_context), on a freed mm_struct of its size if there is one. */

@@ -2,6 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { CpuSet } from '../../cpu/cpuset';
 import { PTRS_PER_PTE } from '../../tlb/mm/mm';
+import { MAX_MM_PAGES } from '../../tlb/mm/mm-lifecycle';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';
@@ -23,6 +24,15 @@ const SPIN_BURST = 1_000_000;
  * - `mprotect`: mprotect(PROT_READ), mprotect(PROT_READ|PROT_WRITE), then a write: two flushes per
  *   iteration and no fault, only TLB refills (the model flushes on the upgrade too, as x86 did
  *   before pte_needs_flush() let an RO→RW change skip it).
+ *
+ * Two variants for LATR's benchmark (sslab-gatech/latr microbenchmark/mmap_micro, main.cc):
+ * - `vaSlots` > 1: iteration i changes slot i mod vaSlots (`pages` pages each) and touches the
+ *   next slot, as a real mmap returns a fresh address; with 1 it unmaps and re-touches one range.
+ * - `barrier` = 1: the spinners are the artifact's reference threads. Each iteration the initiator
+ *   wakes them, each touches every page of the current slot and reports, the last one wakes the
+ *   initiator, and they go to sleep (idle, lazy on the mm) until the next iteration; the initiator
+ *   then changes the slot while they sleep. `opCycles` is the timed munmap; `touchCycles` is the
+ *   reference phase, from the wake-ups to the last report.
  *
  * Placement: by default the initiator is on CPU 0 and the spinners on the next n CPUs, which on
  * skylake-sp-2s (28 cores per socket) and for n ≤ 27 is one socket, and on zen3-1s (8 cores per
@@ -61,6 +71,10 @@ export const munmapMicro = defineWorkload({
       "0: the spinners only compute (the benchmark). Otherwise each spinner reads one of the initiator's pages after every this many cycles, so their TLBs hold its translations and the oracle can catch a flush that misses them (it may also fault a page back before the initiator does)."),
     pages: wparam.pages(1, 1, PTRS_PER_PTE,
       'Pages per operation, from a page-table-aligned start; above the flush ceiling (33) the flush is a full one; 512 covers a whole page table (munmap frees it).'),
+    vaSlots: wparam.count(1, 1, MAX_MM_PAGES,
+      'Address ranges of `pages` pages the loop cycles through: each iteration changes one and then touches the next (a fresh mmap address); 1: the same range every time. vaSlots x pages must not exceed 4096.'),
+    barrier: wparam.count(0, 0, 1,
+      "1: the spinners sleep on a barrier and touch the current range once per iteration, the initiator's operation runs while they sleep (LATR's mmap_micro); 0: they spin."),
   },
   stats: { iterations: 'counter', iterationCycles: 'histogram', opCycles: 'histogram', touchCycles: 'histogram' },
   setup({ m, params, stats }): void {
@@ -83,43 +97,79 @@ export const munmapMicro = defineWorkload({
     const iterationCycles = stats.histogram('iterationCycles', 'cycles of one iteration: the operation (with its flush) and the touch that brings the pages back');
     const opCycles = stats.histogram('opCycles', 'cycles of the operation(s) of one iteration, flushes included');
     const touchCycles = stats.histogram('touchCycles', 'cycles of the touches of one iteration (faults, or TLB refills after mprotect)');
-    const app = m.createMm('micro', PTRS_PER_PTE);
     const pages = params.pages;
+    const slots = params.vaSlots;
+    if (slots * pages > MAX_MM_PAGES) throw new ConfigError(`workload munmap-micro: parameter 'vaSlots' = ${slots}: expected vaSlots x pages (${pages}) <= ${MAX_MM_PAGES}`);
+    const barrier = params.barrier === 1;
+    if (barrier && params.spinnerReadCycles !== 0) throw new ConfigError(`workload munmap-micro: parameter 'spinnerReadCycles' = ${params.spinnerReadCycles}: expected 0 with barrier = 1 (the spinners sleep)`);
+    const app = m.createMm('micro', slots === 1 ? PTRS_PER_PTE : Math.ceil((slots * pages) / PTRS_PER_PTE) * PTRS_PER_PTE);
     app.populate(m.memory, 0, pages); // mapped before the loop starts
     const op = params.op;
     const engine = m.engine;
+    /** The first page of the range last touched (what the spinners read). */
+    let mapped = 0;
 
-    m.sched.createTask('initiator', app, initCpu, function* ({ k, task, sched }: TlbTaskEnv): Sim {
-      for (;;) {
+    /** The operation of one iteration on [base, base + pages). */
+    function* change(k: TlbTaskEnv['k'], env: TlbTaskEnv, base: number): Sim {
+      const cpu = env.sched.cpuOf(env.task);
+      if (op === 'munmap') {
+        yield* m.mapping.munmap(k, cpu, app, base, base + pages);
+      } else if (op === 'madvise') {
+        yield* m.mapping.madviseDontneed(k, cpu, app, base, base + pages);
+      } else {
+        yield* m.mapping.mprotect(k, cpu, app, base, base + pages, false);
+        yield* m.mapping.mprotect(k, cpu, app, base, base + pages, true);
+      }
+    }
+
+    // The barrier (mmap_micro's pthread_barrier): the round the spinners may start, and their reports.
+    const roundAddr = barrier ? m.memory.allocLines('micro.barrier.round') : 0;
+    const doneAddr = barrier ? m.memory.allocLines('micro.barrier.done') : 0;
+    const refTasks: TlbTaskEnv['task'][] = [];
+
+    const initiator = m.sched.createTask('initiator', app, initCpu, function* (env: TlbTaskEnv): Sim {
+      const { k, task, sched } = env;
+      let slot = 0;
+      for (let round = 1; ; round++) {
+        const base = slot * pages;
         const t0 = engine.now;
-        const cpu = sched.cpuOf(task);
-        if (op === 'munmap') {
-          yield* m.mapping.munmap(k, cpu, app, 0, pages);
-        } else if (op === 'madvise') {
-          yield* m.mapping.madviseDontneed(k, cpu, app, 0, pages);
-        } else {
-          yield* m.mapping.mprotect(k, cpu, app, 0, pages, false);
-          yield* m.mapping.mprotect(k, cpu, app, 0, pages, true);
+        if (barrier) {
+          yield k.store(roundAddr, round); // pthread_barrier_wait: the reference threads go
+          for (const t of refTasks) yield* sched.wakeUp(task, t);
+          yield* sched.waitUntil(task, doneAddr, round * refTasks.length); // ... and all have touched
         }
         const t1 = engine.now;
-        for (let p = 0; p < pages; p++) yield* sched.touch(task, p, true);
+        yield* change(k, env, base);
         const t2 = engine.now;
+        slot = (slot + 1) % slots;
+        if (!barrier) for (let p = 0; p < pages; p++) yield* sched.touch(task, slot * pages + p, true);
+        mapped = slot * pages;
+        const t3 = engine.now;
         iterations.value++;
-        opCycles.record(t1 - t0);
-        touchCycles.record(t2 - t1);
-        iterationCycles.record(t2 - t0);
+        opCycles.record(t2 - t1);
+        touchCycles.record(barrier ? t1 - t0 : t3 - t2);
+        iterationCycles.record(t3 - t0);
       }
     }, CpuSet.of(nCpus, [initCpu]));
     const readEvery = params.spinnerReadCycles;
     for (let i = 0; i < spinners.length; i++) {
-      m.sched.createTask(`spinner/${i}`, app, spinners[i], function* ({ k, task, sched }: TlbTaskEnv): Sim {
+      refTasks.push(m.sched.createTask(`spinner/${i}`, app, spinners[i], function* ({ k, task, sched }: TlbTaskEnv): Sim {
+        if (barrier) {
+          // ReferenceThread::run(): wait, touch each page once, report (the last one wakes the initiator).
+          for (let round = 1; ; round++) {
+            yield* sched.waitUntil(task, roundAddr, round);
+            const base = ((round - 1) % slots) * pages;
+            for (let p = 0; p < pages; p++) yield* sched.touch(task, base + p, true);
+            if ((yield k.xadd(doneAddr, 1)) + 1 === round * spinners.length) yield* sched.wakeUp(task, initiator);
+          }
+        }
         // User code of the process: never lazy, never asleep.
         if (readEvery === 0) for (;;) yield k.compute(SPIN_BURST);
         for (let r = i; ; r++) {
           yield k.compute(readEvery);
-          yield* sched.touch(task, r % pages, false);
+          yield* sched.touch(task, mapped + (r % pages), false);
         }
-      }, CpuSet.of(nCpus, [spinners[i]]));
+      }, CpuSet.of(nCpus, [spinners[i]])));
     }
   },
 });

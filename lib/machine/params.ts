@@ -84,6 +84,9 @@ export interface MachineParams {
   tlbsync: number;
   rar: number;
   rarService: number;
+  latrEntries: number;
+  latrMaxPasses: number;
+  latrBackgroundNs: number;
   // --- scheduler
   contextSwitch: number;
 }
@@ -196,6 +199,9 @@ const SPECS: { [K in ParamKey]: Spec } = {
   ),
   rar: bool('1: hardware has Intel Remote Action Request (RAR): targeted TLB invalidation serviced by microcode, no kernel handler.'),
   rarService: cycles('One RAR action on a target: the microcode reads the payload and invalidates, then writes completion; unused when rar = 0.'),
+  latrEntries: count('latr: saved flush states in each CPU\'s ring (LAZY_TLB_NUM_ENTRIES); a munmap that finds its ring full sends IPIs instead.', 2, 65_536),
+  latrMaxPasses: count('latr: passes of the background thread an unapplied state survives before it is flushed with IPIs (TLB_SHOOTDOWN_MAX).', 1, 1000),
+  latrBackgroundNs: { unit: 'ns', min: 1000, max: 1e11, integer: true, doc: 'latr: period of the background thread that ages unapplied states (schedule_timeout_interruptible(HZ)).' },
 
   contextSwitch: cycles('The part of a context switch the model does not charge operation by operation: switch_to (registers, stack, FPU state) and the scheduler\'s own bookkeeping. Locks, flags and the mm switch are charged by the memory model.'),
 };

@@ -1,7 +1,9 @@
 import type { Counter } from '../../lib/stats/counter';
 import type { StatGroup } from '../../lib/stats/group';
+import type { SimMemory } from '../../mem/memory';
 import type { Mm } from '../mm/mm';
 import type { TlbUnit } from '../hw/tlb-unit';
+import { LazyCoverage } from './lazy-coverage';
 
 export type ViolationKind = 'stale-translation' | 'freed-page-table' | 'lockup' | 'freed-mm';
 
@@ -47,6 +49,8 @@ interface OpenFlush {
   freedAt: number;
   /** Reported as a lockup already. */
   lockupReported: boolean;
+  /** Its remote part is applied lazily (`postedLazily`): its changes go to the quarantine. */
+  lazy: boolean;
 }
 
 /** A freed-table check postponed until a CPU finishes the context switch it is in. */
@@ -68,7 +72,11 @@ const KEEP = 64;
  * - freed page tables: once a flush with `freed_tables` has returned, any CPU whose CR3 still
  *   points at that mm's page tables and whose paging-structure cache (for its PCID) still holds
  *   entries cached before the tables were freed is a violation (a speculative walk may read
- *   freed memory).
+ *   freed memory);
+ * - lazy coverage (LATR, only for a strategy with `lazyCoverage`): a flush the strategy posted
+ *   lazily covers nothing at its return; its changes are quarantined until the pages are reused
+ *   (tlb/check/lazy-coverage.ts), and its freed tables are judged when a PTE page of the mm is
+ *   installed again.
  */
 export class Oracle {
   readonly violations: Violation[];
@@ -86,9 +94,18 @@ export class Oracle {
   /** Whether a CPU is inside switch_mm (interrupts off, CR3 about to change). */
   private readonly switching: (cpu: number) => boolean;
   private readonly deferred: Deferred[][];
+  /** Per CPU: the id of the flush it is inside, or -1 (flushes do not nest on a CPU). */
+  private readonly openOn: Int32Array;
+  /** The lazy-coverage quarantine, or null when the strategy never flushes lazily. */
+  readonly lazy: LazyCoverage | null;
+  /** Per mm: lazily posted flushes that freed page tables, judged at the next pmd_install. */
+  private readonly lazyFreed: Map<Mm, Deferred[]>;
 
-  constructor(unit: TlbUnit, stats: StatGroup, switching: (cpu: number) => boolean) {
+  /** `lazyMemory`: the machine's memory when the strategy flushes lazily (`Strategy.lazyCoverage`), else null. */
+  constructor(unit: TlbUnit, stats: StatGroup, switching: (cpu: number) => boolean, lazyMemory: SimMemory | null = null) {
     this.unit = unit;
+    this.openOn = new Int32Array(unit.cr3Mm.length).fill(-1);
+    this.lazyFreed = new Map();
     this.switching = switching;
     this.deferred = Array.from({ length: unit.cr3Mm.length }, () => []);
     this.violations = [];
@@ -104,14 +121,24 @@ export class Oracle {
       lockup: stats.counter('lockups', 'lockups at the end of the run: a CPU with interrupts off, spinning or not switching with a task waiting, a CSD not released, a flush not returned, past its threshold'),
     };
     this.checks = stats.counter('checkedAccesses', 'user accesses the oracle checked');
+    // Registered after every other violation stat, and only for a lazy strategy: the others' dumps stay as they were.
+    this.lazy = lazyMemory !== null ? new LazyCoverage(unit, lazyMemory, stats.group('lazy'), (cpu, now, mm, vpn, by, detail) => this.record('stale-translation', cpu, now, mm, vpn, by, detail)) : null;
   }
 
   /** `flush_tlb_mm_range` was entered: remember each page's latest change in the range. */
   beginFlush(initiator: number, mm: Mm, start: number, end: number, freedTables: boolean, now: number): number {
     const id = this.flushCount++;
     const info: FlushInfo = { id, mm: mm.name, start, end, freedTables, initiator, startCycle: now, returnCycle: -1 };
-    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt, lockupReported: false });
+    this.open.set(id, { info, mmRef: mm, snapshot: mm.lastChange.slice(start, end), freedAt: mm.tablesFreedAt, lockupReported: false, lazy: false });
+    this.openOn[initiator] = id;
     return id;
+  }
+
+  /** The flush open on `cpu` posts its remote part lazily (StrategyContext.postedLazily). */
+  postedLazily(cpu: number): void {
+    const f = this.open.get(this.openOn[cpu]);
+    if (this.lazy === null || f === undefined) throw new Error(`postedLazily on cpu${cpu}: ${this.lazy === null ? 'the strategy does not declare lazyCoverage' : 'no flush is open there'}`);
+    f.lazy = true;
   }
 
   /** `flush_tlb_mm_range` returned: its changes are now covered, and freed tables must be unreachable. */
@@ -119,7 +146,18 @@ export class Oracle {
     const f = this.open.get(id) as OpenFlush;
     this.open.delete(id);
     f.info.returnCycle = now;
+    this.openOn[f.info.initiator] = -1;
     const mm = f.mmRef;
+    if (f.lazy) {
+      // Nothing is covered yet: stale entries stay allowed until the pages are reused.
+      (this.lazy as LazyCoverage).quarantine(mm, f.info, f.snapshot);
+      if (f.info.freedTables && f.freedAt >= 0) {
+        const list = this.lazyFreed.get(mm);
+        if (list === undefined) this.lazyFreed.set(mm, [{ info: f.info, mm, freedAt: f.freedAt }]);
+        else list.push({ info: f.info, mm, freedAt: f.freedAt });
+      }
+      return;
+    }
     let cov = this.covered.get(mm);
     let by = this.coveredBy.get(mm);
     if (cov === undefined || by === undefined) {
@@ -136,11 +174,38 @@ export class Oracle {
       }
     }
     if (!f.info.freedTables || f.freedAt < 0) return;
+    if (this.lazyFreed.size !== 0) this.lazyFreed.delete(mm); // judged now, with everything freed before
     for (let c = 0; c < this.unit.cr3Mm.length; c++) {
       // A CPU inside switch_mm has interrupts off: it holds off the grace period after which the
       // tables are really reused, and its CR3 is about to change. Judge it when the switch is done.
       if (this.switching(c)) this.deferred[c].push({ info: f.info, mm, freedAt: f.freedAt });
       else this.checkFreed(c, f.info, mm, f.freedAt, now);
+    }
+  }
+
+  /**
+   * A page of `mm` is about to get a new translation (a fault or fault-around installs its PTE):
+   * the reuse the lazy contract waits for. Costs nothing unless a lazy flush quarantined it.
+   */
+  reuse(mm: Mm, vpn: number): void {
+    if (this.lazy !== null) this.lazy.reuse(mm, vpn);
+  }
+
+  /**
+   * PTE page `region` of `mm` is installed again (pmd_install): tables freed by a lazily posted
+   * flush may be reused now, so every CPU still walking through them is judged, as at the return
+   * of an ordinary flush with freed tables.
+   */
+  reuseTable(mm: Mm, now: number): void {
+    if (this.lazyFreed.size === 0) return;
+    const list = this.lazyFreed.get(mm);
+    if (list === undefined) return;
+    this.lazyFreed.delete(mm);
+    for (const d of list) {
+      for (let c = 0; c < this.unit.cr3Mm.length; c++) {
+        if (this.switching(c)) this.deferred[c].push(d);
+        else this.checkFreed(c, d.info, mm, d.freedAt, now);
+      }
     }
   }
 
@@ -176,7 +241,10 @@ export class Oracle {
       return;
     }
     const cov = this.covered.get(mm);
-    if (cov === undefined || version >= cov[vpn]) return;
+    if (cov === undefined || version >= cov[vpn]) {
+      if (this.lazy !== null) this.lazy.checkUse(cpu, mm, vpn, version, now);
+      return;
+    }
     const by = (this.coveredBy.get(mm) as (FlushInfo | null)[])[vpn] as FlushInfo;
     this.record('stale-translation', cpu, now, mm.name, vpn, by,
       `used a TLB entry of PTE version ${version}; flush ${by.id} covered the change to version ${cov[vpn]} and returned at cycle ${by.returnCycle}`);

@@ -49,6 +49,8 @@ export class TlbTranslation implements Translation<TlbOps> {
   private readonly kernelVpns: Float64Array;
   /** Called for a write to a read-only page: breaks COW (new page, flush of the old translation). */
   cowBreak: ((k: TlbOps, cpu: Cpu, task: Task, mm: Mm, vpn: number) => Sim) | null;
+  /** The strategy's reuse gate (`Strategy.beforeReuse`, LATR), run by a fault before it installs a PTE. */
+  reuseGate: ((k: TlbOps, cpu: number, mm: Mm, vpn: number) => Sim) | null = null;
 
   constructor(unit: TlbUnit, oracle: Oracle, params: WalkParams, now: () => number, overlapLatency: Float64Array) {
     this.unit = unit;
@@ -246,11 +248,13 @@ export class TlbTranslation implements Translation<TlbOps> {
    */
   private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim {
     yield k.compute(this.p.faultEntryExit + this.p.pageFault); // #PF entry and IRET, and the handler's work
+    if (this.reuseGate !== null) yield* this.reuseGate(k, cpu, mm, vpn);
     const region = Math.floor(vpn / PTRS_PER_PTE);
     if (mm.ptePageLive[region] === 0) {
       // pte_alloc() → pmd_install() under mm->page_table_lock: a fresh PTE page, hooked into the PMD.
       yield* mm.ptl.lock(k, cpu);
       if (mm.ptePageLive[region] === 0) {
+        this.oracle.reuseTable(mm, this.now());
         mm.ptePageLive[region] = 1;
         yield k.store(mm.pmdAddr + 8 * region, 1);
       }
@@ -259,6 +263,7 @@ export class TlbTranslation implements Translation<TlbOps> {
     const ptl = mm.pteLocks[region]; // pte_offset_map_lock()
     yield* ptl.lock(k, cpu);
     if ((yield k.load(mm.pteAddr(vpn))) === 0) {
+      this.oracle.reuse(mm, vpn);
       const version = ++mm.changeSeq;
       mm.lastChange[vpn] = version;
       yield k.store(mm.pteAddr(vpn), version * 2 + 1);

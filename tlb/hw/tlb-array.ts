@@ -50,6 +50,19 @@ export class TlbArray {
     return false;
   }
 
+  /**
+   * Whether any PCID holds an entry for `vpn` filled by address space `owner` from a PTE value
+   * below `pte`. For the oracle: no LRU update, nothing counted.
+   */
+  holdsOlder(vpn: number, owner: number, pte: number): boolean {
+    const base = (vpn % this.sets) * this.ways;
+    for (let w = base; w < base + this.ways; w++) {
+      const key = this.keys[w];
+      if (key !== -1 && key % ASID_SHIFT === vpn && this.owners[w] === owner && this.versions[w] < pte) return true;
+    }
+    return false;
+  }
+
   fill(asid: number, vpn: number, version: number, owner: number): void {
     const key = asid * ASID_SHIFT + vpn;
     const base = (vpn % this.sets) * this.ways;

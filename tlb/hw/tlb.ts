@@ -83,6 +83,11 @@ export class Tlb {
     return MISS;
   }
 
+  /** Whether either level holds an entry of `vpn` for `owner` from a PTE value below `pte` (the oracle's question; no side effects). */
+  holdsOlder(vpn: number, owner: number, pte: number): boolean {
+    return this.l1.holdsOlder(vpn, owner, pte) || this.stlb.holdsOlder(vpn, owner, pte);
+  }
+
   fill(asid: number, vpn: number, version: number, owner: number): void {
     this.stlb.fill(asid, vpn, version, owner);
     this.l1.fill(asid, vpn, version, owner);

@@ -4,7 +4,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { FlushStats } from '../check/flush-stats';
 import { PTRS_PER_PTE, type Mm } from './mm';
 import type { Oracle } from '../check/oracle';
-import type { Strategy } from '../strategies/strategy';
+import type { FlushReason, Strategy } from '../strategies/strategy';
 import type { TlbOps } from '../hw/tlb-ops';
 import type { TlbUnit } from '../hw/tlb-unit';
 
@@ -44,15 +44,17 @@ export class Mapping {
    * part (`flushTlbFixed`: the code, flush_tlb_info setup, preempt and irq handling that the
    * strategy does not stage op by op; Hansen 2017), then the strategy. The mapping
    * operations run with preemption disabled (as under the page-table lock and get_cpu()), so the
-   * task cannot move to another CPU in the middle and `cpu` stays the one it runs on.
+   * task cannot move to another CPU in the middle and `cpu` stays the one it runs on. `reason`
+   * says whether the pages leave the address space (munmap, MADV_DONTNEED: LATR flushes those
+   * lazily).
    */
-  *flush(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {
+  *flush(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean, reason: FlushReason = 'other'): Sim {
     const t0 = this.engine.now;
     const id = this.oracle.beginFlush(cpu.id, mm, start, end, freedTables, t0);
     this.flushStats.begin(cpu.id, mm);
     const broadcasts = this.unit.invlpgbIssued[cpu.id];
     yield k.compute(this.costs.flushTlbFixed);
-    yield* this.strategy.flushTlbMmRange(k, cpu, mm, start, end, freedTables);
+    yield* this.strategy.flushTlbMmRange(k, cpu, mm, start, end, freedTables, reason);
     this.flushStats.end(cpu.id, this.engine.now - t0, this.unit.invlpgbIssued[cpu.id] !== broadcasts);
     this.oracle.endFlush(id, this.engine.now);
   }
@@ -87,6 +89,7 @@ export class Mapping {
   *munmap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
     yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
+    if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, true);
     yield* this.zap(k, cpu, mm, start, end);
     let freed = false;
     yield* mm.ptl.lock(k, cpu.id);
@@ -98,7 +101,8 @@ export class Mapping {
     }
     yield* mm.ptl.unlock(k, cpu.id);
     if (freed) mm.tablesFreedAt = this.engine.now;
-    yield* this.flush(k, cpu, mm, start, end, freed);
+    yield* this.flush(k, cpu, mm, start, end, freed, 'unmap');
+    if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, false);
     yield k.preemptAdd(-1);
   }
 
@@ -106,8 +110,10 @@ export class Mapping {
   *madviseDontneed(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
     yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
+    if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, true);
     yield* this.zap(k, cpu, mm, start, end);
-    yield* this.flush(k, cpu, mm, start, end, false);
+    yield* this.flush(k, cpu, mm, start, end, false, 'unmap');
+    if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, false);
     yield k.preemptAdd(-1);
   }
 
@@ -160,10 +166,12 @@ export class Mapping {
     const r = Math.floor(vpn / PTRS_PER_PTE);
     if (Math.floor(w0 / PTRS_PER_PTE) !== r || Math.floor((w1 - 1) / PTRS_PER_PTE) !== r) throw new Error(`fault-around window [${w0}, ${w1}) leaves the PTE page of ${vpn}`);
     yield k.preemptAdd(1);
+    if (this.strategy.beforeReuse !== undefined) yield* this.strategy.beforeReuse(k, cpu, mm, w0, w1); // the lazy-flush reuse gate
     yield* mm.pteLocks[r].lock(k, cpu.id);
     let mapped = 0;
     for (let v = w0; v < w1; v++) {
       if (v === vpn || (yield k.load(mm.pteAddr(v))) !== 0) continue;
+      this.oracle.reuse(mm, v);
       const version = ++mm.changeSeq;
       mm.lastChange[v] = version;
       yield k.store(mm.pteAddr(v), version * 2 + (writable ? 1 : 0));

@@ -9,6 +9,7 @@ import { linux513 } from './linux-5.13';
 import { linux615 } from './linux-6.15';
 import { invlpgb } from './invlpgb';
 import { intelRar } from './intel-rar';
+import { latr } from './latr';
 import { rfc2016Naive, rfc2016Rqlock, rfc2016Xchg } from './rfc2016';
 
 const SHIPPED = {
@@ -25,6 +26,7 @@ const SHIPPED = {
   'linux-6.15': linux615,
   invlpgb,
   'intel-rar': intelRar,
+  latr,
 };
 
 /** A shipped strategy's name. */

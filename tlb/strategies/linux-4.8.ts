@@ -4,7 +4,7 @@ import type { Cpumask } from '../../cpu/cpumask';
 import type { Task } from '../../cpu/task';
 import { PerCpuStruct } from './layout';
 import { INIT_MM_ID, type Mm } from '../mm/mm';
-import type { Strategy, StrategyContext } from './strategy';
+import type { FlushReason, Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocalRange } from './common';
 
@@ -75,7 +75,7 @@ export class Linux48 implements Strategy {
   }
 
   /** flush_tlb_mm_range(mm, start, end, vmflag). */
-  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim {
+  *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, _freedTables = false, reason: FlushReason = 'other'): Sim {
     const c = cpu.id;
     yield k.preemptAdd(1);
     const current = this.current(c);
@@ -87,11 +87,15 @@ export class Linux48 implements Strategy {
     } else {
       yield* flushTlbLocalRange(this.ctx, k, cpu, start, end);
     }
-    if (yield* this.othersInMask(k, c, mm.cpumask)) {
-      yield* this.fillInfo(k, c, mm, start, flushEnd(this.ctx, start, end));
-      yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
-    }
+    if (yield* this.othersInMask(k, c, mm.cpumask)) yield* this.flushTlbOthers(k, cpu, mm, start, flushEnd(this.ctx, start, end), reason);
     yield k.preemptAdd(-1);
+  }
+
+  /** native_flush_tlb_others(mm_cpumask(mm), mm, start, end): the flush IPIs, waited for. */
+  protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, _reason: FlushReason): Sim {
+    const c = cpu.id;
+    yield* this.fillInfo(k, c, mm, start, end);
+    yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
   }
 
   /** flush_tlb_func(info): the IPI handler. */

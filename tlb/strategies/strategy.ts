@@ -18,6 +18,13 @@ import type { TlbUnit } from '../hw/tlb-unit';
 export const MM_REFCOUNT_MODES = ['none', 'atomic', 'shoot-lazies'] as const;
 export type MmRefcountMode = (typeof MM_REFCOUNT_MODES)[number];
 
+/**
+ * Why `flush_tlb_mm_range` was called: `unmap` for munmap() and madvise(MADV_DONTNEED), whose
+ * pages leave the address space (LATR's `mm->munmap_inprogress`), `other` for everything else
+ * (mprotect, COW, migration, fork, exit). Strategies other than latr ignore it.
+ */
+export type FlushReason = 'unmap' | 'other';
+
 /** The orthogonal switches the kernel had, as options of every strategy that honours them. */
 export interface StrategyOptions {
   /** Use PCIDs (when the machine has them: `pcid` = 1). */
@@ -46,6 +53,12 @@ export interface StrategyContext {
   mmById(id: number): Mm;
   /** The current cycle (for per-second trims and the like). */
   now(): number;
+  /**
+   * The flush now running on `cpu` leaves its remote part to be applied lazily (LATR): the oracle
+   * quarantines its changes until the pages are reused, instead of covering them at its return.
+   * Only a strategy whose `lazyCoverage` is true may call it.
+   */
+  postedLazily(cpu: number): void;
 }
 
 /**
@@ -60,12 +73,34 @@ export interface Strategy extends MmSwitch {
   readonly kernel: string;
   /** Whether this kernel uses PCIDs at all (the machine's `pcid` and the option must allow it too). */
   readonly supportsPcid: boolean;
+  /**
+   * Optional: the strategy leaves some flushes to be applied lazily (`postedLazily`), under the
+   * oracle's quarantine contract (docs/ARCHITECTURE.md, the oracle). Only then does the oracle
+   * keep its lazy-coverage state and stats.
+   */
+  readonly lazyCoverage?: boolean;
   /** Allocates per-CPU state, registers IPI functions. Called once, before the machine runs. */
   attach(ctx: StrategyContext): void;
   /** flush_tlb_mm_range(mm, start, end, stride, freed_tables), called with interrupts enabled. */
-  flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim;
+  flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean, reason: FlushReason): Sim;
   /** Optional: run by the idle loop before it halts (e.g. leave_mm when `idleLeaveMm`). */
   idleEnter?(k: TlbOps, cpu: Cpu): Sim;
+  /**
+   * Optional: munmap() and madvise(MADV_DONTNEED) call it with `begin` true before their zap and
+   * false after their flush (LATR's `mm->munmap_inprogress`, set under mmap_sem).
+   */
+  unmapping?(k: TlbOps, cpu: Cpu, mm: Mm, begin: boolean): Sim;
+  /** Optional: a poll point at the end of scheduler_tick() (attached to `Scheduler.tickPoll`). */
+  tickPoll?(k: TlbOps, cpu: Cpu): Sim;
+  /** Optional: a poll point in __schedule() before the prev != next test (`Scheduler.schedulePoll`). */
+  schedulePoll?(k: TlbOps, cpu: Cpu): Sim;
+  /**
+   * Optional: the reuse gate. Called before pages [start, end) of `mm` get a new translation (a
+   * fault installing a PTE, fault-around) or a PTE page is installed again, with interrupts on
+   * and preemption off; a strategy that flushes lazily makes sure no CPU still has to apply an
+   * invalidation of the range before it returns.
+   */
+  beforeReuse?(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim;
   /** Optional: init_new_context() for a new mm (also init_mm, at boot, before `attach`'s state is used). Outside simulated time. */
   initNewContext?(mm: Mm): void;
   /** Optional: destroy_context() when an mm_struct is freed (no CPU holds it any more). Outside simulated time. */

@@ -89,6 +89,9 @@ export const HASWELL_2S: MachineProfile = {
     tlbsync: v(1500, 'E', 'unused (invlpgb=0); as zen3-1s'),
     rar: v(0, 'E', 'no RAR before Sapphire Rapids'),
     rarService: v(200, 'E', 'unused (rar=0); no published timing (white paper 341431 not read): a few hundred cycles of microcode'),
+    latrEntries: v(256, 'S', 'sslab-gatech/latr latr.patch (Linux 4.10), asm/tlbflush.h: #define LAZY_TLB_NUM_ENTRIES 256'),
+    latrMaxPasses: v(2, 'S', 'sslab-gatech/latr latr.patch, arch/x86/mm/tlb.c: #define TLB_SHOOTDOWN_MAX 2'),
+    latrBackgroundNs: v(1e9, 'S', 'sslab-gatech/latr latr.patch, background_tlb_invalidate(): schedule_timeout_interruptible(HZ*1), one second'),
 
     contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s Skylake ping-pong): no Haswell source found'),
   },

@@ -78,6 +78,9 @@ export const ZEN3_1S: MachineProfile = {
     tlbsync: v(1500, 'E', 'cost-parameters 3.1/8.2: ~1 fabric round trip (0.3-1 us)'),
     rar: v(0, 'E', 'AMD: no RAR'),
     rarService: v(200, 'E', 'unused (rar=0); no published timing (white paper 341431 not read): a few hundred cycles of microcode'),
+    latrEntries: v(256, 'S', 'sslab-gatech/latr latr.patch (Linux 4.10), asm/tlbflush.h: #define LAZY_TLB_NUM_ENTRIES 256'),
+    latrMaxPasses: v(2, 'S', 'sslab-gatech/latr latr.patch, arch/x86/mm/tlb.c: #define TLB_SHOOTDOWN_MAX 2'),
+    latrBackgroundNs: v(1e9, 'S', 'sslab-gatech/latr latr.patch, background_tlb_invalidate(): schedule_timeout_interruptible(HZ*1), one second'),
 
     contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s ping-pong): no AMD source found'),
   },
