@@ -1,3 +1,5 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import { explore, exploreConfig } from '../../bench/explore';
 import { runSimulation } from '../../bench/runner';
 import { PCT_DEFAULT_DEPTH, estimatePctSteps } from '../../bench/search';
@@ -86,3 +88,17 @@ test.each(BUG_EXAMPLES.filter((b) => ['freed-page-table', 'lockup'].includes(b.k
     expect(r.first).not.toBeNull();
   },
 );
+
+test('explore --search pct reports the same on two worker threads as on one', () => {
+  const CLI = path.join(__dirname, '../../dist/bench/cli/main.js');
+  const run = (jobs: string) => {
+    try {
+      return execFileSync('node', [CLI, ...EXPLORE.slice(0, 3), '--seeds', '4', '--search', 'pct', '--jobs', jobs, '--json'], { encoding: 'utf8' });
+    } catch (e) {
+      return (e as { stdout: string }).stdout; // exit 1: violations found
+    }
+  };
+  const one = run('1');
+  expect(JSON.parse(one).search.mode).toBe('pct');
+  expect(run('2')).toBe(one);
+});
