@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/errors';
+import type { MachineParams } from '../lib/machine/params';
 import { LOCKUP_WATCHDOGS, type LockupThresholds } from '../tlb/check/liveness';
 import type { LockupWatchdog } from '../tlb/check/oracle';
 import type { RunConfig } from './runner';
@@ -9,14 +10,23 @@ import type { RunConfig } from './runner';
  * take microseconds; 0.5 ms is more than four times the longest legitimate wait measured on any
  * shipped workload (a 56-CPU csd_lock_wait of 113 µs), and a quarter of the run lets a state that
  * got stuck in its first three quarters show in a short one.
+ *
+ * Under a host model (`hostPreemptsPerS` > 0) it is at least four freezes (`hostPreemptNs`): a
+ * wait can span several freezes of the vCPUs it depends on (a chain of lock holders, a flush
+ * waiting for the last of its targets), which the steal-time discount of tlb/check/liveness.ts
+ * does not see. Linux's own watchdogs allow a guest seconds against milliseconds of host slices.
  */
-export function defaultLockupCycles(cycles: number, warmupCycles: number, clockGhz: number): number {
-  return Math.max(1, Math.min(Math.round((warmupCycles + cycles) / 4), Math.round(0.5 * clockGhz * 1e6)));
+export function defaultLockupCycles(cycles: number, warmupCycles: number, params: LockupParams): number {
+  const base = Math.max(1, Math.min(Math.round((warmupCycles + cycles) / 4), Math.round(0.5 * params.clockGhz * 1e6)));
+  return params.hostPreemptsPerS > 0 ? Math.max(base, 4 * Math.round(params.hostPreemptNs * params.clockGhz)) : base;
 }
 
+/** The machine parameters the default thresholds depend on. */
+export type LockupParams = Pick<MachineParams, 'clockGhz' | 'hostPreemptsPerS' | 'hostPreemptNs'>;
+
 /** Every check's threshold for a run: its own (`lockupThresholds`), else `lockupCycles`, else the default. */
-export function lockupThresholds(cfg: RunConfig, clockGhz: number): LockupThresholds {
-  const base = cfg.lockupCycles ?? defaultLockupCycles(cfg.cycles, cfg.warmupCycles, clockGhz);
+export function lockupThresholds(cfg: RunConfig, params: LockupParams): LockupThresholds {
+  const base = cfg.lockupCycles ?? defaultLockupCycles(cfg.cycles, cfg.warmupCycles, params);
   const t = {} as LockupThresholds;
   for (const w of LOCKUP_WATCHDOGS) {
     const v = cfg.lockupThresholds?.[w] ?? base;

@@ -72,6 +72,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.flushCeiling !== undefined) parts.push(`--flush-ceiling ${o.flushCeiling}`);
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
   if (o.mmRefcount !== undefined && o.mmRefcount !== 'none') parts.push(`--mm-refcount ${o.mmRefcount}`);
+  if (o.pvFlush === true) parts.push('--pv-flush');
   parts.push(...lockupFlags(cfg));
   if (cfg.perturb) parts.push('--perturb', ...searchFlags(cfg.search));
   return parts.join(' ');
@@ -93,7 +94,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     throw new ConfigError(`strategy: the run is labelled '${cfg.strategy}', but its factory builds '${strategy.name}'`);
   }
   const machine = resolveMachine(cfg.machine, cfg.params);
-  const thresholds = lockupThresholds(cfg, machine.params.clockGhz);
+  const thresholds = lockupThresholds(cfg, machine.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
   const search = cfg.perturb ? cfg.search : undefined;
   const pct = search !== undefined;

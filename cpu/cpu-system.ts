@@ -347,10 +347,10 @@ export class CpuSystem implements OpExecutor, StepGate {
   }
 
   describeWait(p: Process): string {
+    if (p.cpu < this.nCpus && this.cpus[p.cpu].frozen === p) return 'frozen: the host has descheduled its vCPU';
     const name = KERNEL_OP_NAMES[p.op];
     if (name === undefined) return this.mem.describeWait(p);
     const cpu = this.cpus[p.cpu];
-    if (cpu.frozen === p) return 'frozen: the host has descheduled its vCPU';
     if (p.op === OP_HALT) return `halted, waiting for an interrupt (pending 0x${cpu.pending.toString(16)})`;
     if (p.op === OP_IRQ_WAIT || p.op === OP_IRQ_RETURN) {
       const orphan = cpu.current !== null && cpu.current.state === PROC_DONE ? '; the CPU\'s context has ended, so nothing can take them' : '';

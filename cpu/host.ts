@@ -53,6 +53,8 @@ export class VcpuHost {
   private readonly stealTimeAddr: number[];
   /** Per vCPU: the intervals it was frozen, [from, to, from, to, ...]. */
   private readonly frozenSpans: number[][];
+  /** Per vCPU: when its current freeze began, or -1 while it runs. */
+  private readonly frozenSince: Float64Array;
   private readonly preemptions: Counter;
   private readonly halted: Counter;
   private readonly stolenCycles: Counter;
@@ -66,6 +68,7 @@ export class VcpuHost {
     const n = cpu.cpus.length;
     this.stealTimeAddr = [];
     this.frozenSpans = [];
+    this.frozenSince = new Float64Array(n).fill(-1);
     for (let c = 0; c < n; c++) {
       this.stealTimeAddr.push(memory.allocLines(`steal_time[${c}]`) + 16); // after u64 steal, u32 version, u32 flags
       this.frozenSpans.push([]);
@@ -83,10 +86,11 @@ export class VcpuHost {
     return this.stealTimeAddr[cpu];
   }
 
-  /** Cycles `cpu` spent frozen within [from, to). */
+  /** Cycles `cpu` spent frozen within [from, to), its current freeze included. */
   stolenIn(cpu: number, from: number, to: number): number {
     const s = this.frozenSpans[cpu];
-    let sum = 0;
+    const since = this.frozenSince[cpu];
+    let sum = since >= 0 && to > Math.max(since, from) ? to - Math.max(since, from) : 0;
     for (let i = 0; i < s.length; i += 2) {
       const a = s[i] > from ? s[i] : from;
       const b = s[i + 1] < to ? s[i + 1] : to;
@@ -95,11 +99,15 @@ export class VcpuHost {
     return sum;
   }
 
-  /** The most any one vCPU spent frozen within [from, to). */
-  mostStolenIn(from: number, to: number): number {
+  /**
+   * The part of a wait by a context on `cpu` within [from, to) that host preemption explains: the
+   * time `cpu` itself was frozen, plus the most any one other vCPU was (the one it waits on: a lock
+   * holder, a CSD's target). Steal-time-aware lockup checks discount it (tlb/check/liveness.ts).
+   */
+  excusedIn(cpu: number, from: number, to: number): number {
     let most = 0;
-    for (let c = 0; c < this.frozenSpans.length; c++) most = Math.max(most, this.stolenIn(c, from, to));
-    return most;
+    for (let c = 0; c < this.frozenSpans.length; c++) if (c !== cpu) most = Math.max(most, this.stolenIn(c, from, to));
+    return this.stolenIn(cpu, from, to) + most;
   }
 
   /** One vCPU's host side: wait, deschedule it, keep it off, then enter the guest again. */
@@ -114,6 +122,7 @@ export class VcpuHost {
         continue;
       }
       const from = this.engine.now;
+      this.frozenSince[c] = from;
       this.preemptions.value++;
       yield k.store(this.stealTimeAddr[c], KVM_VCPU_PREEMPTED); // kvm_steal_time_set_preempted()
       yield k.delay(off);
@@ -126,6 +135,7 @@ export class VcpuHost {
       yield k.delay(p.vmExitEntry);
       const to = this.engine.now;
       this.frozenSpans[c].push(from, to);
+      this.frozenSince[c] = -1;
       this.stolenCycles.value += to - from;
       yield k.vmEnter();
       this.stolen.notify(c, from, to);

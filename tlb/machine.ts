@@ -14,6 +14,7 @@ import { MM_REFCOUNT_MODES, type Strategy, type StrategyContext, type StrategyOp
 import { TlbOps } from './hw/tlb-ops';
 import { TlbUnit } from './hw/tlb-unit';
 import { TlbTranslation } from './hw/mmu';
+import { KvmPvFlush } from './strategies/pv-flush';
 
 export interface TlbMachineOptions extends Omit<CpuMachineOptions, 'ops'> {
   strategy: Strategy;
@@ -54,16 +55,20 @@ export class TlbMachine extends CpuMachine {
       flushCeiling: p.flushCeiling,
       idleLeaveMm: false,
       mmRefcount: 'none',
+      pvFlush: false,
       ...options.strategyOptions,
     };
     if (!(MM_REFCOUNT_MODES as readonly string[]).includes(so.mmRefcount)) {
       throw new ConfigError(`strategy option mmRefcount = '${String(so.mmRefcount)}': expected one of ${MM_REFCOUNT_MODES.join(', ')}`);
     }
     if (so.pcid && p.pcid !== 1) throw new ConfigError(`strategy option pcid needs a machine with pcid=1`);
+    if (so.pvFlush && this.host === null) throw new ConfigError('strategy option pvFlush needs a KVM guest: set --param hostPreemptsPerS above 0');
     so.pcid = so.pcid && options.strategy.supportsPcid;
     this.strategyOptions = so;
     this.unit = new TlbUnit(this.engine, this.cpu, { ...p, pcid: so.pcid ? 1 : 0 }, this.cpu.cpus.map((c) => c.stats));
-    this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1, options.strategy.lazyCoverage === true ? this.memory : null);
+    // A CPU mid-switch, or a vCPU the host has descheduled, is judged on freed tables once it runs again.
+    const cpus = this.cpu.cpus;
+    this.oracle = new Oracle(this.unit, this.stats.group('violations'), (cpu) => this.sched.inMmSwitch[cpu] === 1 || cpus[cpu].frozen !== null, options.strategy.lazyCoverage === true ? this.memory : null);
     this.smp = new Smp(this, this.stats.group('smp'));
     this.translation = new TlbTranslation(this.unit, this.oracle, p, () => this.engine.now, this.mem.overlapLatency);
     this.strategy = options.strategy;
@@ -95,6 +100,7 @@ export class TlbMachine extends CpuMachine {
       mmById: (id: number) => this.mms[id],
       now: () => this.engine.now,
       postedLazily: (cpu: number) => this.oracle.postedLazily(cpu),
+      pvFlush: this.attachHost(so.pvFlush),
     };
     this.strategy.attach(ctx);
     this.attachPolls(this.strategy);
@@ -106,6 +112,18 @@ export class TlbMachine extends CpuMachine {
     }
     new FreedMmCheck(this.oracle, this.unit, this.mmLifecycle, this.sched, ctx.mmById, ctx.now);
     this.procs = new Processes(this, this.stats.group('procs'));
+  }
+
+  /**
+   * Under a host model: the guest TLB flush the host runs before VM entry, the freed-table checks
+   * postponed while a vCPU was descheduled, and, with `pvFlush`, the guest's PV flush filter.
+   */
+  private attachHost(pvFlush: boolean): KvmPvFlush | null {
+    const host = this.host;
+    if (host === null) return null;
+    host.guestFlush.attach((cpu) => this.unit.tlbs[cpu].flushVpid(this.engine.now));
+    host.stolen.attach((cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now));
+    return pvFlush ? new KvmPvFlush(this.memory, host, this.topology.nCpus, this.stats.group('pv')) : null;
   }
 
   /** The strategy's optional poll points and reuse gate, as listeners of the scheduler's probes and the fault path's gate. */

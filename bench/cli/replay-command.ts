@@ -16,6 +16,7 @@ export interface ReplayCommandOptions {
   lenient?: boolean;
   pcid: boolean;
   mmRefcount?: MmRefcountMode;
+  pvFlush?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +36,7 @@ export function replayCommand(files: string[], o: ReplayCommandOptions, out: (s:
   const strategyOptions: Partial<StrategyOptions> = {
     ...(o.pcid ? {} : { pcid: false }),
     ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
+    ...(o.pvFlush === true ? { pvFlush: true } : {}),
   };
   const reports: ReplayJson[] = [];
   for (const file of files) {

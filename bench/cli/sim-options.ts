@@ -25,6 +25,7 @@ export interface SimOptions {
   flushCeiling?: number;
   idleLeaveMm?: boolean;
   mmRefcount?: MmRefcountMode;
+  pvFlush?: boolean;
   perturb?: boolean;
   /** `--search`, `--pct-depth`, `--pct-steps` (run and explore; bench/search.ts). */
   search?: SearchMode;
@@ -65,6 +66,7 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
     .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default none; x86's own is atomic)`, mmRefcountOption)
+    .option('--pv-flush', 'KVM\'s paravirtual remote flush: preempted vCPUs are left to the host (needs --param hostPreemptsPerS > 0)')
     .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
     .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])
     .option('--json', 'print the result as JSON');
@@ -120,6 +122,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.flushCeiling !== undefined ? { flushCeiling: o.flushCeiling } : {}),
       ...(o.idleLeaveMm === true ? { idleLeaveMm: true } : {}),
       ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
+      ...(o.pvFlush === true ? { pvFlush: true } : {}),
     },
     perturb: o.perturb === true,
     ...(search !== undefined ? { search } : {}),

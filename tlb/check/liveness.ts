@@ -32,6 +32,9 @@ export const LOCKUP_WATCHDOGS: readonly LockupWatchdog[] = ['hard', 'soft', 'sta
  *   CONFIG_CSD_LOCK_WAIT_DEBUG: "csd: Detected non-responsive CSD lock ... waiting N ns for CPU#M"),
  *   with what the target CPU is doing;
  * - `flush`: a flush still open past the threshold whose initiator waits that long (`Oracle.checkLockups`).
+ * Under a host model (cpu/host.ts) the checks are steal-time aware: a wait does not count the
+ * time its own vCPU was descheduled during it, nor the most any other one was (the one it waits
+ * on: a lock holder, a CSD's target): a vCPU kept off its pCPU for milliseconds is not a lockup.
  */
 export function checkLiveness(m: TlbMachine, t: LockupThresholds): void {
   const now = m.engine.now;
@@ -46,7 +49,7 @@ export function checkLiveness(m: TlbMachine, t: LockupThresholds): void {
   for (const p of m.engine.processes) {
     if (!spinning(m, p) || now - p.waitSince < t.csd) continue;
     const target = csdTarget(m, p);
-    if (target < 0) continue;
+    if (target < 0 || now - p.waitSince - excused(m, p.cpu, p.waitSince, now) < t.csd) continue;
     const func = m.smp.funcName(m.memory.peek(m.smp.csdAddr(p.cpu, target) + CSD_FUNC));
     m.oracle.recordLockup('csd', p.cpu, now, activeMmName(m, p.cpu),
       `csd: Detected non-responsive CSD lock on CPU#${p.cpu}, waiting ${now - p.waitSince} cycles (since cycle ${p.waitSince}) for CPU#${target} ${func}; cpu${target}: ${cpuState(m, m.cpu.cpus[target])}`);
@@ -57,15 +60,20 @@ export function checkLiveness(m: TlbMachine, t: LockupThresholds): void {
 /** A stuck CPU: the check, the cycle it has been stuck since, and the report. */
 type Finding = [LockupWatchdog, number, string] | null;
 
+/** What host preemption explains of a wait on `cpu` within [from, now) (VcpuHost.excusedIn; 0 on bare metal). */
+function excused(m: TlbMachine, cpu: number, from: number, now: number): number {
+  return m.host === null ? 0 : m.host.excusedIn(cpu, from, now);
+}
+
 function hardLockup(m: TlbMachine, cpu: Cpu, now: number, threshold: number): Finding {
-  if (cpu.irqsOffSince < 0 || now - cpu.irqsOffSince < threshold) return null;
+  if (cpu.irqsOffSince < 0 || now - cpu.irqsOffSince - excused(m, cpu.id, cpu.irqsOffSince, now) < threshold) return null;
   return ['hard', cpu.irqsOffSince, `watchdog: Watchdog detected hard LOCKUP on cpu${cpu.id}: ${cpuState(m, cpu)}`];
 }
 
 function softLockup(m: TlbMachine, cpu: Cpu, now: number, threshold: number): Finding {
   // The context the CPU returns to after each interrupt: while one runs, the one it interrupted.
   const p = cpu.inIrq ? cpu.interrupted : cpu.current;
-  if (p === null || !spinning(m, p) || now - p.waitSince < threshold || csdTarget(m, p) >= 0) return null;
+  if (p === null || !spinning(m, p) || now - p.waitSince - excused(m, cpu.id, p.waitSince, now) < threshold || csdTarget(m, p) >= 0) return null;
   return ['soft', p.waitSince, `watchdog: BUG: soft lockup - CPU#${cpu.id} stuck for ${now - p.waitSince} cycles! [${p.name}]: ${m.engine.describeWait(p)} since cycle ${p.waitSince}`];
 }
 
@@ -74,7 +82,7 @@ function stall(m: TlbMachine, cpu: Cpu, now: number, threshold: number): Finding
   if (!rq.curr.isIdle || rq.queue.length === 0) return null;
   let waiter = rq.queue[0];
   for (const task of rq.queue) if (task.queuedAt < waiter.queuedAt) waiter = task;
-  if (now - waiter.queuedAt < threshold) return null;
+  if (now - waiter.queuedAt - excused(m, cpu.id, waiter.queuedAt, now) < threshold) return null;
   return ['stall', waiter.queuedAt, `INFO: task '${waiter.name}' runnable on cpu${cpu.id} for ${now - waiter.queuedAt} cycles (since cycle ${waiter.queuedAt}), never switched in: ` +
     `the CPU stays idle, its wake-up lost; ${cpuState(m, cpu)}`];
 }
@@ -113,7 +121,8 @@ function longestWait(m: TlbMachine, cpu: number): { since: number; what: string 
     if (p.cpu === cpu && !p.daemon && p.state === PROC_BLOCKED && (best === null || p.waitSince < best.waitSince)) best = p;
   }
   if (best === null) return null;
-  return { since: best.waitSince, what: `cpu${cpu}: '${best.name}': ${m.engine.describeWait(best)} since cycle ${best.waitSince}` };
+  // Steal-time aware: the wait starts later by what host preemption explains of it.
+  return { since: best.waitSince + excused(m, cpu, best.waitSince, m.engine.now), what: `cpu${cpu}: '${best.name}': ${m.engine.describeWait(best)} since cycle ${best.waitSince}` };
 }
 
 /** The name of the mm a CPU's CR3 points at. */

@@ -115,6 +115,17 @@ export class Tlb {
   }
 
   /**
+   * Every translation, global ones too, and every paging-structure cache: INVVPID single-context,
+   * which KVM's kvm_vcpu_flush_tlb_guest() runs for a vCPU before VM entry (cpu/host.ts).
+   */
+  flushVpid(now: number): void {
+    this.fullFlushes.value++;
+    this.l1.flushAll();
+    this.stlb.flushAll();
+    for (let a = 0; a < this.pscValid.length; a++) this.flushPsc(a, now);
+  }
+
+  /**
    * A kernel access through a global translation (kernel text and data are mapped global, so
    * no CR3 write drops them): it shares the STLB with user entries and pushes them out. Returns
    * whether it hit; a miss fills it (the caller charges the walk).

@@ -4,6 +4,7 @@ import { PerCpuStruct, type FieldSpec } from './layout';
 import type { Mm } from '../mm/mm';
 import type { Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import {
   FLUSH_TLB_INFO_V4_13, GenStrategy, TlbState, cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields,
 } from './gen-common';
@@ -110,7 +111,9 @@ export class Linux413 extends GenStrategy {
 
   /** native_flush_tlb_others() (v4.13): smp_call_function_many(mm_cpumask(mm), flush_tlb_func_remote, info, 1). */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number): Sim {
-    yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
+    // A pv op: with --pv-flush, kvm_flush_tlb_multi() first drops preempted vCPUs (pv-flush.ts).
+    const mask = yield* flushTlbMultiMask(this.ctx.pvFlush, k, cpu.id, mm.cpumask);
+    yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, f, true, 'serial', false);
   }
 
   /** flush_tlb_func_remote() (v4.13): `if (f->mm && f->mm != loaded_mm) return;`, then flush_tlb_func_common(). */

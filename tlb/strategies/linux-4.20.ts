@@ -5,6 +5,7 @@ import { PerCpuStruct, type FieldSpec } from './layout';
 import type { Mm } from '../mm/mm';
 import type { Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import {
   FLUSH_TLB_INFO_V4_20, GenStrategy, LOADED_MM_SWITCHING, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid, cpumaskAnyBut,
   getFlushTlbInfo, incMmTlbGen, tlbContextFields,
@@ -148,8 +149,10 @@ export class Linux420 extends GenStrategy {
    */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
     const smp = this.ctx.smp;
-    if (freedTables) yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'serial', false);
-    else yield* smp.onEachCpuCondMask(k, cpu, this.tlbIsNotLazy, this.flushFunc, f, true, mm.cpumask, 'serial');
+    // A pv op: with --pv-flush, kvm_flush_tlb_multi() first drops preempted vCPUs (pv-flush.ts).
+    const mask = yield* flushTlbMultiMask(this.ctx.pvFlush, k, cpu.id, mm.cpumask);
+    if (freedTables) yield* smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, f, true, 'serial', false);
+    else yield* smp.onEachCpuCondMask(k, cpu, this.tlbIsNotLazy, this.flushFunc, f, true, mask, 'serial');
   }
 
   /** tlb_is_not_lazy(cpu) (v4.20–5.12): !per_cpu(cpu_tlbstate.is_lazy, cpu), a load of that CPU's cpu_tlbstate line. */

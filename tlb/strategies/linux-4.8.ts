@@ -6,6 +6,7 @@ import { PerCpuStruct } from './layout';
 import { INIT_MM_ID, type Mm } from '../mm/mm';
 import type { FlushReason, Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import { TLB_FLUSH_ALL, flushEnd, flushTlbLocalRange } from './common';
 
 export const TLBSTATE_OK = 1;
@@ -95,7 +96,9 @@ export class Linux48 implements Strategy {
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, _reason: FlushReason): Sim {
     const c = cpu.id;
     yield* this.fillInfo(k, c, mm, start, end);
-    yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
+    // A pv op (from v4.16; here a what-if): with --pv-flush, KVM first drops preempted vCPUs (pv-flush.ts).
+    const mask = yield* flushTlbMultiMask(this.ctx.pvFlush, k, c, mm.cpumask);
+    yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
   }
 
   /** flush_tlb_func(info): the IPI handler. */

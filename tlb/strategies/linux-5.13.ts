@@ -7,6 +7,7 @@ import type { FieldSpec, PerCpuStruct } from './layout';
 import type { Mm } from '../mm/mm';
 import type { Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import {
   FLUSH_TLB_INFO_V5_13, GenStrategy, LOADED_MM_SWITCHING, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid,
   cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields, tlbStateWithShared,
@@ -184,13 +185,15 @@ export class Linux513 extends GenStrategy {
    */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
     const smp = this.ctx.smp;
+    // A pv op: with --pv-flush, kvm_flush_tlb_multi() first drops preempted vCPUs (pv-flush.ts).
+    const mask = yield* flushTlbMultiMask(this.ctx.pvFlush, k, cpu.id, mm.cpumask);
     if (freedTables) {
-      yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'concurrent', true);
+      yield* smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, f, true, 'concurrent', true);
       return;
     }
     const cond = this.condMasks[cpu.id];
     for (let w = 0; w < cond.nWords; w++) yield k.store(cond.addr + 4 * w, 0);
-    for (const t of yield* mm.cpumask.loadCpus(k)) {
+    for (const t of yield* mask.loadCpus(k)) {
       if (!(yield* this.isNotLazy(k, t))) continue;
       const a = cond.wordAddr(t);
       yield k.store(a, ((yield k.load(a)) | (1 << Cpumask.bit(t))) >>> 0);

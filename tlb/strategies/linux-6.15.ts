@@ -7,6 +7,7 @@ import type { FieldSpec, PerCpuStruct } from './layout';
 import type { Mm } from '../mm/mm';
 import type { Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import {
   FLUSH_TLB_INFO_V6_15, GenStrategy, LOADED_MM_SWITCHING, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, TlbState, chooseNewAsid,
   cpumaskAnyBut, getFlushTlbInfo, incMmTlbGen, tlbContextFields, tlbStateWithShared,
@@ -267,8 +268,10 @@ export class Linux615 extends GenStrategy {
    */
   protected *flushTlbOthers(k: TlbOps, cpu: Cpu, mm: Mm, f: number, freedTables: boolean): Sim {
     const smp = this.ctx.smp;
-    if (freedTables || (yield* this.mmInAsidTransition(k, mm))) yield* smp.smpCallFunctionMany(k, cpu, mm.cpumask, this.flushFunc, f, true, 'concurrent', true);
-    else yield* smp.onEachCpuCondMask(k, cpu, this.shouldFlush, this.flushFunc, f, true, mm.cpumask, 'concurrent');
+    // A pv op: with --pv-flush, kvm_flush_tlb_multi() first drops preempted vCPUs (pv-flush.ts).
+    const mask = yield* flushTlbMultiMask(this.ctx.pvFlush, k, cpu.id, mm.cpumask);
+    if (freedTables || (yield* this.mmInAsidTransition(k, mm))) yield* smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, f, true, 'concurrent', true);
+    else yield* smp.onEachCpuCondMask(k, cpu, this.shouldFlush, this.flushFunc, f, true, mask, 'concurrent');
   }
 
   /**

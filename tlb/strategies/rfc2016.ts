@@ -5,6 +5,7 @@ import { Cpumask } from '../../cpu/cpumask';
 import type { Mm } from '../mm/mm';
 import type { Strategy, StrategyContext } from './strategy';
 import type { TlbOps } from '../hw/tlb-ops';
+import { flushTlbMultiMask } from './pv-flush';
 import { flushTlbLocalRange, flushEnd } from './common';
 import { Linux48, TLBSTATE_LAZY, TLBSTATE_OK } from './linux-4.8';
 
@@ -122,7 +123,9 @@ export class Rfc2016Naive extends Linux48 {
       // it back with simulated loads.
       const mask = this.flushMasks[c];
       mask.assign(ipi);
-      yield* this.ctx.smp.smpCallFunctionMany(k, cpu, mask, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
+      // A pv op (a what-if on the RFC's 4.8 base): with --pv-flush, KVM first drops preempted vCPUs.
+      const sent = yield* flushTlbMultiMask(this.ctx.pvFlush, k, c, mask);
+      yield* this.ctx.smp.smpCallFunctionMany(k, cpu, sent, this.flushFunc, this.info.addr(c, 'flush_mm'), true, 'serial', false);
     }
     yield k.preemptAdd(-1);
   }

@@ -9,6 +9,7 @@ import type { Smp } from '../../cpu/smp';
 import type { Mm } from '../mm/mm';
 import type { TlbOps } from '../hw/tlb-ops';
 import type { TlbUnit } from '../hw/tlb-unit';
+import type { KvmPvFlush } from './pv-flush';
 
 /**
  * How a CPU lazy on an mm keeps the mm_struct alive (tlb/mm/lazy-ref.ts): `none`, the model's
@@ -35,6 +36,8 @@ export interface StrategyOptions {
   idleLeaveMm: boolean;
   /** The lazy mm reference (MM_REFCOUNT_MODES). Every strategy honours it: it lives in the scheduler and mm lifecycle. */
   mmRefcount: MmRefcountMode;
+  /** KVM's paravirtual remote flush (`--pv-flush`, tlb/strategies/pv-flush.ts): preempted vCPUs are left to the host. Needs a host model. */
+  pvFlush: boolean;
 }
 
 /** What a strategy may use: the machine's kernel services and hardware, and its own stats group. */
@@ -59,6 +62,8 @@ export interface StrategyContext {
    * Only a strategy whose `lazyCoverage` is true may call it.
    */
   postedLazily(cpu: number): void;
+  /** kvm_flush_tlb_multi()'s filter when `pvFlush` is on, else null: pass it to `flushTlbMultiMask` where the kernel calls flush_tlb_multi(). */
+  pvFlush: KvmPvFlush | null;
 }
 
 /**
