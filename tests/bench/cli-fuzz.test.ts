@@ -81,6 +81,8 @@ const simFlags = (w: Workload): FlagSpec[] => [
   ['--idle-leave-mm', null],
   ['--json', null],
 ];
+/** `--search` and PCT's parameters (run and explore; litmus has no --pct-steps): no value makes a run longer. */
+const SEARCH: FlagSpec[] = [['--search', mostly(['random', 'pct'], ['', 'PCT', 'dfs', 'pct,random'])], ['--pct-depth', mostly(['1', '3', '64'])], ['--pct-steps', mostly(['1', '100', '25600'])]];
 const SEEDS: FlagSpec = ['--seeds', tiny(2, '1', '2')];
 const JOBS: FlagSpec = ['--jobs', tiny(1, '1')];
 // Only values it refuses: a valid budget runs even --jobs 1 on a worker thread, out of this process.
@@ -116,8 +118,8 @@ const axis = (w: Workload) =>
     workloadParam(w).map((a) => a.replace(/=(.*)$/, '=$1,$1')),
   );
 const COMMANDS: Command[] = [
-  { name: 'run', args: none, flags: (w) => [...simFlags(w), ['--strategy', strategyValues], ['--perturb', null]], defaults: ['--strategy', 'linux-4.20', ...SMALL, ...SHORT_RUN], workload: 'memcache', runs: 150 },
-  { name: 'explore', args: none, flags: (w) => [...simFlags(w), ['--strategy', strategyValues], SEEDS, JOBS, HOST_TIMEOUT], defaults: ['--strategy', 'linux-4.20', '--seeds', '1', '--jobs', '1', ...SHORT_RUN], workload: 'explore-mix', runs: 100 },
+  { name: 'run', args: none, flags: (w) => [...simFlags(w), ['--strategy', strategyValues], ['--perturb', null], ...SEARCH], defaults: ['--strategy', 'linux-4.20', ...SMALL, ...SHORT_RUN], workload: 'memcache', runs: 150 },
+  { name: 'explore', args: none, flags: (w) => [...simFlags(w), ['--strategy', strategyValues], SEEDS, JOBS, HOST_TIMEOUT, ...SEARCH], defaults: ['--strategy', 'linux-4.20', '--seeds', '1', '--jobs', '1', ...SHORT_RUN], workload: 'explore-mix', runs: 100 },
   {
     name: 'compare', args: none, runs: 100, workload: 'memcache',
     flags: (w) => [...simFlags(w), ['--strategies', strategyLists], SEEDS, JOBS, HOST_TIMEOUT, BASELINE, ['--csv', null], OUT_DIR],
@@ -134,7 +136,7 @@ const COMMANDS: Command[] = [
   {
     name: 'litmus', runs: 150,
     args: fc.array(mostly(files(LITMUS, '.litmus'), junkFiles), { minLength: 1, maxLength: 3 }),
-    flags: [['--runs', tiny(3, '1', '3')], ['--seed', mostly(['1', 'x'])], ['--machine', machineValues], ['--param', machineParam], ['--expected', mostly([path.join(LITMUS, 'expected.txt')], junkFiles)], ['--json', null]],
+    flags: [['--runs', tiny(3, '1', '3')], ['--seed', mostly(['1', 'x'])], ['--machine', machineValues], ['--param', machineParam], ['--expected', mostly([path.join(LITMUS, 'expected.txt')], junkFiles)], ['--json', null], ...SEARCH.slice(0, 2)],
     // Two CPUs: one drawn --param away from fewer CPUs than a test has threads.
     defaults: ['--runs', '2', ...SMALL],
   },
