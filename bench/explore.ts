@@ -19,13 +19,14 @@ export const EXPLORE_DEFAULTS = {
 /** The run configuration of the default exploration of `strategy` (seed filled in per run). */
 export function exploreConfig(strategy: string): RunConfig {
   const params = Object.fromEntries(EXPLORE_DEFAULTS.params.map((p) => p.split('=')));
+  const machine = resolveMachine(EXPLORE_DEFAULTS.machine, params);
   return {
-    machine: EXPLORE_DEFAULTS.machine,
+    machine,
     params,
     strategy,
     workload: EXPLORE_DEFAULTS.workload,
     workloadParams: {},
-    cycles: Math.round(EXPLORE_DEFAULTS.ms * resolveMachine(EXPLORE_DEFAULTS.machine, params).params.clockGhz * 1e6),
+    cycles: Math.round(EXPLORE_DEFAULTS.ms * machine.params.clockGhz * 1e6),
     warmupCycles: 0,
     seed: '1',
     strategyOptions: {},

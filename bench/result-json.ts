@@ -61,6 +61,8 @@ export interface RunJson<W = Record<string, unknown>> {
   /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
   /** The lazy mm reference (`mmRefcount`): all 0 with `none`. */
   lazyMm: { grabs: number; drops: number; shootCalls: number; shootTargets: number; shootSwitches: number };
+  /** The KVM host model (`hostPreemptsPerS` > 0) and `--pv-flush`: all 0 on bare metal. */
+  kvm: { preemptions: number; stolenCycles: number; guestFlushes: number; pvDropped: number; pvCmpxchgFailed: number };
   violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number; freedMm: number };
   violations: Violation[];
   /** The workload's own stats (its `stats` group), if it keeps any; as its `stats` declares them. */
@@ -148,6 +150,10 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
     lazyMm: {
       grabs: d.lazyMm?.grabs ?? 0, drops: d.lazyMm?.drops ?? 0,
       shootCalls: d.lazyMm?.shootCalls ?? 0, shootTargets: d.lazyMm?.shootTargets ?? 0, shootSwitches: d.lazyMm?.shootSwitches ?? 0,
+    },
+    kvm: {
+      preemptions: d.kvm?.preemptions ?? 0, stolenCycles: d.kvm?.stolenCycles ?? 0, guestFlushes: d.kvm?.guestFlushes ?? 0,
+      pvDropped: d.kvm?.pv?.dropped ?? 0, pvCmpxchgFailed: d.kvm?.pv?.cmpxchgFailed ?? 0,
     },
     violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables, lockup: d.violations.lockups, freedMm: d.violations.freedMms },
     violations: m.oracle.violations,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/errors';
-import { resolveMachine } from '../lib/machine/resolve';
+import type { MachineConfig } from '../lib/machine/resolve';
 import { STRATEGIES } from '../tlb/strategies/index';
 import { shapeMismatch } from '../lib/stats/shape';
 import { checkLiveness } from '../tlb/check/liveness';
@@ -14,8 +14,12 @@ import { workloadByName } from './workloads/index';
 import type { Workload } from './workloads/workload';
 
 export interface RunConfig {
-  machine: string;
-  /** `--param` overrides: numbers, or text as typed on a command line. */
+  /**
+   * The machine, resolved once where the run is described (the CLI's options, `simulate()`,
+   * exploration, replay) and carried through the run: its profile name and every parameter.
+   */
+  machine: MachineConfig;
+  /** The `--param` overrides `machine` was resolved with, as typed (for the reproducer). */
   params: Record<string, string | number>;
   strategy: string;
   /** A shipped workload's name or a workload file's path (as given). */
@@ -64,7 +68,7 @@ export const PERTURBATION = { transferMax: 200, drainMax: 5_000, opDelayMax: 2_0
 
 /** The command line that reproduces a run. */
 export function reproducer(cfg: RunConfig): string {
-  const parts = ['npx lazytlb run', `--machine ${cfg.machine}`, `--strategy ${cfg.strategy}`, `--workload ${cfg.workload}`, `--cycles ${cfg.cycles}`, `--warmup-cycles ${cfg.warmupCycles}`, `--seed ${cfg.seed}`];
+  const parts = ['npx lazytlb run', `--machine ${cfg.machine.profile}`, `--strategy ${cfg.strategy}`, `--workload ${cfg.workload}`, `--cycles ${cfg.cycles}`, `--warmup-cycles ${cfg.warmupCycles}`, `--seed ${cfg.seed}`];
   for (const [k, v] of Object.entries(cfg.params)) parts.push(`--param ${k}=${v}`);
   for (const [k, v] of Object.entries(cfg.workloadParams)) parts.push(`--wparam ${k}=${v}`);
   const o = cfg.strategyOptions;
@@ -93,7 +97,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     // A label that names another shipped strategy than the one that runs would mislabel the result.
     throw new ConfigError(`strategy: the run is labelled '${cfg.strategy}', but its factory builds '${strategy.name}'`);
   }
-  const machine = resolveMachine(cfg.machine, cfg.params);
+  const machine = cfg.machine;
   const thresholds = lockupThresholds(cfg, machine.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
   const search = cfg.perturb ? cfg.search : undefined;

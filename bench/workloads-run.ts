@@ -1,3 +1,4 @@
+import { resolveMachine } from '../lib/machine/resolve';
 import { strategyNames, strategyByName } from '../tlb/strategies/index';
 import { EXPLORE_TARGETS } from './explore';
 import { runSimulation } from './runner';
@@ -14,6 +15,8 @@ function main(argv: string[]): number {
   const ms = msAt >= 0 ? Number(argv[msAt + 1]) : 5;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const bad: string[] = [];
+  const machine = resolveMachine('skylake-sp-2s');
+  const perMs = machine.params.clockGhz * 1e6;
   for (const w of Object.values(WORKLOADS)) {
     if (only !== undefined && w.name !== only) continue;
     console.log(`${w.name}: ${ms} ms after ${w.warmupMs ?? 1} ms of warm-up on skylake-sp-2s`);
@@ -21,8 +24,8 @@ function main(argv: string[]): number {
       const t0 = performance.now();
       const r = runSimulation(
         {
-          machine: 'skylake-sp-2s', params: {}, strategy: s, workload: w.name, workloadParams: {},
-          cycles: Math.round(ms * 2.5e6), warmupCycles: Math.round((w.warmupMs ?? 1) * 2.5e6), seed: '1', strategyOptions: {}, perturb: false,
+          machine, params: {}, strategy: s, workload: w.name, workloadParams: {},
+          cycles: Math.round(ms * perMs), warmupCycles: Math.round((w.warmupMs ?? 1) * perMs), seed: '1', strategyOptions: {}, perturb: false,
         },
         strategyByName(s),
         w,

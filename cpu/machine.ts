@@ -26,6 +26,6 @@ export class CpuMachine extends MemMachine {
     const p = this.config.params;
     this.cpu = new CpuSystem(this.engine, this.topology, p, this.mem, this.stats);
     const Host = options.host ?? VcpuHost;
-    this.host = p.hostPreemptsPerS > 0 ? new Host(this.engine, this.cpu, this.memory, this.rng, p, this.stats.group('host')) : null;
+    this.host = p.hostPreemptsPerS > 0 ? new Host(this.engine, this.cpu, this.memory, this.rng, p, this.stats.group('kvm')) : null;
   }
 }

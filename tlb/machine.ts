@@ -123,7 +123,7 @@ export class TlbMachine extends CpuMachine {
     if (host === null) return null;
     host.guestFlush.attach((cpu) => this.unit.tlbs[cpu].flushVpid(this.engine.now));
     host.stolen.attach((cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now));
-    return pvFlush ? new KvmPvFlush(this.memory, host, this.topology.nCpus, this.stats.group('pv')) : null;
+    return pvFlush ? new KvmPvFlush(this.memory, host, this.topology.nCpus, this.stats.group('kvm').group('pv')) : null;
   }
 
   /** The strategy's optional poll points and reuse gate, as listeners of the scheduler's probes and the fault path's gate. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../lib/errors';
+import { resolveMachine } from '../../lib/machine/resolve';
 import { strategyByName } from '../../tlb/strategies';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
@@ -9,7 +10,7 @@ export function scenarioRun(
   workload: string, workloadParams: Record<string, string | number>, cycles: number, warmupCycles: number,
 ): RunJson {
   return runSimulation({
-    machine, params, strategy, workload, workloadParams, cycles, warmupCycles,
+    machine: resolveMachine(machine, params), params, strategy, workload, workloadParams, cycles, warmupCycles,
     seed: 'calibration', strategyOptions: {}, perturb: false,
   }, strategyByName(strategy));
 }

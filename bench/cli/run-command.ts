@@ -1,5 +1,4 @@
 import { ConfigError } from '../../lib/errors';
-import { resolveMachine } from '../../lib/machine/resolve';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
 import { loadWorkload } from '../workloads/index';
@@ -16,7 +15,7 @@ export function runCommand(o: SimOptions & { strategy: string }, out: (s: string
   const cfg = runConfig(o.strategy, o, workload, RUN_DEFAULT_MS);
   // A search picks the timing noise of a perturbed run: without --perturb there is none to pick.
   if (cfg.search !== undefined && !cfg.perturb) throw new ConfigError(`--search ${cfg.search.mode} needs --perturb`);
-  const bar = runProgressBar(resolveMachine(cfg.machine, cfg.params).params.clockGhz * 1e6);
+  const bar = runProgressBar(cfg.machine.params.clockGhz * 1e6);
   let result: RunJson;
   try {
     result = runSimulation(cfg, loadStrategy(o.strategy), workload, bar.progress);

@@ -109,7 +109,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
   const warmupCycles = o.warmupCycles ?? toCycles('--warmup-ms', o.warmupMs ?? defaultWarmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS, 0);
   const search = searchFromOptions(o, () => estimatePctSteps(warmupCycles + cycles, topologyOf(machine).nCpus));
   return {
-    machine: o.machine,
+    machine,
     params,
     strategy,
     workload: o.workload,

@@ -75,15 +75,16 @@ function plan(c: SimulateConfig): Planned {
   const workload = typeof c.workload === 'object' ? c.workload : loadWorkload(c.workload ?? DEFAULT_WORKLOAD);
   const machine = c.machine ?? 'skylake-sp-2s';
   const params = Object.fromEntries(Object.entries(c.params ?? {}).map(([k, v]) => [k, String(v)]));
-  // Resolved once here so that a bad key or value is named before anything runs.
-  const clock = resolveMachine(machine, params).params.clockGhz;
+  // Resolved once here, so that a bad key or value is named before anything runs, and carried through the run.
+  const resolved = resolveMachine(machine, params);
+  const clock = resolved.params.clockGhz;
   const ms = positive('ms', c.ms);
   const cycles = positive('cycles', c.cycles) ?? Math.round((ms ?? 10) * clock * 1e6);
   const warmupMs = c.warmupMs ?? workload.warmupMs ?? DEFAULT_WARMUP_MS;
   const warmupCycles = c.warmupCycles ?? Math.round(warmupMs * clock * 1e6);
   const cfg: RunConfig = {
     // A workload given by name or path stays so: worker threads load it from that.
-    machine, params, strategy: label, workload: typeof c.workload === 'string' ? c.workload : workload.name, workloadParams: c.workloadParams ?? {},
+    machine: resolved, params, strategy: label, workload: typeof c.workload === 'string' ? c.workload : workload.name, workloadParams: c.workloadParams ?? {},
     cycles, warmupCycles, seed: String(c.seed ?? 1), strategyOptions: c.strategyOptions ?? {}, perturb: c.perturb === true,
   };
   return { cfg, factory, workload };

@@ -111,9 +111,10 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   const results = strategies.map(([strategy, factory]) => {
     const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`),
       ...(o.strategyOptions.pcid === false ? ['--no-pcid'] : []),
-      ...(o.strategyOptions.mmRefcount !== undefined && o.strategyOptions.mmRefcount !== 'none' ? [`--mm-refcount ${o.strategyOptions.mmRefcount}`] : [])].join(' ');
+      ...(o.strategyOptions.mmRefcount !== undefined && o.strategyOptions.mmRefcount !== 'none' ? [`--mm-refcount ${o.strategyOptions.mmRefcount}`] : []),
+      ...(o.strategyOptions.pvFlush === true ? ['--pv-flush'] : [])].join(' ');
     return runSimulation(
-      { machine: o.machine, params, strategy, workload: `replay:${name}`, workloadParams: {}, cycles, warmupCycles: LEAD_IN_CYCLES, seed: o.seed, strategyOptions: o.strategyOptions, perturb: false, command },
+      { machine, params, strategy, workload: `replay:${name}`, workloadParams: {}, cycles, warmupCycles: LEAD_IN_CYCLES, seed: o.seed, strategyOptions: o.strategyOptions, perturb: false, command },
       factory,
       workload,
     );

@@ -1,8 +1,9 @@
+import { resolveMachine } from '../../lib/machine/resolve';
 import { runSimulation, type RunConfig } from '../../bench/runner';
 import { STRATEGIES } from '../../tlb/strategies/index';
 
 const CFG: RunConfig = {
-  machine: 'skylake-sp-2s', params: { sockets: '1', coresPerCcx: '4' }, strategy: 'linux-4.20', workload: 'memcache', workloadParams: {},
+  machine: resolveMachine('skylake-sp-2s', { sockets: '1', coresPerCcx: '4' }), params: { sockets: '1', coresPerCcx: '4' }, strategy: 'linux-4.20', workload: 'memcache', workloadParams: {},
   cycles: 500_000, warmupCycles: 100_000, seed: '3', strategyOptions: {}, perturb: false,
 };
 

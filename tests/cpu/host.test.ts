@@ -83,7 +83,7 @@ describe('the host model (KVM vCPU preemption)', () => {
     }
     m.cpu.boot(3, engine.create('idle', 3, idle(), true));
     engine.run({ until: 2_000_000 });
-    const host = (m.stats.dump() as { host: { preemptions: number; haltedAtExit: number } }).host;
+    const host = (m.stats.dump() as { kvm: { preemptions: number; haltedAtExit: number } }).kvm;
     expect(host.haltedAtExit).toBeGreaterThan(0);
     expect(host.preemptions).toBe(0);
   });

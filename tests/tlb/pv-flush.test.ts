@@ -40,7 +40,7 @@ function run(seed: number, pvFlush: boolean, host?: typeof VcpuHost, preempts = 
   return m;
 }
 
-const pvStats = (m: TlbMachine) => (m.stats.dump() as { pv: { dropped: number } }).pv;
+const pvStats = (m: TlbMachine) => (m.stats.dump() as { kvm: { pv: { dropped: number } } }).kvm.pv;
 
 describe('KVM paravirtual remote flush (--pv-flush)', () => {
   test('preempted vCPUs are dropped from the flush IPIs, and the host flushes them: no violation', () => {

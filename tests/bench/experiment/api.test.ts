@@ -1,3 +1,4 @@
+import { resolveMachine } from '../../../lib/machine/resolve';
 import { compare, runSimulation, simulate, sweep, Linux420, STRATEGIES, type RunConfig, type RunJson } from '../../../bench/index';
 
 const GRID = { params: { sockets: 1, coresPerCcx: 4 }, ms: 0.2, warmupMs: 0.05 } as const;
@@ -16,7 +17,7 @@ describe('the library API', () => {
   });
 
   test('runSimulation: numbers as parameters; a run that could never end, or a label naming another strategy, is refused', () => {
-    const cfg: RunConfig = { machine: 'skylake-sp-2s', params: { sockets: 1, coresPerCcx: 4 }, strategy: 'linux-4.20', workload: 'madvise-mix',
+    const cfg: RunConfig = { machine: resolveMachine('skylake-sp-2s', { sockets: 1, coresPerCcx: 4 }), params: { sockets: 1, coresPerCcx: 4 }, strategy: 'linux-4.20', workload: 'madvise-mix',
       workloadParams: {}, cycles: 200_000, warmupCycles: 0, seed: '1', strategyOptions: {}, perturb: false };
     expect(runSimulation(cfg, STRATEGIES['linux-4.20']).config.machine.params.coresPerCcx).toBe(4);
     expect(() => runSimulation({ ...cfg, cycles: undefined as unknown as number }, STRATEGIES['linux-4.20'])).toThrow(/^cycles = undefined: expected a positive whole number/);

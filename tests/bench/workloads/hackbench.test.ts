@@ -19,7 +19,7 @@ const P = Object.fromEntries(Object.entries(hackbench.params).map(([k, v]) => [k
 function run(machine: string, params: Record<string, string>, wparams: Record<string, string | number>, warmupMs: number, ms: number, strategy = 'linux-6.15'): RunJson {
   const ghz = resolveMachine(machine, params).params.clockGhz;
   const cfg: RunConfig = {
-    machine, params, strategy, workload: 'hackbench', workloadParams: wparams,
+    machine: resolveMachine(machine, params), params, strategy, workload: 'hackbench', workloadParams: wparams,
     cycles: Math.round(ms * ghz * 1e6), warmupCycles: Math.round(warmupMs * ghz * 1e6), seed: '1', strategyOptions: {}, perturb: false,
   };
   return runSimulation(cfg, STRATEGIES[strategy], hackbench);

@@ -1,3 +1,4 @@
+import { resolveMachine } from '../../../lib/machine/resolve';
 import { runSimulation, type RunConfig } from '../../../bench/runner';
 import { kbuild } from '../../../bench/workloads/kbuild';
 import { STRATEGIES } from '../../../tlb/strategies/index';
@@ -5,7 +6,7 @@ import { STRATEGIES } from '../../../tlb/strategies/index';
 /** 16 CPUs, short compiles: many chains start, exec and exit within a few ms. */
 function config(strategy: string, overrides: Partial<RunConfig> = {}): RunConfig {
   return {
-    machine: 'skylake-sp-2s', params: { sockets: '1', coresPerCcx: '16' }, strategy, workload: 'kbuild',
+    machine: resolveMachine('skylake-sp-2s', { sockets: '1', coresPerCcx: '16' }), params: { sockets: '1', coresPerCcx: '16' }, strategy, workload: 'kbuild',
     workloadParams: { compileMs: 2, assembleMs: 0.3, driverMs: 0.1 },
     cycles: 10_000_000, warmupCycles: 2_500_000, seed: '3', strategyOptions: {}, perturb: false, ...overrides,
   };

@@ -1,10 +1,11 @@
+import { resolveMachine } from '../../../lib/machine/resolve';
 import { runSimulation, type RunConfig } from '../../../bench/runner';
 import { memcache } from '../../../bench/workloads/memcache';
 import { STRATEGIES } from '../../../tlb/strategies/index';
 
 function config(overrides: Partial<RunConfig> = {}): RunConfig {
   return {
-    machine: 'skylake-sp-2s', params: {}, strategy: 'linux-4.20', workload: 'memcache', workloadParams: {},
+    machine: resolveMachine('skylake-sp-2s'), params: {}, strategy: 'linux-4.20', workload: 'memcache', workloadParams: {},
     cycles: 25_000_000, warmupCycles: 2_500_000, seed: '1', strategyOptions: {}, perturb: false, ...overrides,
   };
 }

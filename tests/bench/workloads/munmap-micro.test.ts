@@ -4,10 +4,14 @@ import { ConfigError } from '../../../lib/errors';
 import { resolveMachine } from '../../../lib/machine/resolve';
 import { STRATEGIES } from '../../../tlb/strategies/index';
 
-function config(overrides: Partial<RunConfig> = {}): RunConfig {
+/** A run's settings, the machine by profile name (resolved with `params`, as the CLI resolves it). */
+type Overrides = Omit<Partial<RunConfig>, 'machine'> & { profile?: string };
+
+function config({ profile = 'skylake-sp-2s', ...overrides }: Overrides = {}): RunConfig {
+  const params = overrides.params ?? {};
   return {
-    machine: 'skylake-sp-2s', params: {}, strategy: 'linux-4.20', workload: 'munmap-micro', workloadParams: {},
-    cycles: 5e6, warmupCycles: 2.5e6, seed: '1', strategyOptions: {}, perturb: false, ...overrides,
+    params, strategy: 'linux-4.20', workload: 'munmap-micro', workloadParams: {},
+    cycles: 5e6, warmupCycles: 2.5e6, seed: '1', strategyOptions: {}, perturb: false, ...overrides, machine: resolveMachine(profile, params),
   };
 }
 
@@ -26,7 +30,7 @@ const ipisPerFlush = (r: Result, n: number) => {
   expect(r.ipis.tlbFlush).toBeLessThanOrEqual(n * (r.flushes.count + 1));
 };
 
-const run = (o: Partial<RunConfig> = {}) => {
+const run = (o: Overrides = {}) => {
   const r = runSimulation(config(o), STRATEGIES[o.strategy ?? 'linux-4.20'], munmapMicro);
   return { r, w: r.workload as unknown as Stats };
 };
@@ -81,7 +85,7 @@ describe('munmap-micro', () => {
   });
 
   test('zen3-1s: invlpgb broadcasts once the mm has its global ASID; linux-4.20 sends an IPI per spinner', () => {
-    const cfg = { machine: 'zen3-1s', cycles: 6e6, warmupCycles: 3e6 };
+    const cfg = { profile: 'zen3-1s', cycles: 6e6, warmupCycles: 3e6 };
     const ipi = run({ ...cfg, strategy: 'linux-4.20' });
     const bcast = run({ ...cfg, strategy: 'invlpgb' });
     ipisPerFlush(ipi.r, 7);
@@ -105,7 +109,7 @@ describe('munmap-micro', () => {
   const checked = Object.keys(STRATEGIES).filter((s) => !s.startsWith('rfc2016') && s !== 'linux-4.13');
   test.each(checked)('%s: no violation, with the spinners reading the pages', (name) => {
     const zen = name === 'invlpgb';
-    const machine: Partial<RunConfig> = zen ? { machine: 'zen3-1s', params: { ccxPerSocket: '4', coresPerCcx: '8' } } : { params: { sockets: '1', coresPerCcx: '4' } };
+    const machine: Overrides = zen ? { profile: 'zen3-1s', params: { ccxPerSocket: '4', coresPerCcx: '8' } } : { params: { sockets: '1', coresPerCcx: '4' } };
     for (const wp of [{ op: 'madvise', pages: 3 }, { op: 'munmap', pages: 512 }, { op: 'mprotect', pages: 2 }]) {
       const { r } = run({ ...machine, strategy: name, cycles: 3e6, warmupCycles: 1e6, workloadParams: { n: 3, spinnerReadCycles: 3_000, ...wp } });
       expect(r.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });

@@ -17,7 +17,7 @@ const P = Object.fromEntries(Object.entries(netperfRr.params).map(([k, v]) => [k
 function run(machine: string, params: Record<string, string>, wparams: Record<string, string | number>, ms: number, strategy = 'linux-6.15'): RunJson {
   const ghz = resolveMachine(machine, params).params.clockGhz;
   const cfg: RunConfig = {
-    machine, params, strategy, workload: 'netperf-rr', workloadParams: wparams,
+    machine: resolveMachine(machine, params), params, strategy, workload: 'netperf-rr', workloadParams: wparams,
     cycles: Math.round(ms * ghz * 1e6), warmupCycles: Math.round((netperfRr.warmupMs ?? DEFAULT_WARMUP_MS) * ghz * 1e6), seed: '1', strategyOptions: {}, perturb: false,
   };
   return runSimulation(cfg, STRATEGIES[strategy], netperfRr);

@@ -13,10 +13,14 @@ import { STRATEGIES } from '../../../tlb/strategies/index';
 const SMALL = { sockets: '1', coresPerCcx: '8' };
 const GHZ = 2.5;
 
-function config(workload: Workload, overrides: Partial<RunConfig> = {}): RunConfig {
+/** A run's settings, the machine by profile name (resolved with `params`, as the CLI resolves it). */
+type Overrides = Omit<Partial<RunConfig>, 'machine'> & { profile?: string };
+
+function config(workload: Workload, { profile = 'skylake-sp-2s', ...overrides }: Overrides = {}): RunConfig {
+  const params = overrides.params ?? SMALL;
   return {
-    machine: 'skylake-sp-2s', params: SMALL, strategy: 'linux-4.20', workload: workload.name, workloadParams: {},
-    cycles: 1.5 * GHZ * 1e6, warmupCycles: 0.5 * GHZ * 1e6, seed: '1', strategyOptions: {}, perturb: false, ...overrides,
+    params, strategy: 'linux-4.20', workload: workload.name, workloadParams: {},
+    cycles: 1.5 * GHZ * 1e6, warmupCycles: 0.5 * GHZ * 1e6, seed: '1', strategyOptions: {}, perturb: false, ...overrides, machine: resolveMachine(profile, params),
   };
 }
 
@@ -125,7 +129,7 @@ describe('will-it-scale tlb_flush1/2/3 (threads)', () => {
     // Four threads (the kernel's threshold) on CCX 0 of the full socket; idle CPUs cost little. The
     // kernel considers a global ASID only when pid & 31 == jiffies & 31: here the first thread's
     // pid (64, after the 64 idle tasks) matches the first jiffy.
-    const cfg = (strategy: string) => config(tlbFlush2, { machine: 'zen3-1s', params: {}, strategy, workloadParams: { cpus: '0-3' }, cycles: 4.5e6, warmupCycles: 1.5e6 });
+    const cfg = (strategy: string) => config(tlbFlush2, { profile: 'zen3-1s', params: {}, strategy, workloadParams: { cpus: '0-3' }, cycles: 4.5e6, warmupCycles: 1.5e6 });
     const ipi = runSimulation(cfg('linux-6.15'), STRATEGIES['linux-6.15'], tlbFlush2);
     const bcast = runSimulation(cfg('invlpgb'), STRATEGIES.invlpgb, tlbFlush2);
     expect(ipi.perFlush.targets).toBe(3);
@@ -142,7 +146,7 @@ describe('will-it-scale tlb_flush1/2/3 (threads)', () => {
   test.each(checked)('%s: tlb_flush1 without a violation', (name) => {
     const zen = name === 'invlpgb';
     const r = runSimulation(config(tlbFlush1, {
-      machine: zen ? 'zen3-1s' : 'skylake-sp-2s', params: zen ? { ccxPerSocket: '4', coresPerCcx: '8' } : { sockets: '1', coresPerCcx: '4' },
+      profile: zen ? 'zen3-1s' : 'skylake-sp-2s', params: zen ? { ccxPerSocket: '4', coresPerCcx: '8' } : { sockets: '1', coresPerCcx: '4' },
       strategy: name, workloadParams: { regionPages: 24, cpus: '0-3' }, cycles: 1.5e6, warmupCycles: 0.5e6,
     }), STRATEGIES[name], tlbFlush1);
     expect(r.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });
