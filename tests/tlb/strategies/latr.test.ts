@@ -187,6 +187,13 @@ describe('latr', () => {
     expect(l.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });
   });
 
+  test("munmap-micro's new parameters: bad combinations are named in one line", () => {
+    expect(() => simulate({ strategy: 'latr', workload: 'munmap-micro', workloadParams: { vaSlots: 9, pages: 512 }, ms: 0.1 }))
+      .toThrow(/^workload munmap-micro: parameter 'vaSlots' = 9: expected vaSlots x pages \(512\) <= 4096$/);
+    expect(() => simulate({ strategy: 'latr', workload: 'munmap-micro', workloadParams: { barrier: 1, spinnerReadCycles: 100 }, ms: 0.1 }))
+      .toThrow(/^workload munmap-micro: parameter 'spinnerReadCycles' = 100: expected 0 with barrier = 1/);
+  });
+
   test('randomized (skylake-sp-2s): 30 seeds, no violation', () => {
     expect(randomized(latr, { profile: 'skylake-sp-2s' }).excused).toBe(0);
   });
