@@ -188,7 +188,7 @@ export class CpuSystem implements OpExecutor, StepGate {
   beforeStep(p: Process): boolean {
     if (p.cpu >= this.nCpus) return false;
     const cpu = this.cpus[p.cpu];
-    if (cpu.exitRequested && cpu.current === p && !cpu.inUserAccess()) {
+    if (cpu.exitRequested && cpu.current === p && cpu.atBoundary()) {
       p.state = PROC_BLOCKED;
       this.freeze(cpu, p, K_BOUNDARY, this.engine.now);
       return true;
@@ -213,11 +213,11 @@ export class CpuSystem implements OpExecutor, StepGate {
       return;
     }
     cpu.host = host;
-    if (g.state === PROC_BLOCKED && !cpu.inUserAccess() && g.op === OP_COMPUTE) {
+    if (g.state === PROC_BLOCKED && cpu.atBoundary() && g.op === OP_COMPUTE) {
       g.stale++;
       g.remaining = g.computeEnd - (now > g.waitSince ? now : g.waitSince);
       this.freeze(cpu, g, K_COMPUTE, now);
-    } else if (g.state === PROC_BLOCKED && g.op === OP_SPIN) {
+    } else if (g.state === PROC_BLOCKED && cpu.atBoundary() && g.op === OP_SPIN) {
       if (g.spinLine === -1) g.stale++; // its restart was scheduled: cancel it
       else this.mem.unpark(g);
       this.freeze(cpu, g, K_RETRY, now);
@@ -275,6 +275,7 @@ export class CpuSystem implements OpExecutor, StepGate {
 
   /** The end of a context switch: `from` (a task, or the interrupt context after preempting one) gives the CPU to `to`. */
   private switchTo(cpu: Cpu, from: Process, to: Process): void {
+    cpu.handingOver = false;
     this.engine.block(from);
     if (from === cpu.irqProc) {
       from.op = OP_IRQ_WAIT;

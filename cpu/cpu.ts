@@ -55,6 +55,12 @@ export class Cpu {
   frozen: Process | null;
   /** The host context waiting for the freeze to take effect. */
   host: Process | null;
+  /**
+   * Between a context switch's `on_cpu = 0` store and its hand-over (`switchTo`): the model runs
+   * finish_task_switch()'s store before switch_to, where the kernel runs it after, on the next
+   * task's stack, so nothing may come between them. No VM exit splits them.
+   */
+  handingOver: boolean;
   readonly irqsTaken: Counter[];
   readonly idleCycles: Counter;
 
@@ -76,6 +82,7 @@ export class Cpu {
     this.exitRequested = false;
     this.frozen = null;
     this.host = null;
+    this.handingOver = false;
     const irqs = stats.group('irqs');
     this.irqsTaken = [];
     for (let v = 0; v < NR_VECTORS; v++) this.irqsTaken.push(irqs.counter(VECTOR_NAMES[v], `${VECTOR_NAMES[v]} interrupts handled`));
@@ -88,5 +95,10 @@ export class Cpu {
    */
   inUserAccess(): boolean {
     return !this.irqsOn && this.irqsOffSince < 0;
+  }
+
+  /** Whether a VM exit may stop the current context now: not inside one of the two sequences above. */
+  atBoundary(): boolean {
+    return !this.handingOver && !this.inUserAccess();
   }
 }

@@ -236,7 +236,8 @@ export class Scheduler<K extends KernelOps = KernelOps> {
     // interrupts come back on with the hand-over itself.
     yield* rq.lock.unlock(k, cpu.id);
     // smp_store_release(&prev->on_cpu, 0): until this store is visible, wakers and load
-    // balancers leave prev alone; the hand-over below retires right after it.
+    // balancers leave prev alone; the hand-over below retires right after it, as one sequence.
+    cpu.handingOver = true;
     yield k.store(prev.onCpuAddr, 0);
     this.handOverCheck(cpu, prev, next);
     this.switchCycles.record(this.m.engine.now - start);

@@ -122,7 +122,10 @@ export class TlbMachine extends CpuMachine {
     const host = this.host;
     if (host === null) return null;
     host.guestFlush.attach((cpu) => this.unit.tlbs[cpu].flushVpid(this.engine.now));
-    host.stolen.attach((cpu) => this.oracle.afterMmSwitch(cpu, this.engine.now));
+    // A vCPU frozen in the middle of switch_mm is judged when its switch completes, as always.
+    host.stolen.attach((cpu) => {
+      if (this.sched.inMmSwitch[cpu] === 0) this.oracle.afterMmSwitch(cpu, this.engine.now);
+    });
     return pvFlush ? new KvmPvFlush(this.memory, host, this.topology.nCpus, this.stats.group('kvm').group('pv')) : null;
   }
 
