@@ -1,6 +1,6 @@
 import type { Sim } from '../lib/engine/ops';
 import type { Cpu } from './cpu';
-import type { Scheduler } from './sched';
+import type { SchedCore } from './sched-core';
 import { TIF_NEED_RESCHED, type Task } from './task';
 import { tryToWakeUp } from './wakeup';
 
@@ -13,7 +13,7 @@ import { tryToWakeUp } from './wakeup';
 export const TICK_TIMER = -1;
 
 /** irq_exit → preempt_schedule_irq(): preempt the interrupted task if it needs rescheduling. */
-export function* irqExit(s: Scheduler, cpu: Cpu): Sim<boolean> {
+export function* irqExit(s: SchedCore, cpu: Cpu): Sim<boolean> {
   const curr = s.rqs[cpu.id].curr;
   if (curr.isIdle || cpu.preemptCount !== 0 || cpu.interrupted !== curr.process) return false;
   if ((((yield s.k.load(curr.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) return false;
@@ -22,7 +22,7 @@ export function* irqExit(s: Scheduler, cpu: Cpu): Sim<boolean> {
 }
 
 /** The LOCAL_TIMER handler: the scheduler tick and expired sleep timers. */
-export function* timerInterrupt(s: Scheduler, cpu: Cpu): Sim {
+export function* timerInterrupt(s: SchedCore, cpu: Cpu): Sim {
   for (const payload of s.timers.expired(cpu.id)) {
     if (payload === TICK_TIMER) yield* tick(s, cpu);
     else yield* tryToWakeUp(s, cpu, s.tasks[payload]);
@@ -30,7 +30,7 @@ export function* timerInterrupt(s: Scheduler, cpu: Cpu): Sim {
 }
 
 /** scheduler_tick(): a task that used its slice while others wait gets need_resched. */
-function* tick(s: Scheduler, cpu: Cpu): Sim {
+function* tick(s: SchedCore, cpu: Cpu): Sim {
   const rq = s.rqs[cpu.id];
   yield* rq.lock.lock(s.k, cpu.id);
   const curr = rq.curr;
@@ -44,7 +44,7 @@ function* tick(s: Scheduler, cpu: Cpu): Sim {
 }
 
 /** do_idle(): halt until need_resched, then schedule. */
-export function* idleLoop(s: Scheduler, cpu: Cpu, idle: Task): Sim {
+export function* idleLoop(s: SchedCore, cpu: Cpu, idle: Task): Sim {
   const k = s.k;
   for (;;) {
     yield k.irqDisable();

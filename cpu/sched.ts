@@ -1,5 +1,6 @@
 import type { Sim } from '../lib/engine/ops';
 import type { SimCall } from '../lib/engine/step-call';
+import type { SchedCore } from './sched-core';
 import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
@@ -40,7 +41,7 @@ export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
  * wake-up costs come out of the coherence model. `K` is the machine's operation set, which task
  * code and the mm hooks get as `k`.
  */
-export class Scheduler<K extends KernelOps = KernelOps> {
+export class Scheduler<K extends KernelOps = KernelOps> implements SchedCore {
   readonly m: CpuMachine;
   readonly k: K;
   readonly rqs: Runqueue[];

@@ -1,7 +1,7 @@
 import type { Sim } from '../lib/engine/ops';
 import type { Cpu } from './cpu';
 import type { Runqueue } from './runqueue';
-import type { Scheduler } from './sched';
+import type { SchedCore } from './sched-core';
 import { TASK_BLOCKED, TASK_RUNNING, TIF_NEED_RESCHED, type Task } from './task';
 import { VEC_RESCHEDULE } from './vectors';
 
@@ -11,7 +11,7 @@ import { VEC_RESCHEDULE } from './vectors';
  * need_resched on its current task and send it a reschedule IPI. A task still on its CPU on the
  * way into schedule() is just marked running again (ttwu_runnable).
  */
-export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
+export function* tryToWakeUp(s: SchedCore, cpu: Cpu, p: Task): Sim<boolean> {
   const k = s.k;
   if ((yield k.load(p.stateAddr)) !== TASK_BLOCKED) return false;
   const irqsWereOn = cpu.irqsOn;
@@ -68,7 +68,7 @@ export function* tryToWakeUp(s: Scheduler, cpu: Cpu, p: Task): Sim<boolean> {
  * rq->nr_running, a remote load), else the previous CPU. When the previous CPU is not allowed
  * (its affinity changed), select_fallback_rq() picks the nearest allowed CPU first.
  */
-function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
+function* selectTaskRq(s: SchedCore, p: Task): Sim<number> {
   const allowed = p.cpusAllowed;
   const prev = allowed.has(p.cpu) ? p.cpu : fallbackCpu(s, p);
   if ((yield s.k.load(s.rqs[prev].nrRunningAddr)) === 0) return prev;
@@ -85,7 +85,7 @@ function* selectTaskRq(s: Scheduler, p: Task): Sim<number> {
 }
 
 /** select_fallback_rq(): the allowed CPU nearest to the task's previous one (lowest id on ties). */
-function fallbackCpu(s: Scheduler, p: Task): number {
+function fallbackCpu(s: SchedCore, p: Task): number {
   const topo = s.m.topology;
   let best = -1;
   let bestDist = Infinity;
@@ -107,7 +107,7 @@ function fallbackCpu(s: Scheduler, p: Task): number {
  * the kernel rate-limits wider balancing). It pulls one task from it, taking both rq locks in CPU
  * order as double_rq_lock() does, and returns with its own rq lock held again.
  */
-export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | null> {
+export function* idleBalance(s: SchedCore, cpu: Cpu, rq: Runqueue): Sim<Task | null> {
   const k = s.k;
   if ((yield k.load(s.overloadAddr)) === 0) return null;
   yield* rq.lock.unlock(k, cpu.id);
@@ -143,7 +143,7 @@ export function* idleBalance(s: Scheduler, cpu: Cpu, rq: Runqueue): Sim<Task | n
  * still on its CPU (`p->on_cpu`: a task just preempted stays on its CPU until that CPU's switch
  * completes).
  */
-function* detachable(s: Scheduler, src: Runqueue, dst: number): Sim<Task | null> {
+function* detachable(s: SchedCore, src: Runqueue, dst: number): Sim<Task | null> {
   for (let i = src.queue.length - 1; i >= 0; i--) {
     const t = src.queue[i];
     if (!t.cpusAllowed.has(dst)) continue;
@@ -153,7 +153,7 @@ function* detachable(s: Scheduler, src: Runqueue, dst: number): Sim<Task | null>
 }
 
 /** The CPU whose rq->nr_running (a remote read each) is highest and above 1, in or outside the LLC. */
-function* findBusiest(s: Scheduler, self: number, inLlc: boolean): Sim<number> {
+function* findBusiest(s: SchedCore, self: number, inLlc: boolean): Sim<number> {
   const topo = s.m.topology;
   const llc = topo.ccxOf(self);
   let busiest = -1;

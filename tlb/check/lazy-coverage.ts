@@ -3,7 +3,7 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { SimMemory } from '../../mem/memory';
 import type { Mm } from '../mm/mm';
 import type { TlbUnit } from '../hw/tlb-unit';
-import type { FlushInfo } from './oracle';
+import type { FlushInfo } from './violation';
 
 /** How the quarantine reports a stale use after reuse (the oracle records it as a stale translation). */
 export type LazyViolation = (cpu: number, now: number, mm: string, vpn: number, by: FlushInfo, detail: string) => void;
