@@ -16,16 +16,29 @@ export const EXPLORE_DEFAULTS = {
   warmupMs: 0,
 } as const;
 
+/**
+ * Where a strategy's own path needs a bigger machine than the default. invlpgb's broadcast (AMD
+ * only) and intel-rar's RAR flush go only to an mm with a global ASID, which it gets once it runs
+ * on 4 or more CPUs and a flush comes from a thread whose pid matches jiffies mod 32
+ * (consider_global_asid): 32 CPUs put explore-mix's flusher at pid 32, and `spread` = 4 runs mm A
+ * on 4 CPUs. About one seed in three then reaches a global ASID (on the default machine, none).
+ */
+export const EXPLORE_MACHINES: Readonly<Record<string, { machine: string; params: readonly string[]; workloadParams: Readonly<Record<string, string>> }>> = Object.freeze({
+  invlpgb: { machine: 'zen3-1s', params: ['ccxPerSocket=4', 'coresPerCcx=8', 'threadsPerCore=1'], workloadParams: { spread: '4' } },
+  'intel-rar': { machine: 'skylake-sp-2s', params: ['sockets=2', 'coresPerCcx=16', 'threadsPerCore=1'], workloadParams: { spread: '4' } },
+});
+
 /** The run configuration of the default exploration of `strategy` (seed filled in per run). */
 export function exploreConfig(strategy: string): RunConfig {
-  const params = Object.fromEntries(EXPLORE_DEFAULTS.params.map((p) => p.split('=')));
-  const machine = resolveMachine(EXPLORE_DEFAULTS.machine, params);
+  const own = Object.prototype.hasOwnProperty.call(EXPLORE_MACHINES, strategy) ? EXPLORE_MACHINES[strategy] : undefined;
+  const params = Object.fromEntries((own?.params ?? EXPLORE_DEFAULTS.params).map((p) => p.split('=')));
+  const machine = resolveMachine(own?.machine ?? EXPLORE_DEFAULTS.machine, params);
   return {
     machine,
     params,
     strategy,
     workload: EXPLORE_DEFAULTS.workload,
-    workloadParams: {},
+    workloadParams: { ...own?.workloadParams },
     cycles: Math.round(EXPLORE_DEFAULTS.ms * machine.params.clockGhz * 1e6),
     warmupCycles: 0,
     seed: '1',

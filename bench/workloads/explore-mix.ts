@@ -2,6 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 import { kernelThread } from './common';
 import { defineWorkload } from './workload';
+import { wparam } from './params';
 import type { TlbTaskEnv } from '../../tlb/task-env';
 
 /**
@@ -10,16 +11,20 @@ import type { TlbTaskEnv } from '../../tlb/task-env';
  * page that another thread walked (page-table freeing). On CPU 1 a thread of A and a kernel
  * thread take turns quickly, so CPU 1 enters and leaves lazy mode on A all the time; on CPU 2 a
  * thread of A touches the pages in the freed range and sleeps (lazy idle with A loaded); the
- * other CPUs run an unrelated mm and kernel threads.
+ * other CPUs run an unrelated mm and kernel threads. With `spread` above 3, CPUs 3 .. spread-1
+ * run readers of A instead, so that A runs on 4 or more CPUs and earns a global ASID under
+ * invlpgb and intel-rar (mm_active_cpus_exceeds(mm, 3)).
  */
 export const exploreMix = defineWorkload({
   name: 'explore-mix',
   description: 'flusher vs. fast lazy/non-lazy alternation, plus munmap of whole page-table pages while another CPU sits lazy on them',
   sources: ['synthetic: built to make the two hazards (switch-versus-flush, freed page tables) dense for exploration'],
-  params: {},
+  params: {
+    spread: wparam.count(3, 3, 4096, 'CPUs running threads of mm A (the flusher, the toggler, the walker, then readers of its hot pages); the rest run mm B.'),
+  },
   stats: {},
   warmupMs: 0,
-  setup({ m, rng }): void {
+  setup({ m, rng, params }): void {
     const a = m.createMm('A', 2 * PTRS_PER_PTE);
     const b = m.createMm('B', 64);
     const s = m.sched;
@@ -59,7 +64,16 @@ export const exploreMix = defineWorkload({
         yield* sched.sleepFor(task, rng.range(5_000, 40_000));
       }
     });
-    for (let c = 3; c < n; c++) {
+    for (let c = 3; c < Math.min(params.spread, n); c++) {
+      s.createTask(`reader${c}`, a, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
+        for (;;) {
+          for (let p = 0; p < hot; p++) yield* sched.touch(task, p, false);
+          yield k.compute(rng.range(500, 3_000));
+          yield* sched.sleepFor(task, rng.range(1_000, 10_000));
+        }
+      });
+    }
+    for (let c = Math.max(3, params.spread); c < n; c++) {
       s.createTask(`other${c}`, b, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           for (let p = 0; p < 8; p++) yield* sched.touch(task, p, true);
