@@ -13,7 +13,7 @@ export { Process } from '../lib/engine/process';
 export type { HostStats } from '../lib/engine/host-clock';
 
 // Observation
-export { ProbePoint, SimProbePoint } from '../lib/probe';
+export { ProbeListeners, ProbePoint, SimProbePoint } from '../lib/probe';
 
 // Errors a user can cause
 export { LazytlbError, ConfigError, ParseError, WatchdogError } from '../lib/errors';
