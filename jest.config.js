@@ -7,6 +7,8 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
+  // The package's own name, as tsconfig.json's paths and Node's self-reference resolve it.
+  moduleNameMapper: { '^lazytlb$': '<rootDir>/bench/index.ts' },
   testTimeout: 120000,
   globalSetup: '<rootDir>/tests/global-setup.js',
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],

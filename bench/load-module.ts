@@ -128,7 +128,9 @@ function compile(file: string, spec: string, code: string): Record<string, unkno
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
   const own = m.require.bind(m);
   m.require = Object.assign(
-    (id: string): unknown => (id === 'lazytlb' ? require('./index') : own(id)),
+    // The package itself, by its name (Node's self-reference through package.json "exports"): a
+    // user file gets the public entry exactly as an installed copy would give it.
+    (id: string): unknown => (id === 'lazytlb' ? require('lazytlb') : own(id)),
     { resolve: require.resolve, cache: require.cache, main: require.main, extensions: require.extensions },
   ) as NodeJS.Require;
   try {

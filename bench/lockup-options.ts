@@ -2,7 +2,7 @@ import { ConfigError } from '../lib/errors';
 import type { MachineParams } from '../lib/machine/params';
 import { LOCKUP_WATCHDOGS, type LockupThresholds } from '../tlb/check/liveness';
 import type { LockupWatchdog } from '../tlb/check/oracle';
-import type { RunConfig } from './runner';
+import type { RunConfig } from './run-config';
 
 /**
  * The default threshold of every liveness check: a quarter of the run (warm-up included), at most

@@ -7,7 +7,7 @@ import { VERSION } from '../lib/version';
 import type { TlbMachine } from '../tlb/machine';
 import type { Violation } from '../tlb/check/oracle';
 import type { StrategyOptions } from '../tlb/strategies/strategy';
-import type { RunConfig } from './runner';
+import type { RunConfig } from './run-config';
 import type { SearchConfig } from './search';
 import type { Workload } from './workloads/workload';
 
