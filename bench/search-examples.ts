@@ -28,6 +28,8 @@ export interface BugExample {
   /** Where the bug comes from. */
   source: string;
   factory: () => StrategyFactory;
+  /** The shipped strategy whose exploration machine it runs on (EXPLORE_MACHINES), if not the default. */
+  exploresAs?: string;
 }
 
 /** tests/tlb/oracle.test.ts: v4.8 that only ever flushes the initiating CPU. */
@@ -114,6 +116,6 @@ export const BUG_EXAMPLES: readonly BugExample[] = [
   { name: 'linux-4.20-ignores-freed-tables', kind: 'freed-page-table', source: 'tests/tlb/strategies/linux-4.20.test.ts', factory: of(() => new Linux420IgnoresFreedTables()) },
   { name: 'linux-4.20-spin-mb', kind: 'lockup', source: 'tests/bench/lockup.test.ts', factory: of(() => new Linux420SpinMb()) },
   { name: 'linux-6.15-no-cpumask-mb', kind: 'stale-translation', source: 'tests/tlb/strategies/linux-6.15.test.ts', factory: of(() => new Linux615NoCpumaskMb()) },
-  { name: 'invlpgb-no-transition', kind: 'stale-translation', source: 'tests/tlb/strategies/invlpgb.test.ts', factory: of(() => new InvlpgbNoTransition()) },
-  { name: 'intel-rar-no-wait', kind: 'stale-translation', source: 'tests/tlb/strategies/intel-rar.test.ts', factory: of(() => new IntelRarNoWait()) },
+  { name: 'invlpgb-no-transition', kind: 'stale-translation', source: 'tests/tlb/strategies/invlpgb.test.ts', factory: of(() => new InvlpgbNoTransition()), exploresAs: 'invlpgb' },
+  { name: 'intel-rar-no-wait', kind: 'stale-translation', source: 'tests/tlb/strategies/intel-rar.test.ts', factory: of(() => new IntelRarNoWait()), exploresAs: 'intel-rar' },
 ];

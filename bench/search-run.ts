@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveMachine } from '../lib/machine/resolve';
+import { resolveMachine, topologyOf } from '../lib/machine/resolve';
 import { parseLitmus } from '../mem/litmus/parse';
 import { LITMUS_DEFAULTS, runOnce, type LitmusOptions } from '../mem/litmus/run';
 import { formatState } from '../mem/litmus/condition';
@@ -35,11 +35,14 @@ function arg(argv: string[], flag: string, fallback: number): number {
   return Number.isSafeInteger(v) && v > 0 ? v : fallback;
 }
 
-/** The exploration config of a bug example under a search, as `explore --search` builds it. */
-export function searchConfig(name: string, mode: Mode, depth = PCT_DEFAULT_DEPTH): RunConfig {
-  const cfg = exploreConfig(name);
+/**
+ * The exploration config of a bug example under a search, as `explore --search` builds it, on the
+ * exploration machine of `exploresAs` (EXPLORE_MACHINES; the default machine otherwise).
+ */
+export function searchConfig(name: string, mode: Mode, depth = PCT_DEFAULT_DEPTH, exploresAs = name): RunConfig {
+  const cfg = { ...exploreConfig(exploresAs), strategy: name };
   if (mode === 'random') return cfg;
-  const search: SearchConfig = { mode: 'pct', depth, steps: estimatePctSteps(cfg.cycles + cfg.warmupCycles, 4) };
+  const search: SearchConfig = { mode: 'pct', depth, steps: estimatePctSteps(cfg.cycles + cfg.warmupCycles, topologyOf(cfg.machine).nCpus) };
   return { ...cfg, search };
 }
 
@@ -47,7 +50,7 @@ export function searchConfig(name: string, mode: Mode, depth = PCT_DEFAULT_DEPTH
 export function seedsToDetection(ex: BugExample, mode: Mode, maxSeeds: number, depth = PCT_DEFAULT_DEPTH): { first: number | null; hits: number; runs: number } {
   const factory = ex.factory();
   const workload = workloadByName('explore-mix');
-  const base = searchConfig(ex.name, mode, depth);
+  const base = searchConfig(ex.name, mode, depth, ex.exploresAs);
   let first: number | null = null;
   let hits = 0;
   let seed = 1;
