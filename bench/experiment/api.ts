@@ -1,7 +1,8 @@
 import { unknownKeyMessage } from '../../lib/config-text';
 import { ConfigError } from '../../lib/errors';
 import type { ParamKey } from '../../lib/machine/params';
-import { resolveMachine } from '../../lib/machine/resolve';
+import { resolveMachine, topologyOf } from '../../lib/machine/resolve';
+import { PCT_DEFAULT_DEPTH, checkSearch, estimatePctSteps } from '../search';
 import type { Strategy, StrategyFactory, StrategyOptions } from '../../tlb/strategies/strategy';
 import { strategyNames, type StrategyName } from '../../tlb/strategies/index';
 import { loadStrategy } from '../cli/load-strategy';
@@ -42,9 +43,14 @@ export interface SimulateConfig {
   strategyOptions?: Partial<StrategyOptions>;
   /** Exploration's timing noise; default off. */
   perturb?: boolean;
+  /**
+   * PCT instead of the random noise of a perturbed run (`--search pct`; needs `perturb`): depth
+   * default 3, steps default the run's estimate, as the CLI's `--pct-depth` and `--pct-steps`.
+   */
+  search?: { mode: 'pct'; depth?: number; steps?: number };
 }
 
-const SIMULATE_KEYS = ['strategy', 'workload', 'machine', 'params', 'workloadParams', 'ms', 'cycles', 'warmupMs', 'warmupCycles', 'seed', 'strategyOptions', 'perturb'];
+const SIMULATE_KEYS = ['strategy', 'workload', 'machine', 'params', 'workloadParams', 'ms', 'cycles', 'warmupMs', 'warmupCycles', 'seed', 'strategyOptions', 'perturb', 'search'];
 
 /** A resolved run: its serializable configuration, and what to run it with in this thread. */
 interface Planned {
@@ -87,6 +93,15 @@ function plan(c: SimulateConfig): Planned {
     machine: resolved, params, strategy: label, workload: typeof c.workload === 'string' ? c.workload : workload.name, workloadParams: c.workloadParams ?? {},
     cycles, warmupCycles, seed: String(c.seed ?? 1), strategyOptions: c.strategyOptions ?? {}, perturb: c.perturb === true,
   };
+  if (c.search !== undefined) {
+    if (c.perturb !== true) throw new ConfigError('search: PCT replaces the timing noise of a perturbed run: set perturb: true as well');
+    checkKeys('search', c.search, ['mode', 'depth', 'steps']);
+    cfg.search = {
+      mode: c.search.mode, depth: c.search.depth ?? PCT_DEFAULT_DEPTH,
+      steps: c.search.steps ?? estimatePctSteps(cycles + warmupCycles, topologyOf(resolved).nCpus),
+    };
+    checkSearch(cfg.search);
+  }
   return { cfg, factory, workload };
 }
 
@@ -95,7 +110,7 @@ const WORKERS_LOAD_BY_NAME = 'jobs > 1 runs on worker threads, which load strate
 /** The fields every run of a grid shares (left out when not given, so `plan` sees no stray keys). */
 function runFields(c: Omit<SimulateConfig, 'strategy' | 'workload' | 'machine' | 'seed'>): SimulateConfig {
   const out: SimulateConfig = {};
-  for (const k of ['params', 'workloadParams', 'ms', 'cycles', 'warmupMs', 'warmupCycles', 'strategyOptions', 'perturb'] as const) {
+  for (const k of ['params', 'workloadParams', 'ms', 'cycles', 'warmupMs', 'warmupCycles', 'strategyOptions', 'perturb', 'search'] as const) {
     if (c[k] !== undefined) (out as Record<string, unknown>)[k] = c[k];
   }
   return out;

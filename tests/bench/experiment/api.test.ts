@@ -31,6 +31,19 @@ describe('the library API', () => {
     expect(() => simulate({ ...SMALL, strategy: 'linux-9' })).toThrow(/unknown strategy 'linux-9'/);
   });
 
+  test('simulate() takes a PCT search like --search pct: recorded, repeatable, and only with perturb', () => {
+    const cfg = { ...SMALL, strategy: 'rfc2016-naive', perturb: true, search: { mode: 'pct' as const } };
+    const a = simulate(cfg);
+    expect(a.config.search).toEqual({ mode: 'pct', depth: 3, steps: expect.any(Number) });
+    expect(a.violations.every((v) => v.reproduce.includes('--search pct --pct-depth 3'))).toBe(true);
+    const { host: _h1, ...ra } = a;
+    const { host: _h2, ...rb } = simulate(cfg);
+    expect(JSON.stringify(rb)).toBe(JSON.stringify(ra));
+    expect(JSON.stringify(simulate({ ...cfg, search: undefined }).coherence)).not.toBe(JSON.stringify(a.coherence));
+    expect(() => simulate({ ...cfg, perturb: false })).toThrow(/^search: PCT replaces the timing noise of a perturbed run: set perturb: true as well$/);
+    expect(() => simulate({ ...cfg, search: { mode: 'pct', depth: 0 } })).toThrow(/^search.depth = 0: expected an integer in \[1, 64\]$/);
+  });
+
   test('compare() summarizes each group over its seeds, reports progress, and stops when aborted', async () => {
     const seen: number[] = [];
     const res = await compare({ ...GRID, workloads: ['madvise-mix'], strategies: ['linux-4.8', 'linux-4.20'], seeds: 3, jobs: 1, baseline: 'linux-4.8', onProgress: (done) => seen.push(done) });
