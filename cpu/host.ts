@@ -45,7 +45,7 @@ export class VcpuHost {
   readonly name = 'host';
   /** The guest translations of a vCPU must go before VM entry (KVM_VCPU_FLUSH_TLB was set): the TLB layer attaches the flush. */
   readonly guestFlush: ProbePoint<number>;
-  /** A vCPU was frozen (`from`, `to` in cycles), once it is running again: liveness discounts it. */
+  /** A vCPU was frozen (`from`, `to` in cycles), told at its VM entry, before it runs a guest instruction. */
   readonly stolen: ProbePoint<number, number, number>;
   protected readonly engine: Engine;
   protected readonly params: HostParams;
@@ -137,8 +137,8 @@ export class VcpuHost {
       this.frozenSpans[c].push(from, to);
       this.frozenSince[c] = -1;
       this.stolenCycles.value += to - from;
-      yield k.vmEnter();
       this.stolen.notify(c, from, to);
+      yield k.vmEnter();
     }
   }
 
