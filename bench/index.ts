@@ -61,6 +61,8 @@ export type { LitmusTest, FinalState } from '../mem/litmus/ast';
 export { KernelOps } from '../cpu/kernel-ops';
 export { CpuMachine } from '../cpu/machine';
 export type { CpuMachineOptions } from '../cpu/machine';
+export { VcpuHost, KVM_VCPU_PREEMPTED, KVM_VCPU_FLUSH_TLB } from '../cpu/host';
+export type { HostParams } from '../cpu/host';
 export { CpuSystem } from '../cpu/cpu-system';
 export type { CpuParams, IrqHandler } from '../cpu/cpu-system';
 export { Cpu } from '../cpu/cpu';
@@ -128,6 +130,7 @@ export { IntelRar } from '../tlb/strategies/intel-rar';
 export { Latr } from '../tlb/strategies/latr';
 export type { LatrParams } from '../tlb/strategies/latr';
 export { Rar } from '../tlb/hw/rar';
+export { KvmPvFlush, flushTlbMultiMask } from '../tlb/strategies/pv-flush';
 
 // Experiments: one run with defaults, and comparisons over seeds with intervals
 export { simulate, compare, sweep } from './experiment/api';
