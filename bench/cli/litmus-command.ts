@@ -4,6 +4,7 @@ import { LazytlbError, ParseError } from '../../lib/errors';
 import type { MachineConfig } from '../../lib/machine/resolve';
 import { parseLitmus } from '../../mem/litmus/parse';
 import { LITMUS_DEFAULTS, runLitmus, type LitmusReport } from '../../mem/litmus/run';
+import { litmusProgressBar } from './progress-bar';
 
 export interface LitmusCommandOptions {
   runs: number;
@@ -20,9 +21,17 @@ export interface LitmusCommandOptions {
 export function litmusCommand(files: string[], o: LitmusCommandOptions, out: (s: string) => void): number {
   const tests = files.map((f) => parseLitmus(readText(f), path.basename(f)));
   const expected = o.expected === undefined ? undefined : readExpected(o.expected);
-  const reports: LitmusReport[] = tests.map((t) =>
-    runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, maxEvents: o.maxEvents, seed: o.seed, machine: o.machine, ...(o.pct !== undefined ? { pct: o.pct } : {}) }),
-  );
+  // A long --runs shows its progress on a terminal (stderr only: the output stays the same).
+  const bar = litmusProgressBar(tests.length * o.runs);
+  let reports: LitmusReport[];
+  try {
+    reports = tests.map((t, i) => {
+      const onRun = bar.progress === undefined ? undefined : (done: number) => bar.progress?.(i * o.runs + done, t.name);
+      return runLitmus(t, { ...LITMUS_DEFAULTS, runs: o.runs, maxEvents: o.maxEvents, seed: o.seed, machine: o.machine, ...(o.pct !== undefined ? { pct: o.pct } : {}) }, onRun);
+    });
+  } finally {
+    bar.stop();
+  }
   const mismatches = expected === undefined ? [] : reports.filter((r) => expected.get(r.name) !== r.verdict);
   const missing = expected === undefined ? [] : reports.filter((r) => !expected.has(r.name)).map((r) => r.name);
   if (missing.length > 0) throw new LazytlbError(`${o.expected}: no expected verdict for ${missing.join(', ')}`);

@@ -40,3 +40,14 @@ export function runProgressBar(cyclesPerMs: number, stream: NodeJS.WriteStream =
     stop: () => bar.stop(),
   };
 }
+
+/** Litmus executions done, the test running and the ETA on stderr, when stderr is a terminal; nothing otherwise. */
+export function litmusProgressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { progress?: (done: number, test: string) => void; stop: () => void } {
+  if (stream.isTTY !== true || total < 2) return { stop: () => {} };
+  const bar = new SingleBar(
+    { stream, format: 'executions {value}/{total} [{bar}] {test} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  bar.start(total, 0, { test: '' });
+  return { progress: (done, test) => bar.update(done, { test }), stop: () => bar.stop() };
+}

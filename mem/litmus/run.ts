@@ -43,12 +43,13 @@ export interface LitmusReport {
 }
 
 /** Runs a litmus test `runs` times on simulated cores with seeded, randomized timing. */
-export function runLitmus(test: LitmusTest, options: LitmusOptions): LitmusReport {
+export function runLitmus(test: LitmusTest, options: LitmusOptions, onRun?: (done: number) => void): LitmusReport {
   const observed: Record<string, number> = {};
   let holdsSome = false;
   let holdsAll = true;
   for (let run = 0; run < options.runs; run++) {
     const state = runOnce(test, options, run);
+    if (onRun !== undefined) onRun(run + 1);
     const key = formatState(test, state);
     observed[key] = (observed[key] ?? 0) + 1;
     const holds = evaluateCondition(test.condition, state);
