@@ -221,7 +221,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
         this.engine.block(p);
         this.sbStalls.value++;
       }
-      sb.fullWaiter = p.id;
+      if (!sb.fullWaiters.includes(p.id)) sb.fullWaiters.push(p.id);
       return;
     }
     if (p.state === PROC_BLOCKED) this.sbStallCycles.value += now - p.waitSince;
@@ -254,20 +254,12 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private drainDone(cpu: number): void {
     const sb = this.storeBuffers[cpu];
     sb.shift();
-    if (sb.fullWaiter >= 0) {
-      const w = this.engine.processes[sb.fullWaiter];
-      sb.fullWaiter = -1;
-      this.store(w);
-    }
+    if (sb.fullWaiters.length > 0) this.store(this.engine.processes[sb.fullWaiters.shift() as number]); // one entry freed: the oldest waiter
     if (sb.count > 0) {
       this.engine.schedule(this.engine.now + this.drainDelay(cpu), this.hDrain, cpu);
     } else {
       sb.draining = false;
-      if (sb.emptyWaiter >= 0) {
-        const w = this.engine.processes[sb.emptyWaiter];
-        sb.emptyWaiter = -1;
-        this.afterDrain(w);
-      }
+      while (sb.emptyWaiters.length > 0 && sb.count === 0) this.afterDrain(this.engine.processes[sb.emptyWaiters.shift() as number]);
     }
   }
 
@@ -277,7 +269,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     const sb = this.storeBuffers[p.cpu];
     if (sb.count > 0) {
       if (p.state !== PROC_BLOCKED) this.engine.block(p);
-      sb.emptyWaiter = p.id;
+      if (!sb.emptyWaiters.includes(p.id)) sb.emptyWaiters.push(p.id);
       return;
     }
     if (p.state === PROC_BLOCKED) this.fenceWaitCycles.value += now - p.waitSince;

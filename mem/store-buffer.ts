@@ -12,10 +12,13 @@ export class StoreBuffer {
   count: number;
   /** A drain event is scheduled or in flight. */
   draining: boolean;
-  /** Process blocked until the buffer is empty (MFENCE, a locked RMW, a serializing op), or -1. */
-  emptyWaiter: number;
-  /** Process whose store found the buffer full, or -1. */
-  fullWaiter: number;
+  /**
+   * Processes blocked until the buffer is empty (MFENCE, a locked RMW, a serializing op), and
+   * processes whose store found it full, oldest first. Usually one at most: a CPU runs one
+   * context, but a context beside it (Intel RAR's microcode, tlb/hw/rar.ts) can wait too.
+   */
+  readonly emptyWaiters: number[];
+  readonly fullWaiters: number[];
 
   constructor(capacity: number) {
     if (!(capacity >= 1)) throw new Error(`store buffer needs at least one entry, got ${capacity}`);
@@ -25,8 +28,8 @@ export class StoreBuffer {
     this.head = 0;
     this.count = 0;
     this.draining = false;
-    this.emptyWaiter = -1;
-    this.fullWaiter = -1;
+    this.emptyWaiters = [];
+    this.fullWaiters = [];
   }
 
   get full(): boolean {

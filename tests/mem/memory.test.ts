@@ -1,3 +1,4 @@
+import type { Sim } from '../../lib/engine/ops';
 import { ConfigError } from '../../lib/errors';
 import { LINE_SHIFT, MAX_MEMORY_BYTES, SimMemory } from '../../mem/memory';
 import { M, S } from '../../mem/mesi';
@@ -55,5 +56,24 @@ describe('per-line state when memory grows', () => {
     engine.run();
     expect(memory.peek(far)).toBe(5);
     expect(coh.stateOf(2, farLine)).toBe(M);
+  });
+});
+
+describe('two contexts on one CPU (a RAR microcode context beside the running one)', () => {
+  test('both stores stalled on a full store buffer complete, and both fences waiting for it to drain', () => {
+    const { engine, memory, k } = build();
+    const lines = memory.allocLines('lines', 8);
+    const done: string[] = [];
+    function* writer(name: string, base: number): Sim {
+      for (let i = 0; i < 12; i++) yield k.store(base + 64 * (i % 4), i); // 4-entry buffer: stalls
+      yield k.mfence();
+      done.push(name);
+    }
+    engine.spawn('current', 0, writer('current', lines));
+    engine.spawn('microcode', 0, writer('microcode', lines + 256));
+    engine.run({ maxCycles: 1e7 });
+    expect(done.sort()).toEqual(['current', 'microcode']);
+    expect(memory.peek(lines + 64 * 3)).toBe(11);
+    expect(memory.peek(lines + 256 + 64 * 3)).toBe(11);
   });
 });
