@@ -75,7 +75,7 @@ export class VcpuHost {
     }
     this.preemptions = stats.counter('preemptions', 'vCPUs descheduled by the host while runnable');
     this.halted = stats.counter('haltedAtExit', 'host deschedules that found the vCPU halted (not preempted, left alone)');
-    this.stolenCycles = stats.counter('stolenCycles', 'cycles vCPUs spent descheduled (steal time)');
+    this.stolenCycles = stats.counter('stolenCycles', 'cycles vCPUs spent descheduled (steal time), counted whole when the vCPU enters again');
     this.guestFlushes = stats.counter('guestFlushes', 'VM entries that flushed the guest TLB for KVM_VCPU_FLUSH_TLB');
     const k = engine.ops as KernelOps;
     for (let c = 0; c < n; c++) engine.spawn(`cpu${c}/host`, c, this.hostContext(k, c, rng.stream(`host.cpu${c}`)), engine.now, true);

@@ -49,7 +49,7 @@ export const METRIC_DOCS: Readonly<Record<string, readonly [unit: string, doc: s
   'lazyMm.shootTargets': ['count', 'other CPUs in mm_cpumask that cleanup_lazy_tlbs() called do_shoot_lazy_tlb on (shoot-lazies IPIs)'],
   'lazyMm.shootSwitches': ['count', 'CPUs that do_shoot_lazy_tlb() found lazy on the dying mm and switched to init_mm'],
   'kvm.preemptions': ['count', 'vCPUs the host model descheduled while runnable (--param hostPreemptsPerS > 0; 0 on bare metal)'],
-  'kvm.stolenCycles': ['cycles', 'cycles vCPUs spent descheduled by the host (steal time), summed over vCPUs'],
+  'kvm.stolenCycles': ['cycles', 'cycles vCPUs spent descheduled by the host (steal time), summed over vCPUs; a deschedule counts whole when its vCPU enters again (one still going at the end of the window is not in it)'],
   'kvm.guestFlushes': ['count', 'VM entries at which the host flushed the guest TLB for KVM_VCPU_FLUSH_TLB (--pv-flush)'],
   'kvm.pvDropped': ['count', 'flush targets kvm_flush_tlb_multi() dropped from the IPIs because their vCPU was preempted (--pv-flush)'],
   'kvm.pvCmpxchgFailed': ['count', 'preempted flush targets whose CMPXCHG failed because the host entered them meanwhile: IPIed after all'],
