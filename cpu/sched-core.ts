@@ -8,6 +8,19 @@ import type { MmSwitch } from './mm-switch';
 import type { Runqueue } from './runqueue';
 import type { Task } from './task';
 import type { Timers } from './timers';
+import type { Translation } from './translation';
+
+export interface SchedOptions<K extends KernelOps = KernelOps> {
+  /** CONFIG_HZ: scheduler ticks per second on a busy CPU. */
+  hz?: number;
+  /** Time slice before a tick preempts a task that has company on its runqueue, in µs. */
+  sliceUs?: number;
+  mmSwitch?: MmSwitch<K>;
+  translation?: Translation<K>;
+}
+
+/** CONFIG_HZ=1000; sysctl_sched_base_slice = 0.75 ms (kernel/sched/fair.c, Linux 6.6 EEVDF). */
+export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
 
 /**
  * What the scheduler's other parts use of it: try_to_wake_up() and idle balancing (wakeup.ts),

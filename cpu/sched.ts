@@ -1,6 +1,8 @@
 import type { Sim } from '../lib/engine/ops';
 import type { SimCall } from '../lib/engine/step-call';
-import type { SchedCore } from './sched-core';
+import { SCHED_DEFAULTS, type SchedCore, type SchedOptions } from './sched-core';
+
+export { SCHED_DEFAULTS, type SchedOptions } from './sched-core';
 import type { Counter } from '../lib/stats/counter';
 import type { Histogram } from '../lib/stats/histogram';
 import type { StatGroup } from '../lib/stats/group';
@@ -19,18 +21,6 @@ import { Timers } from './timers';
 import { AlwaysHit, type Translation } from './translation';
 import { VEC_LOCAL_TIMER, VEC_RESCHEDULE } from './vectors';
 import { idleBalance, tryToWakeUp } from './wakeup';
-
-export interface SchedOptions<K extends KernelOps = KernelOps> {
-  /** CONFIG_HZ: scheduler ticks per second on a busy CPU. */
-  hz?: number;
-  /** Time slice before a tick preempts a task that has company on its runqueue, in µs. */
-  sliceUs?: number;
-  mmSwitch?: MmSwitch<K>;
-  translation?: Translation<K>;
-}
-
-/** CONFIG_HZ=1000; sysctl_sched_base_slice = 0.75 ms (kernel/sched/fair.c, Linux 6.6 EEVDF). */
-export const SCHED_DEFAULTS = { hz: 1000, sliceUs: 750 } as const;
 
 /**
  * Per-CPU runqueues, tasks and `schedule()`, modelled on kernel/sched/core.c: the switch path
@@ -379,9 +369,8 @@ export class Scheduler<K extends KernelOps = KernelOps> implements SchedCore {
   }
 
   /**
-   * A user memory access, through the translation interface. Callers `yield*` it at once: the
-   * access may start when called (a TLB hit is a pooled step machine, lib/engine/step-call.ts), and
-   * handing it back is the same as delegating to it, one allocation less on the hottest path.
+   * A user memory access, through the translation interface. Callers `yield*` it at once: it may
+   * start when called (a TLB hit is a pooled step machine, lib/engine/step-call.ts).
    */
   touch(task: Task, vaddr: number, write: boolean): SimCall {
     return this.translation.access(this.k, this.cpuOf(task), task, vaddr, write);
