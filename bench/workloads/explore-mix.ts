@@ -1,4 +1,5 @@
 import type { Sim } from '../../lib/engine/ops';
+import { ConfigError } from '../../lib/errors';
 import { PTRS_PER_PTE } from '../../tlb/mm/mm';
 import { kernelThread } from './common';
 import { defineWorkload } from './workload';
@@ -29,6 +30,7 @@ export const exploreMix = defineWorkload({
     const b = m.createMm('B', 64);
     const s = m.sched;
     const n = m.topology.nCpus;
+    if (params.spread > Math.max(3, n)) throw new ConfigError(`workload explore-mix: parameter 'spread' = ${params.spread}: expected at most the machine's ${n} CPUs`);
     const hot = 16;
     const freedBase = PTRS_PER_PTE;
     s.createTask('flusher', a, 0, function* ({ k, task, sched }: TlbTaskEnv): Sim {
@@ -64,7 +66,7 @@ export const exploreMix = defineWorkload({
         yield* sched.sleepFor(task, rng.range(5_000, 40_000));
       }
     });
-    for (let c = 3; c < Math.min(params.spread, n); c++) {
+    for (let c = 3; c < params.spread; c++) {
       s.createTask(`reader${c}`, a, c, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           for (let p = 0; p < hot; p++) yield* sched.touch(task, p, false);

@@ -1,5 +1,5 @@
 import { EXPLORE_MACHINES, EXPLORE_TARGETS, explore, exploreConfig, missedTargets } from '../../bench/explore';
-import { PERTURBATION } from '../../bench/runner';
+import { PERTURBATION, runSimulation } from '../../bench/runner';
 import { workloadByName } from '../../bench/workloads/index';
 import { resolveWorkloadParams } from '../../bench/workloads/params';
 import { TlbMachine } from '../../tlb/machine';
@@ -38,5 +38,11 @@ describe('exploration targets', () => {
       if ((m.stats.dump() as { strategy: { globalAsidsAssigned: number } }).strategy.globalAsidsAssigned > 0) seeds++;
     }
     expect(seeds).toBeGreaterThan(0);
+  });
+
+  test('explore-mix refuses a spread beyond the machine in one line', () => {
+    const cfg = exploreConfig('linux-6.15');
+    expect(() => runSimulation({ ...cfg, workloadParams: { spread: 5 } }, STRATEGIES['linux-6.15']))
+      .toThrow(/^workload explore-mix: parameter 'spread' = 5: expected at most the machine's 4 CPUs$/);
   });
 });
