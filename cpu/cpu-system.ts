@@ -1,6 +1,6 @@
 import type { Engine, OpExecutor, StepGate } from '../lib/engine/engine';
 import type { Ops, Sim } from '../lib/engine/ops';
-import { OP_NAMES, OP_SPIN } from '../lib/engine/ops';
+import { OP_NAMES, OP_SPIN, OP_SPIN_ANY } from '../lib/engine/ops';
 import { PROC_BLOCKED, PROC_DONE, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
 import type { StatGroup } from '../lib/stats/group';
@@ -176,7 +176,7 @@ export class CpuSystem implements OpExecutor, StepGate {
       p.stale++;
       p.remaining = p.computeEnd - (at > p.waitSince ? at : p.waitSince);
       this.takeInterrupt(cpu, p, K_COMPUTE, at);
-    } else if (p.op === OP_SPIN) {
+    } else if (p.op === OP_SPIN || p.op === OP_SPIN_ANY) {
       if (p.spinLine === -1) p.stale++; // its restart was scheduled: cancel it
       else this.mem.unpark(p);
       this.takeInterrupt(cpu, p, K_RETRY, at);
@@ -217,7 +217,7 @@ export class CpuSystem implements OpExecutor, StepGate {
       g.stale++;
       g.remaining = g.computeEnd - (now > g.waitSince ? now : g.waitSince);
       this.freeze(cpu, g, K_COMPUTE, now);
-    } else if (g.state === PROC_BLOCKED && cpu.atBoundary() && g.op === OP_SPIN) {
+    } else if (g.state === PROC_BLOCKED && cpu.atBoundary() && (g.op === OP_SPIN || g.op === OP_SPIN_ANY)) {
       if (g.spinLine === -1) g.stale++; // its restart was scheduled: cancel it
       else this.mem.unpark(g);
       this.freeze(cpu, g, K_RETRY, now);

@@ -1,6 +1,6 @@
 import type { Engine, EventHandler, OpExecutor } from '../lib/engine/engine';
 import {
-  OP_CMPXCHG, OP_LOAD, OP_LOAD_OVERLAPPED, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
+  OP_CMPXCHG, OP_LOAD, OP_LOAD_OVERLAPPED, OP_MFENCE, OP_NAMES, OP_SERIALIZE, OP_SPIN, OP_SPIN_ANY, OP_STORE, SPIN_NO_MASK, isLockedRmw, type Ops,
 } from '../lib/engine/ops';
 import { PROC_BLOCKED, PROC_READY, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
@@ -11,6 +11,7 @@ import { applyRmw } from './atomics';
 import type { PctSchedule } from './pct';
 import { Coherence, type CoherenceParams } from './coherence';
 import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
+import { MultiPark } from './multi-park';
 import { StoreBuffer } from './store-buffer';
 
 export interface MemoryParams extends CoherenceParams {
@@ -50,6 +51,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
   readonly memory: SimMemory;
   readonly coherence: Coherence;
   readonly storeBuffers: StoreBuffer[];
+  /** Spin-waits on several lines at once (OP_SPIN_ANY; `watch` makes a set). */
+  readonly multi: MultiPark;
   /** Per CPU: the latency of its last OP_LOAD_OVERLAPPED, in cycles. */
   readonly overlapLatency: Float64Array;
   private readonly engine: Engine;
@@ -97,7 +100,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
     });
     this.hDrain = engine.registerHandler(this);
     const self = this;
-    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spinRecheck(engine.processes[pid]) });
+    // A woken spinner's re-read, unless an interrupt cancelled it (the spin restarts after it).
+    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => (engine.processes[pid].stale > 0 ? engine.processes[pid].stale-- : self.spin(engine.processes[pid])) });
     this.hDrainDone = engine.registerHandler({ onEvent: (cpu: number) => self.drainDone(cpu) });
     this.drainRng = null;
     this.drainMax = 0;
@@ -119,6 +123,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.fenceWaitCycles = stats.counter('fenceWaitCycles', 'cycles fences and locked RMWs waited for the store buffer to drain');
     this.spinParks = stats.counter('spinParks', 'spin-waits that found their condition false and parked on the line');
     this.spinCycles = stats.counter('spinCycles', 'cycles spent spinning');
+    this.multi = new MultiPark(engine, memory, this.coherence, this.storeBuffers, params.l1Hit, stats);
   }
 
   perturb(p: Perturbation | null): void {
@@ -175,6 +180,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     else if (op === OP_LOAD_OVERLAPPED) this.loadOverlapped(p);
     else if (op === OP_STORE) this.store(p);
     else if (op === OP_SPIN) this.spin(p);
+    else if (op === OP_SPIN_ANY) this.multi.spin(p);
     else if (op === OP_MFENCE || op === OP_SERIALIZE || isLockedRmw(op)) this.afterDrain(p);
     else throw new Error(`memory system cannot execute '${OP_NAMES[op] ?? op}'`);
   }
@@ -247,6 +253,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.values[addr >>> WORD_SHIFT] = sb.headValue();
     this.drains.value++;
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
+    if (this.multi.parked !== 0) this.multi.written(line, t);
     this.engine.schedule(t, this.hDrainDone, cpu);
   }
 
@@ -294,6 +301,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     if (p.op === OP_CMPXCHG && result !== p.b) this.cmpxchgFailed.value++;
     // Even a failed CMPXCHG takes the line exclusively, so spinners must re-read it.
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
+    if (this.multi.parked !== 0) this.multi.written(line, t);
     this.engine.resume(p, t, result);
   }
 
@@ -329,20 +337,13 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.spinHead[line] = p.id;
   }
 
-  private spinRecheck(p: Process): void {
-    if (p.stale > 0) {
-      p.stale--;
-      return;
-    }
-    this.spin(p);
-  }
-
   /**
    * Takes a spinning process off its line (a CPU layer interrupting the spin loop): it is no
    * longer woken, and a re-read already scheduled for it is cancelled. `retry` restarts the spin.
    */
   unpark(p: Process): void {
-    if (p.spinLine === SPIN_RECHECK) {
+    if (p.op === OP_SPIN_ANY) this.multi.unpark(p);
+    else if (p.spinLine === SPIN_RECHECK) {
       p.stale++;
     } else if (p.spinLine >= 0) {
       let prev = -1;
@@ -360,7 +361,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
 
   /** Re-executes a process's interrupted spin-wait from its first read, as the loop would. */
   retry(p: Process): void {
-    this.spin(p);
+    this.dispatch(p); // OP_SPIN or OP_SPIN_ANY
   }
 
   /** A write to `line` completes at `at`: every parked spinner re-reads it then (and pays the miss). */
@@ -390,6 +391,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
         const lhs = p.b === SPIN_NO_MASK ? `[${where}]` : `[${where}] & 0x${(p.b >>> 0).toString(16)}`;
         return `spinning on ${lhs} until ${p.d === 1 ? '!=' : '=='} ${p.c} (now ${this.values[p.a >>> WORD_SHIFT]})`;
       }
+      case OP_SPIN_ANY:
+        return this.multi.describe(p);
       case OP_STORE:
         return `store to ${where} stalled on a full store buffer`;
       default:

@@ -49,6 +49,12 @@ export const OP_SPIN = 15;
  * latency a blocking load would have waited in `MemorySystem.overlapLatency[cpu]`.
  */
 export const OP_LOAD_OVERLAPPED = 16;
+/**
+ * Spin until any word of watch set `a` differs from the value the set says was last seen (a
+ * polling loop over several lines, mem/multi-park.ts), parked on all their lines, → the index of
+ * the first word that changed.
+ */
+export const OP_SPIN_ANY = 17;
 /** Mask value for OP_SPIN that compares the whole word (it may hold a 53-bit counter). */
 export const SPIN_NO_MASK = -1;
 /** First code free for higher layers. */
@@ -57,7 +63,7 @@ export const OP_FIRST_EXTENSION = 32;
 /** Names for traces and errors, indexed by op code. */
 export const OP_NAMES: readonly string[] = [
   '?', 'delay', 'load', 'store', 'mfence', 'serialize', 'cmpxchg', 'xchg', 'xadd',
-  'lock or', 'lock and', 'lock bts', 'lock btr', 'lock inc', 'lock dec', 'spin', 'load overlapped',
+  'lock or', 'lock and', 'lock bts', 'lock btr', 'lock inc', 'lock dec', 'spin', 'load overlapped', 'spin any',
 ];
 
 /** Every locked read-modify-write, for stats and store-buffer draining. */
@@ -145,5 +151,9 @@ export class Ops {
   /** Spin while `[addr] == value`. */
   spinWhileEq(addr: number, value: number, mask = SPIN_NO_MASK): number {
     return this.stage(OP_SPIN, addr, mask, value, 1);
+  }
+  /** Spin until a word of watch set `set` (`MultiPark.watch`) differs from its `seen` value → its index. */
+  spinUntilAnyChanged(set: number): number {
+    return this.stage(OP_SPIN_ANY, set, 0, 0, 0);
   }
 }
