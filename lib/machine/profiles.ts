@@ -10,6 +10,7 @@
  * docs/PROFILES.md is generated from these tables (describe.ts) and checked by a test.
  */
 import { HASWELL_2S } from './profiles/haswell-2s';
+import { OPTERON_8X4 } from './profiles/opteron-8x4';
 import { SKYLAKE_SP_2S } from './profiles/skylake-sp-2s';
 import type { MachineProfile } from './profiles/source';
 import { ZEN3_1S } from './profiles/zen3-1s';
@@ -26,4 +27,5 @@ export const PROFILES: Readonly<Record<string, MachineProfile>> = Object.freeze(
   [SKYLAKE_SP_2S.name]: freezeProfile(SKYLAKE_SP_2S),
   [ZEN3_1S.name]: freezeProfile(ZEN3_1S),
   [HASWELL_2S.name]: freezeProfile(HASWELL_2S),
+  [OPTERON_8X4.name]: freezeProfile(OPTERON_8X4),
 });

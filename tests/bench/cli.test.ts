@@ -74,7 +74,7 @@ describe('lazytlb litmus', () => {
 
 describe('lazytlb profiles', () => {
   test('lists the profiles and prints one with sources', () => {
-    expect(cli('profiles').out.trim().split('\n')).toEqual(['skylake-sp-2s', 'zen3-1s', 'haswell-2s']);
+    expect(cli('profiles').out.trim().split('\n')).toEqual(['skylake-sp-2s', 'zen3-1s', 'haswell-2s', 'opteron-8x4']);
     const sky = cli('profiles', 'skylake-sp-2s').out;
     expect(sky).toMatch(/transferRemote/);
     expect(sky).toMatch(/core-to-core-latency/);

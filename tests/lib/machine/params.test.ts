@@ -59,13 +59,13 @@ describe('catalogue', () => {
 });
 
 describe('profiles', () => {
-  it('are the three named machines', () => {
-    expect(profileNames()).toEqual([SKL, ZEN, 'haswell-2s']);
+  it('are the four named machines', () => {
+    expect(profileNames()).toEqual([SKL, ZEN, 'haswell-2s', 'opteron-8x4']);
     expect(Object.isFrozen(PROFILES)).toBe(true);
     expect(Object.isFrozen(PROFILES[SKL].params)).toBe(true);
   });
 
-  it.each([SKL, ZEN, 'haswell-2s'])('%s defines every key, in range, with a tag and a source', (name) => {
+  it.each([SKL, ZEN, 'haswell-2s', 'opteron-8x4'])('%s defines every key, in range, with a tag and a source', (name) => {
     const prof = PROFILES[name];
     expect(prof.name).toBe(name);
     expect(Object.keys(prof.params).sort()).toEqual([...PARAM_KEYS].sort());
@@ -151,7 +151,7 @@ describe('resolveMachine', () => {
 
   it('rejects an unknown profile, listing the known ones', () => {
     expect(configError(() => resolveMachine('skylake'))).toBe(
-      "unknown machine profile 'skylake' (known: skylake-sp-2s, zen3-1s, haswell-2s)",
+      "unknown machine profile 'skylake' (known: skylake-sp-2s, zen3-1s, haswell-2s, opteron-8x4)",
     );
     expect(configError(() => resolveMachine('toString'))).toMatch(/unknown machine profile 'toString'/);
   });
