@@ -2,7 +2,7 @@ import type { Rng } from '../lib/rng';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import { DIST_CCX, DIST_REMOTE, DIST_SMT, DIST_SOCKET, type Topology } from '../lib/machine/topology';
-import { E, EV_FWD_GETM, EV_FWD_GETS, EV_INV, EV_REPLACEMENT, EV_STORE, I, M, S, cacheNext } from './mesi';
+import { E, EV_STORE, I, M, S, cacheNext } from './mesi';
 import { growArray, type SimMemory } from './memory';
 import { groupMasks, type GroupMasks } from './group-masks';
 
@@ -38,15 +38,21 @@ export interface CoherenceParams {
  * (reference/cost-parameters.md §1.4). Transitions take effect when a request is issued; since
  * the line is busy until the request completes, later requests see them in issue order, which
  * gives one global order of coherent accesses.
+ *
+ * The caches' states are not stored per (line, CPU): they follow from the directory, as in a
+ * full-map directory, so the model's memory grows with lines × CPUs / 8 (the sharer bitmap), not
+ * lines × CPUs. A cache holds a line in S when its sharer bit is set, in E or M when it is the
+ * owner (`ownerState` says which: a store upgrades E to M silently, the directory still says E),
+ * and in I otherwise. The transitions are still those of the cache table (`mesi.ts`).
  */
 export class Coherence {
   readonly nCpus: number;
   nLines: number;
-  /** Per-cache state of each line: state[line * nCpus + cpu]. */
-  state: Uint8Array;
   /** Directory state per line (I, S, E or M as the directory believes it). */
   dir: Uint8Array;
   owner: Int32Array;
+  /** The owner's cache state (E or M) of a line the directory has in E or M. */
+  private ownerState: Uint8Array;
   sharerCount: Int32Array;
   /** The caches holding each line in S, as a bitmap (W words a line): scans visit sharers only. */
   private sharerBits: Uint32Array;
@@ -83,9 +89,9 @@ export class Coherence {
     const lines = memory.lineCount;
     this.nCpus = n;
     this.nLines = lines;
-    this.state = new Uint8Array(lines * n);
     this.dir = new Uint8Array(lines);
     this.owner = new Int32Array(lines).fill(-1);
+    this.ownerState = new Uint8Array(lines);
     this.sharerCount = new Int32Array(lines);
     this.words = Math.ceil(n / 32);
     this.sharerBits = new Uint32Array(lines * this.words);
@@ -129,39 +135,39 @@ export class Coherence {
     this.jitterMax = max;
   }
 
+  /** The cache state of `line` in `cpu`'s cache, as the directory implies it. */
   stateOf(cpu: number, line: number): number {
-    return this.state[line * this.nCpus + cpu];
+    const d = this.dir[line];
+    if (d === S) return this.isSharer(line, cpu) ? S : I;
+    if (d === I || this.owner[line] !== cpu) return I;
+    return this.ownerState[line];
   }
 
   /** Load: hit in S/E/M, else GetS. Returns the cycle the data arrives. */
   read(cpu: number, line: number, now: number): number {
-    const idx = line * this.nCpus + cpu;
-    if (this.state[idx] !== I) {
+    const dirState = this.dir[line];
+    if (dirState === S ? this.isSharer(line, cpu) : dirState !== I && this.owner[line] === cpu) {
       this.hits.value++;
       return now + this.params.l1Hit;
     }
     const start = this.begin(line, now);
     let cost: number;
-    const dirState = this.dir[line];
     if (dirState === I) {
       // Directory I + GetS: exclusive data to the requester, which goes to E.
       cost = this.fromMemory(line);
-      this.state[idx] = E;
+      this.ownerState[line] = E;
       this.dir[line] = E;
       this.owner[line] = cpu;
     } else if (dirState === S) {
-      // Directory S + GetS: data, requester joins the sharers.
+      // Directory S + GetS: data, requester joins the sharers (I → S).
       cost = this.cleanCost[this.nearestSharer(cpu, line)] + this.nearestExtra;
-      this.state[idx] = S;
       this.sharerCount[line]++;
       this.setSharer(line, cpu);
     } else {
-      // Directory E/M + GetS: Fwd_GetS to the owner, which sends data and a writeback and keeps S.
+      // Directory E/M + GetS: Fwd_GetS to the owner, which sends data and a writeback and keeps S
+      // (cacheNext(E|M, Fwd_GetS) = S); the requester goes I → S beside it.
       const o = this.owner[line];
-      const oidx = line * this.nCpus + o;
-      this.state[oidx] = cacheNext(this.state[oidx], EV_FWD_GETS);
       cost = this.transferFrom(cpu, o, line);
-      this.state[idx] = S;
       this.dir[line] = S;
       this.owner[line] = -1;
       this.sharerCount[line] = 2;
@@ -183,10 +189,8 @@ export class Coherence {
 
   /** Replacement: PutS / PutE / PutM; the line goes back to the LLC. */
   evict(cpu: number, line: number): void {
-    const idx = line * this.nCpus + cpu;
-    const st = this.state[idx];
-    if (st === I) return;
-    this.state[idx] = cacheNext(st, EV_REPLACEMENT);
+    const st = this.stateOf(cpu, line);
+    if (st === I) return; // cacheNext(S|E|M, Replacement) = I: PutS, PutE or PutM
     this.warm[line] = 1;
     if (st === S) {
       this.sharerBits[line * this.words + (cpu >>> 5)] &= ~(1 << (cpu & 31));
@@ -199,12 +203,10 @@ export class Coherence {
   }
 
   private acquire(cpu: number, line: number, now: number, hold: number): number {
-    const n = this.nCpus;
-    const idx = line * n + cpu;
-    const st = this.state[idx];
+    const st = this.stateOf(cpu, line);
     if (st === M || st === E) {
       // Store hit in M, or the silent E→M upgrade; the directory still says E and forwards to us.
-      this.state[idx] = cacheNext(st, EV_STORE);
+      this.ownerState[line] = cacheNext(st, EV_STORE);
       this.hits.value++;
       if (hold === 0) return now + this.params.l1Hit;
       const start = this.busyUntil[line] > now ? this.busyUntil[line] : now;
@@ -226,13 +228,11 @@ export class Coherence {
       const inv = this.invalidateSharers(cpu, line);
       if (inv > cost) cost = inv;
     } else {
-      // Directory E/M + GetM: Fwd_GetM to the owner, which sends the data and drops to I.
-      const o = this.owner[line];
-      const oidx = line * n + o;
-      this.state[oidx] = cacheNext(this.state[oidx], EV_FWD_GETM);
-      cost = this.transferFrom(cpu, o, line);
+      // Directory E/M + GetM: Fwd_GetM to the owner, which sends the data and drops to I
+      // (cacheNext(E|M, Fwd_GetM) = I: it is no longer the owner).
+      cost = this.transferFrom(cpu, this.owner[line], line);
     }
-    this.state[idx] = M;
+    this.ownerState[line] = M;
     this.dir[line] = M;
     this.owner[line] = cpu;
     this.sharerCount[line] = 0;
@@ -240,9 +240,11 @@ export class Coherence {
     return this.finish(line, start, cost + hold);
   }
 
-  /** Sends Inv to every sharer but the requester; returns the slowest ack's round trip. */
+  /**
+   * Sends Inv to every sharer but the requester (each goes S → I when the caller clears the
+   * sharer bitmap); returns the slowest ack's round trip.
+   */
   private invalidateSharers(cpu: number, line: number): number {
-    const base = line * this.nCpus;
     const wbase = line * this.words;
     let slowest = 0;
     for (let w = 0; w < this.words; w++) {
@@ -251,7 +253,6 @@ export class Coherence {
         const c = (w << 5) + 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
         if (c === cpu) continue;
-        this.state[base + c] = cacheNext(S, EV_INV);
         this.invalidations.value++;
         const cost = this.costTo(cpu, c, this.topology.distanceUnchecked(cpu, c));
         if (cost > slowest) slowest = cost;
@@ -262,9 +263,9 @@ export class Coherence {
 
   /** The memory grew to `lines`: every per-line array follows (new lines are uncached, never used). */
   private grow(lines: number): void {
-    this.state = growArray(this.state, lines * this.nCpus, 0);
     this.dir = growArray(this.dir, lines, 0);
     this.owner = growArray(this.owner, lines, -1);
+    this.ownerState = growArray(this.ownerState, lines, 0);
     this.sharerCount = growArray(this.sharerCount, lines, 0);
     this.sharerBits = growArray(this.sharerBits, lines * this.words, 0);
     this.busyUntil = growArray(this.busyUntil, lines, 0);
@@ -305,6 +306,10 @@ export class Coherence {
     const mbase = group * words;
     for (let w = 0; w < words; w++) if ((this.sharerBits[wbase + w] & masks[mbase + w]) !== 0) return true;
     return false;
+  }
+
+  private isSharer(line: number, cpu: number): boolean {
+    return ((this.sharerBits[line * this.words + (cpu >>> 5)] >>> (cpu & 31)) & 1) !== 0;
   }
 
   private setSharer(line: number, cpu: number): void {
@@ -357,25 +362,26 @@ export class Coherence {
     return end;
   }
 
-  /** SWMR: at most one cache in M/E, and then no sharer; the directory agrees. Returns the violation or null. */
+  /**
+   * The directory is consistent, so the cache states it implies obey SWMR: a line in E/M has one
+   * owner (in E or M) and no sharer; a line in S has no owner and as many sharers as it counts;
+   * an uncached line has neither. Returns the violation or null.
+   */
   checkInvariant(line: number): string | null {
-    const base = line * this.nCpus;
-    let owners = 0;
-    let sharers = 0;
-    for (let c = 0; c < this.nCpus; c++) {
-      const st = this.state[base + c];
-      if (st === M || st === E) owners++;
-      else if (st === S) sharers++;
-    }
-    if (owners > 1 || (owners === 1 && sharers > 0)) return `line ${line}: ${owners} owners and ${sharers} sharers`;
     const d = this.dir[line];
-    if (owners === 1 && ((d !== E && d !== M) || this.state[base + this.owner[line]] < E)) return `line ${line}: directory owner mismatch`;
-    if (sharers > 0 && (d !== S || this.sharerCount[line] !== sharers)) return `line ${line}: directory sharers mismatch`;
-    for (let c = 0; c < this.nCpus; c++) {
-      const bit = (this.sharerBits[line * this.words + (c >>> 5)] >>> (c & 31)) & 1;
-      if (bit !== (this.state[base + c] === S ? 1 : 0)) return `line ${line}: sharer bitmap disagrees for cpu ${c}`;
+    let sharers = 0;
+    for (let w = 0; w < this.words; w++) {
+      for (let bits = this.sharerBits[line * this.words + w]; bits !== 0; bits &= bits - 1) sharers++;
     }
-    if (owners === 0 && sharers === 0 && d !== I) return `line ${line}: directory not I for an uncached line`;
+    const o = this.owner[line];
+    if (d === E || d === M) {
+      if (o < 0 || o >= this.nCpus) return `line ${line}: directory owner mismatch`;
+      if (this.ownerState[line] !== E && this.ownerState[line] !== M) return `line ${line}: owner not in E or M`;
+      if (sharers > 0 || this.sharerCount[line] !== 0) return `line ${line}: 1 owner and ${sharers} sharers`;
+    } else if (d === S) {
+      if (o !== -1) return `line ${line}: an owner of a shared line`;
+      if (sharers === 0 || this.sharerCount[line] !== sharers) return `line ${line}: directory sharers mismatch`;
+    } else if (o !== -1 || sharers > 0 || this.sharerCount[line] !== 0) return `line ${line}: directory not I for an uncached line`;
     return null;
   }
 
