@@ -3,7 +3,8 @@ import { CpuSet } from '../../cpu/cpuset';
 import { NetDevice, NETDEV_STATS } from '../../cpu/netdev';
 import { SPINLOCK_STATS, spinlockStats } from '../../cpu/spinlock';
 import { WaitQueue } from '../../cpu/waitqueue';
-import { PTRS_PER_PTE } from '../../tlb/mm/mm';
+import { PTRS_PER_PTE, type Mm } from '../../tlb/mm/mm';
+import { ConfigError } from '../../lib/errors';
 import { wparam } from './params';
 import { defineWorkload } from './workload';
 import type { TlbTaskEnv } from '../../tlb/task-env';
@@ -15,7 +16,8 @@ const CHUNK = HEAP_PAGES;
 /**
  * A memcache-style server, the workload behind van Riel's 2018 "make lazy TLB mode even lazier".
  * One process, a worker thread per CPU, each with its own epoll set of connections (memcached's
- * model). Requests arrive from the network as a Poisson process; RSS steers each connection to a
+ * model); or one process per socket or group of sockets (`instances`), as large machines are often
+ * run, so that a flush reaches only the CPUs of its instance. Requests arrive from the network as a Poisson process; RSS steers each connection to a
  * receive queue whose interrupt runs on its own CPU, and the NET_RX softirq there queues the
  * request on the connection's socket and wakes the worker from epoll_wait, often on another,
  * idle CPU (a reschedule IPI). The worker serves what is queued (read, look up and copy an item,
@@ -43,6 +45,7 @@ export const memcache = defineWorkload({
     flushesPerSecond: wparam.perSecond(19_000, 0, 1e7, 'Allocator returns (each one flush) per second, machine-wide.'),
     kthreadShare: { ...wparam.fraction(0.1, 'Share of the switches that go to and from kworkers (below 1: requests must cause some).'), max: 0.99 },
     workers: wparam.count(0, 0, 4096, 'Worker threads; 0 for one per CPU.'),
+    instances: wparam.count(1, 1, 64, 'memcached processes, each bound to its sockets as by numactl --cpunodebind (instance i: sockets s with s mod instances = i); at most the sockets. Workers are dealt to them in turn.'),
     connectionsPerWorker: wparam.count(8, 1, 1024, 'Client connections per worker (flows the NIC hashes to queues).'),
     serviceUs: wparam.micros(8, 0, 10_000, 'User-space work per request: hash lookup, item copy, response build.'),
     itemTouches: wparam.count(4, 0, 64, 'Heap pages a request touches (item and hash-table pages; one in four written).'),
@@ -67,8 +70,17 @@ export const memcache = defineWorkload({
     const served = stats.counter('requests', 'requests served');
     const purges = stats.counter('purges', 'madvise(MADV_DONTNEED) or munmap of a few heap pages');
     const unmaps = stats.counter('chunkUnmaps', 'munmap of the whole chunk (frees its page table)');
-    const app = m.createMm('memcached', HEAP_PAGES + PTRS_PER_PTE);
-    app.populate(m.memory, 0, HEAP_PAGES); // a server that has been up: its heap is mapped
+    const sockets = m.topology.nSockets;
+    if (params.instances > sockets) throw new ConfigError(`workload memcache: parameter 'instances' = ${params.instances}: expected at most the machine's ${sockets} sockets`);
+    // Instance i is bound to the CPUs of sockets s ≡ i (mod instances); its workers start there in turn.
+    const apps: Mm[] = [];
+    const homes: number[][] = [];
+    for (let i = 0; i < params.instances; i++) {
+      const app = m.createMm(params.instances === 1 ? 'memcached' : `memcached.${i}`, HEAP_PAGES + PTRS_PER_PTE);
+      app.populate(m.memory, 0, HEAP_PAGES); // a server that has been up: its heap is mapped
+      apps.push(app);
+      homes.push(Array.from({ length: n }, (_, c) => c).filter((c) => m.topology.socketOf(c) % params.instances === i));
+    }
     const lockStats = spinlockStats(stats.group('epollLocks'), 'epoll wait-queue locks');
 
     // Per worker: its epoll wait queue and the count of requests queued on its sockets.
@@ -88,7 +100,13 @@ export const memcache = defineWorkload({
     };
 
     for (let w = 0; w < workers; w++) {
-      s.createTask(`memcached/${w}`, app, w % n, function* ({ k, task, sched }: TlbTaskEnv): Sim {
+      const inst = w % params.instances;
+      const app = apps[inst];
+      const home = homes[inst];
+      const cpu = params.instances === 1 ? w % n : home[Math.floor(w / params.instances) % home.length];
+      const name = params.instances === 1 ? `memcached/${w}` : `memcached.${inst}/${w}`;
+      const allowed = params.instances === 1 ? undefined : CpuSet.of(n, home);
+      s.createTask(name, app, cpu, function* ({ k, task, sched }: TlbTaskEnv): Sim {
         for (;;) {
           yield* epoll[w].waitEvent(sched, task, function* (): Sim<boolean> {
             return (yield k.load(queued[w])) > 0;
@@ -115,7 +133,7 @@ export const memcache = defineWorkload({
             }
           }
         }
-      });
+      }, allowed);
     }
     if (kworkerWakeups > 0) {
       const meanSleep = (n * hz) / kworkerWakeups;

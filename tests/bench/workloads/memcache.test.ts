@@ -42,4 +42,20 @@ describe('memcache', () => {
     expect(r.contextSwitches.count).toBe(0);
     expect(r.warnings).toHaveLength(1);
   });
+
+  test('instances: one process per socket keeps the offered load, and a flush reaches only its own socket\'s CPUs', () => {
+    const one = runSimulation(config(), STRATEGIES['linux-4.20'], memcache);
+    const two = runSimulation(config({ workloadParams: { instances: 2 } }), STRATEGIES['linux-4.20'], memcache);
+    expect(two.rates.contextSwitches).toBeGreaterThan(0.8 * 300_000);
+    expect(two.rates.flushes).toBeGreaterThan(0.8 * 19_000);
+    expect(two.violations).toEqual([]);
+    // Each mm spans one socket's 28 CPUs instead of 56, so a flush finds fewer CPUs to interrupt.
+    const perFlush = (r: typeof one): number => r.ipis.tlbFlush / r.flushes.count;
+    expect(perFlush(two)).toBeLessThan(0.75 * perFlush(one));
+  });
+
+  test('more instances than sockets is refused in one line naming the parameter', () => {
+    expect(() => runSimulation(config({ workloadParams: { instances: 3 } }), STRATEGIES['linux-4.20'], memcache))
+      .toThrow(/^workload memcache: parameter 'instances' = 3: expected at most the machine's 2 sockets$/);
+  });
 });
