@@ -58,13 +58,17 @@ export interface RunJson<W = Record<string, unknown>> {
   perFlush: { ipis: number | null; targets: number | null; lazySkipped: number | null };
   coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
   tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
-  /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
   /** The lazy mm reference (`mmRefcount`): all 0 with `none`. */
   lazyMm: { grabs: number; drops: number; shootCalls: number; shootTargets: number; shootSwitches: number };
   /** The KVM host model (`hostPreemptsPerS` > 0) and `--pv-flush`: all 0 on bare metal. */
   kvm: { preemptions: number; stolenCycles: number; guestFlushes: number; pvDropped: number; pvCmpxchgFailed: number };
+  /** The oracle's quarantine for strategies that flush lazily (latr; tlb/check/lazy-coverage.ts): all 0 for the others. */
+  lazyCoverage: { quarantinedPages: number; staleUsesAllowed: number; prematureReuses: number };
+  /** Over the whole run, warm-up included: a violation is a violation whenever it happens. */
   violationCounts: { staleTranslation: number; freedPageTable: number; lockup: number; freedMm: number };
   violations: Violation[];
+  /** The strategy's own stats (its `stats` group: latr's rings, RAR's actions, ...); empty if it keeps none. */
+  strategy: Record<string, unknown>;
   /** The workload's own stats (its `stats` group), if it keeps any; as its `stats` declares them. */
   workload: W;
   /** Why the figures may not mean what they seem (too few flushes, ...). */
@@ -155,8 +159,13 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
       preemptions: d.kvm?.preemptions ?? 0, stolenCycles: d.kvm?.stolenCycles ?? 0, guestFlushes: d.kvm?.guestFlushes ?? 0,
       pvDropped: d.kvm?.pv?.dropped ?? 0, pvCmpxchgFailed: d.kvm?.pv?.cmpxchgFailed ?? 0,
     },
+    lazyCoverage: {
+      quarantinedPages: d.violations.lazy?.quarantinedPages ?? 0, staleUsesAllowed: d.violations.lazy?.staleUsesAllowed ?? 0,
+      prematureReuses: d.violations.lazy?.prematureReuses ?? 0,
+    },
     violationCounts: { staleTranslation: d.violations.staleTranslations, freedPageTable: d.violations.freedPageTables, lockup: d.violations.lockups, freedMm: d.violations.freedMms },
     violations: m.oracle.violations,
+    strategy: (d.strategy ?? {}) as Record<string, unknown>,
     workload: d.workload as Record<string, unknown>,
     warnings,
     host: m.engine.host.stats(),

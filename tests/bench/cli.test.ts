@@ -90,12 +90,14 @@ describe('lazytlb run and compare', () => {
     const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--workload', 'madvise-mix', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1', '--json').out);
     expect(Object.keys(json)).toEqual([
       'version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb', 'lazyMm', 'kvm',
-      'violationCounts', 'violations', 'workload', 'warnings', 'host',
+      'lazyCoverage', 'violationCounts', 'violations', 'strategy', 'workload', 'warnings', 'host',
     ]);
     expect(Object.keys(json.ipis)).toEqual(['sent', 'tlbFlush', 'toLazyCpus', 'avoidedLazy']);
     expect(Object.keys(json.flushes.latencyCycles)).toEqual(['p50', 'p90', 'p99', 'max', 'mean']);
     expect(Object.keys(json.rates)).toEqual(['contextSwitches', 'flushes', 'flushIpis']);
     expect(Object.keys(json.perFlush)).toEqual(['ipis', 'targets', 'lazySkipped']);
+    expect(json.lazyCoverage).toEqual({ quarantinedPages: 0, staleUsesAllowed: 0, prematureReuses: 0 }); // 4.20 flushes at once
+    expect(Object.keys(json.strategy)).toEqual(['lazyCatchUpFlushes', 'lazyToInitMm']); // 4.20's own counters
     expect(json.flushes.count).toBeGreaterThanOrEqual(30);
     expect(json.warnings).toEqual([]);
     // The window is measured after the default warm-up (1 ms at 2.5 GHz).

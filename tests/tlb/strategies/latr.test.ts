@@ -184,7 +184,13 @@ describe('latr', () => {
     expect(l.ipis.tlbFlush).toBe(0);
     expect(b.ipis.tlbFlush).toBeGreaterThan(0);
     expect(l.workload.opCycles.mean).toBeLessThan(b.workload.opCycles.mean);
-    expect(l.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });
+    expect(l.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });    // The run JSON carries the quarantine and latr's own stats: every munmap is posted as a state,
+    // and every state ends applied or sent as a fallback.
+    expect(l.lazyCoverage.quarantinedPages).toBeGreaterThan(0);
+    expect(l.lazyCoverage.prematureReuses).toBe(0);
+    const latrStats = l.strategy.latr as { statesPosted: number; statesApplied: number; fallbackIpis: { reuse: number; background: number } };
+    expect(latrStats.statesPosted).toBe(l.flushes.count);
+    expect(b.lazyCoverage.quarantinedPages).toBe(0);
   });
 
   test("munmap-micro's new parameters: bad combinations are named in one line", () => {
