@@ -14,6 +14,12 @@ export interface MmSwitch<K extends KernelOps = KernelOps> {
   switchMmIrqsOff(k: K, cpu: Cpu, prev: AddressSpace | null, next: AddressSpace, nextTask: Task): Sim;
   /** Optional: run by the idle loop before it halts (e.g. leave_mm() before a deep C-state). */
   idleEnter?(k: K, cpu: Cpu): Sim;
+  /**
+   * Optional: the idle loop polls instead of halting (cpu_idle_poll(), idle=poll). Called with
+   * interrupts off and need_resched clear; enables interrupts, polls whatever it watches beside
+   * the idle task's thread flags at `flagsAddr`, and returns once TIF_NEED_RESCHED may be set.
+   */
+  idlePoll?(k: K, cpu: Cpu, flagsAddr: number): Sim;
 }
 
 /**

@@ -43,14 +43,15 @@ function* tick(s: SchedCore, cpu: Cpu): Sim {
   if (s.tickPoll.attached !== 0) yield* s.tickPoll.run(cpu); // after trigger_load_balance(), as LATR's hook
 }
 
-/** do_idle(): halt until need_resched, then schedule. */
+/** do_idle(): halt (or poll, when the mm code polls: cpu_idle_poll) until need_resched, then schedule. */
 export function* idleLoop(s: SchedCore, cpu: Cpu, idle: Task): Sim {
   const k = s.k;
   for (;;) {
     yield k.irqDisable();
     if ((((yield k.load(idle.flagsAddr)) >>> TIF_NEED_RESCHED) & 1) === 0) {
       if (s.mmSwitch.idleEnter !== undefined) yield* s.mmSwitch.idleEnter(k, cpu);
-      yield k.halt();
+      if (s.mmSwitch.idlePoll !== undefined) yield* s.mmSwitch.idlePoll(k, cpu, idle.flagsAddr);
+      else yield k.halt();
     } else {
       yield k.irqEnable();
     }

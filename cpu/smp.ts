@@ -195,6 +195,23 @@ export class Smp {
   }
 
   /**
+   * smp_call_function_single_async(cpu, csd) (v5.x): queue a caller-owned CSD at `csd` to run
+   * `funcId(info)` on `target`, and kick it if its queue was empty. It never waits: a CSD still
+   * locked (an earlier call not yet run) returns false (-EBUSY), which is why it may be called
+   * with interrupts off. The CSD is ASYNC, so the target releases it before the call.
+   */
+  *callFunctionSingleAsync(k: KernelOps, cpu: Cpu, target: number, csd: number, funcId: number, info: number): Sim<boolean> {
+    if (((yield k.load(csd + CSD_FLAGS)) & CSD_FLAG_LOCK) !== 0) return false;
+    yield k.store(csd + CSD_FLAGS, CSD_FLAG_LOCK);
+    yield k.store(csd + CSD_FUNC, funcId);
+    yield k.store(csd + CSD_INFO, info);
+    this.csdQueued.notify(cpu.id, target);
+    if (yield* this.llistAdd(k, csd + CSD_NEXT, this.queues[target])) yield k.sendIpi(target, VEC_CALL_FUNCTION_SINGLE);
+    else this.ipisSkipped.value++;
+    return true;
+  }
+
+  /**
    * on_each_cpu_cond_mask (v4.x–5.2 form): evaluate `cond` for every CPU of `mask` (this one
    * included) on the initiator, collect the CPUs where it holds in the per-CPU scratch
    * `cfd->cpumask`, then call them (and this CPU, if its condition held).

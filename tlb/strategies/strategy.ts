@@ -95,6 +95,12 @@ export interface Strategy extends MmSwitch {
    * false after their flush (LATR's `mm->munmap_inprogress`, set under mmap_sem).
    */
   unmapping?(k: TlbOps, cpu: Cpu, mm: Mm, begin: boolean): Sim;
+  /**
+   * Optional: the idle loop polls instead of halting (a message-passing kernel's idle dispatcher,
+   * mc-shootdown): called with interrupts off, it enables them and returns once the idle task's
+   * thread flags at `flagsAddr` may hold TIF_NEED_RESCHED.
+   */
+  idlePoll?(k: TlbOps, cpu: Cpu, flagsAddr: number): Sim;
   /** Optional: a poll point at the end of scheduler_tick() (attached to `Scheduler.tickPoll`). */
   tickPoll?(k: TlbOps, cpu: Cpu): Sim;
   /** Optional: a poll point in __schedule() before the prev != next test (`Scheduler.schedulePoll`). */
