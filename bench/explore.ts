@@ -1,5 +1,6 @@
 import { resolveMachine } from '../lib/machine/resolve';
 import type { Violation, ViolationKind } from '../tlb/check/oracle';
+import { STRATEGIES } from '../tlb/strategies/index';
 import type { StrategyFactory } from '../tlb/strategies/strategy';
 import { isHostTimeout, runAllOutcomes, type Progress, type RunOutcome } from './experiment/pool';
 import { runSimulation, type RunConfig } from './runner';
@@ -22,15 +23,19 @@ export const EXPLORE_DEFAULTS = {
  * on 4 or more CPUs and a flush comes from a thread whose pid matches jiffies mod 32
  * (consider_global_asid): 32 CPUs put explore-mix's flusher at pid 32, and `spread` = 4 runs mm A
  * on 4 CPUs. About one seed in three then reaches a global ASID (on the default machine, none).
+ * mc-shootdown's multicast needs several LLC domains at different distances, or its aggregators
+ * and the NUMA order never run: the Multikernel's Opteron shape, 4 dies x 2 cores, mm A on 5.
  */
 export const EXPLORE_MACHINES: Readonly<Record<string, { machine: string; params: readonly string[]; workloadParams: Readonly<Record<string, string>> }>> = Object.freeze({
   invlpgb: { machine: 'zen3-1s', params: ['ccxPerSocket=4', 'coresPerCcx=8', 'threadsPerCore=1'], workloadParams: { spread: '4' } },
   'intel-rar': { machine: 'skylake-sp-2s', params: ['sockets=2', 'coresPerCcx=16', 'threadsPerCore=1'], workloadParams: { spread: '4' } },
+  'mc-shootdown': { machine: 'opteron-8x4', params: ['sockets=4', 'coresPerCcx=2'], workloadParams: { spread: '5' } },
 });
 
 /** The run configuration of the default exploration of `strategy` (seed filled in per run). */
 export function exploreConfig(strategy: string): RunConfig {
-  const own = Object.prototype.hasOwnProperty.call(EXPLORE_MACHINES, strategy) ? EXPLORE_MACHINES[strategy] : undefined;
+  const base = strategy.split(':')[0]; // a strategy with options (mc-shootdown:protocol=unicast) explores on its own machine
+  const own = Object.prototype.hasOwnProperty.call(EXPLORE_MACHINES, base) ? EXPLORE_MACHINES[base] : undefined;
   const params = Object.fromEntries((own?.params ?? EXPLORE_DEFAULTS.params).map((p) => p.split('=')));
   const machine = resolveMachine(own?.machine ?? EXPLORE_DEFAULTS.machine, params);
   return {
@@ -131,7 +136,17 @@ export const EXPLORE_TARGETS: Readonly<Record<string, Partial<Record<ViolationKi
   invlpgb: { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
   'intel-rar': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
   latr: { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown:notify=ipi': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown:protocol=multicast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown:protocol=unicast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown:protocol=broadcast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
 });
+
+/** What `npm run bench:explore` explores: every shipped strategy, and the variants of those with options. */
+export function exploreTargets(): string[] {
+  return [...new Set([...Object.keys(STRATEGIES), ...Object.keys(EXPLORE_TARGETS)])];
+}
 
 /** The targets a report misses, in words (empty when it meets them all). */
 export function missedTargets(report: ExploreReport): string[] {

@@ -48,6 +48,7 @@ export { Coherence } from '../mem/coherence';
 export type { CoherenceParams } from '../mem/coherence';
 export { MemorySystem } from '../mem/memory-system';
 export type { MemoryParams, Perturbation } from '../mem/memory-system';
+export { MultiPark, WatchSet } from '../mem/multi-park';
 export { MemMachine } from '../mem/machine';
 export type { MemMachineOptions } from '../mem/machine';
 
@@ -129,6 +130,10 @@ export { Invlpgb } from '../tlb/strategies/invlpgb';
 export { IntelRar } from '../tlb/strategies/intel-rar';
 export { Latr } from '../tlb/strategies/latr';
 export type { LatrParams } from '../tlb/strategies/latr';
+export { McShootdown } from '../tlb/strategies/mc-shootdown';
+export type { Aggregation } from '../tlb/strategies/mc-shootdown';
+export { McChannels, MC_PROTOCOLS, MC_NOTIFY, MC_SHOOTDOWN_DEFAULTS, parseMcShootdownOptions } from '../tlb/strategies/mc-channels';
+export type { McShootdownParams, McProtocol, McNotify } from '../tlb/strategies/mc-channels';
 export { Rar } from '../tlb/hw/rar';
 export { KvmPvFlush, flushTlbMultiMask } from '../tlb/strategies/pv-flush';
 

@@ -148,8 +148,9 @@ export class MultiPark {
 
   describe(p: Process): string {
     const set = this.sets[p.a];
-    const words = set.addrs.map((a, i) => `[${this.memory.symbolize(a)}] (now ${this.memory.peek(a)}, seen ${set.seen[i]})`);
-    return `polling ${set.name} until one changes: ${words.join(', ')}`;
+    const words = set.addrs.slice(0, 4).map((a, i) => `[${this.memory.symbolize(a)}] (now ${this.memory.peek(a)}, seen ${set.seen[i]})`);
+    const more = set.addrs.length > 4 ? ` and ${set.addrs.length - 4} more words` : '';
+    return `polling ${set.name} until one of ${set.addrs.length} words changes: ${words.join(', ')}${more}`;
   }
 
   private recheck(p: Process): void {

@@ -64,6 +64,9 @@ describe('lazytlb litmus', () => {
     [['run', '--strategy', 'linux-4.8', '--param', 'sockets=0'], /sockets.*range/],
     [['explore', '--strategy', 'linux-4.8', '--seeds', 'x'], /--seeds expects an integer/],
     [['compare', '--strategies', 'linux-4.8,bogus'], /unknown strategy 'bogus'/],
+    [['run', '--strategy', 'mc-shootdown:protocol=anycast'], /^lazytlb: mc-shootdown: protocol expects one of unicast, broadcast, multicast, numa-multicast, got 'anycast'\n$/],
+    [['compare', '--strategies', 'linux-4.8,mc-shootdown:notify=doorbell'], /mc-shootdown: notify expects one of poll, ipi, got 'doorbell'/],
+    [['explore', '--strategy', 'linux-4.8:protocol=unicast'], /strategy 'linux-4.8' takes no options/],
   ])('bad input %j gives one clear line and exit 2', (args, message) => {
     const r = cli(...(args as string[]));
     expect(r.code).toBe(2);
