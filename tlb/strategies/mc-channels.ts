@@ -82,8 +82,9 @@ export const MC_MAX_CPUS = MSG_MASK_WORDS * 32;
  * The channels in simulated memory, allocated once: per ordered pair (i, j) a request line
  * req[i][j] (unicast and multicast) and a reply line ack[j][i], each written by one CPU and read
  * by one (single producer, single consumer, as UMP channels); per CPU a broadcast line bc[i]
- * (broadcast only), a `polling` word on a line of its own (the idle loop's TIF_POLLING_NRFLAG,
- * notify=ipi only) and the CSDs its notifications use.
+ * (broadcast only), a `pending` word (the replies its own shootdown still waits for, on a line of
+ * its own), a `polling` word (the idle loop's TIF_POLLING_NRFLAG, notify=ipi only) and the CSDs its
+ * notifications use.
  */
 export class McChannels {
   readonly n: number;
@@ -91,6 +92,7 @@ export class McChannels {
   private readonly ackBase: number;
   private readonly bcBase: number;
   private readonly pollingBase: number;
+  private readonly pendingBase: number;
   private readonly csdBase: number;
 
   constructor(memory: SimMemory, n: number, p: McShootdownParams) {
@@ -99,6 +101,7 @@ export class McChannels {
     this.reqBase = p.protocol === 'broadcast' ? -1 : memory.allocLines('mc_req', n * n);
     this.ackBase = memory.allocLines('mc_ack', n * n);
     this.bcBase = p.protocol === 'broadcast' ? memory.allocLines('mc_bcast', n) : -1;
+    this.pendingBase = memory.allocLines('mc_pending', n);
     this.pollingBase = p.notify === 'ipi' ? memory.allocLines('mc_polling', n) : -1;
     this.csdBase = p.notify === 'ipi' ? memory.alloc('mc_csd', n * n * CSD_BYTES, 64) : -1;
   }
@@ -121,6 +124,11 @@ export class McChannels {
   /** The line a message from `from` to `to` arrives on under the protocol in use. */
   incoming(from: number, to: number): number {
     return this.bcBase >= 0 ? this.bc(from) : this.req(from, to);
+  }
+
+  /** The count of replies `cpu`'s own shootdown waits for (what its wait loop polls beside the channels). */
+  pending(cpu: number): number {
+    return this.pendingBase + cpu * 64;
   }
 
   polling(cpu: number): number {

@@ -73,9 +73,13 @@ export class McShootdown extends Linux48 implements Strategy {
   protected inFlight!: InFlight[];
   protected queued!: Payload[][];
   protected queuedFor!: InFlight[][];
-  /** Per CPU: replies its own shootdown still waits for. */
+  /**
+   * Per CPU: replies its own shootdown still waits for; kept in memory too (`McChannels.pending`),
+   * since a poll at the tick may take the last reply while the wait loop is parked: the loop must
+   * see a word change, or it would park again with nothing left to wake it.
+   */
   protected own!: Int32Array;
-  /** Per CPU: what its poll loop reads (index 0: the idle task's thread flags, then 1 + s: the incoming line from s, then 1 + n + s: s's reply line). */
+  /** Per CPU: what its poll loop reads (index 0: the idle task's thread flags, then 1 + s: the incoming line from s, then 1 + n + s: s's reply line, then 1 + 2n: its pending count). */
   protected watch!: WatchSet[];
   /** Per CPU: targets written to since its last notification pass. */
   protected toNotify!: number[][];
@@ -112,6 +116,7 @@ export class McShootdown extends Linux48 implements Strategy {
       // Its own incoming slot is a line nobody writes (its broadcast line is written by itself).
       for (let s = 0; s < n; s++) words.push(s === c ? this.ch.ack(c, c) : this.ch.incoming(s, c) + MSG_HEADER);
       for (let s = 0; s < n; s++) words.push(this.ch.ack(s, c));
+      words.push(this.ch.pending(c));
       this.watch.push(multi.watch(`cpu${c}'s channels`, words));
     }
     if (this.mp.notify === 'ipi') this.pollFunc = ctx.smp.register('mc_poll', (cpu) => this.mcPoll(ctx.k, cpu, 'ipi'));
@@ -161,6 +166,7 @@ export class McShootdown extends Linux48 implements Strategy {
       yield* this.mcPoll(k, cpu, 'wait');
       yield k.irqEnable();
       if (this.own[me] === 0) break;
+      this.watch[me].seen[1 + 2 * this.n] = this.own[me];
       yield* this.park(k, me);
     }
     this.latency.record(this.ctx.now() - t0);
@@ -194,7 +200,7 @@ export class McShootdown extends Linux48 implements Strategy {
 
   /** ump_chan send: write the message now if the channel is free, else queue it until the reply. */
   protected *send(k: TlbOps, from: number, to: number, p: Payload, what: Exclude<InFlight, null>): Sim {
-    if (what === 'own') this.own[from]++;
+    if (what === 'own') yield* this.setPending(k, from, this.own[from] + 1);
     const idx = from * this.n + to;
     if (this.inFlight[idx] !== null) {
       this.queued[idx].push(p);
@@ -229,7 +235,7 @@ export class McShootdown extends Linux48 implements Strategy {
       this.inFlight[from * this.n + t] = 'own';
       this.toNotify[from].push(t);
     }
-    this.own[from] += targets.length;
+    yield* this.setPending(k, from, this.own[from] + targets.length);
     this.messages.value++;
   }
 
@@ -323,9 +329,14 @@ export class McShootdown extends Linux48 implements Strategy {
     const idx = me * this.n + to;
     const what = this.inFlight[idx] as Exclude<InFlight, null>;
     this.inFlight[idx] = null;
-    if (what === 'own') this.own[me]--;
+    if (what === 'own') yield* this.setPending(k, me, this.own[me] - 1);
     else if (--what.waiting === 0) yield* this.reply(k, me, what.from, what.seq);
     if (this.queued[idx].length > 0) yield* this.post(k, me, to, this.queued[idx].shift() as Payload, this.queuedFor[idx].shift() as Exclude<InFlight, null>);
+  }
+
+  protected *setPending(k: TlbOps, cpu: number, count: number): Sim {
+    this.own[cpu] = count;
+    yield k.store(this.ch.pending(cpu), count);
   }
 
   protected *reply(k: TlbOps, me: number, to: number, seq: number): Sim {
