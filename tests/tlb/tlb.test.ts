@@ -1,6 +1,7 @@
 import type { Sim } from '../../lib/engine/ops';
 import { resolveMachine } from '../../lib/machine/resolve';
 import { TlbArray } from '../../tlb/hw/tlb-array';
+import { Rng } from '../../lib/rng';
 import { TlbMachine } from '../../tlb/machine';
 import { linux420 } from '../../tlb/strategies/linux-4.20';
 import type { Mm } from '../../tlb/mm/mm';
@@ -45,6 +46,34 @@ describe('TlbArray', () => {
     t.flushAsid(1); // nothing left: a no-op
     t.flushAsid(2);
     expect([t.lookup(2, 0), t.lookup(2, 5)]).toEqual([false, false]);
+  });
+
+  test('random fills, invalidations and flushes: an ASID flush removes exactly that ASID\'s entries', () => {
+    const rng = new Rng('7', 'tlb-array');
+    const t = new TlbArray(16, 4, 6); // 4 sets x 4 ways, ASIDs 0..5 (5 = global)
+    // Every (ASID, page) the TLB holds, by an exhaustive probe (holdsOlder: no LRU update).
+    const held = (): string[] => {
+      const out: string[] = [];
+      for (let asid = 0; asid < 6; asid++) for (let vpn = 0; vpn < 24; vpn++) if (t.holdsOlder(vpn, asid, Infinity)) out.push(`${asid}:${vpn}`);
+      return out;
+    };
+    let flushes = 0;
+    for (let step = 0; step < 5000; step++) {
+      const asid = rng.int(6);
+      const vpn = rng.int(24);
+      const op = rng.int(20);
+      if (op < 14) t.fill(asid, vpn, 1, asid); // owner = asid, so the probe can tell them apart
+      else if (op < 17) t.invalidatePage(asid, vpn);
+      else {
+        const before = held();
+        if (op < 19) t.flushAsid(asid);
+        else t.flushAsidsBelow(5);
+        const keep = (k: string) => (op < 19 ? Number(k.split(':')[0]) !== asid : Number(k.split(':')[0]) >= 5);
+        expect(held()).toEqual(before.filter(keep));
+        flushes++;
+      }
+    }
+    expect(flushes).toBeGreaterThan(500);
   });
 });
 

@@ -15,8 +15,13 @@ export class TlbArray {
   private readonly versions: Float64Array;
   private readonly owners: Float64Array;
   private readonly stamps: Float64Array;
-  /** Valid entries per ASID: a flush of an ASID with none costs nothing, and a scan stops at the last. */
-  private readonly live: Int32Array;
+  /**
+   * The valid entries of each ASID, as a doubly linked list through the ways (`head[asid]`, then
+   * `next`; -1 ends it): a flush of one ASID visits its own entries only, however large the TLB.
+   */
+  private readonly head: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
   private clock: number;
   /** The version and owner found by the last successful `lookup`. */
   version: number;
@@ -30,7 +35,9 @@ export class TlbArray {
     this.versions = new Float64Array(entries);
     this.owners = new Float64Array(entries);
     this.stamps = new Float64Array(entries);
-    this.live = new Int32Array(asids);
+    this.head = new Int32Array(asids).fill(-1);
+    this.next = new Int32Array(entries);
+    this.prev = new Int32Array(entries);
     this.clock = 0;
     this.version = 0;
     this.owner = 0;
@@ -75,8 +82,8 @@ export class TlbArray {
       if (this.stamps[w] < this.stamps[victim]) victim = w;
     }
     const old = this.keys[victim];
-    if (old !== -1) this.live[Math.floor(old / ASID_SHIFT)]--;
-    this.live[asid]++;
+    if (old !== -1) this.unlink(Math.floor(old / ASID_SHIFT), victim);
+    this.link(asid, victim);
     this.keys[victim] = key;
     this.versions[victim] = version;
     this.owners[victim] = owner;
@@ -89,31 +96,21 @@ export class TlbArray {
     for (let w = base; w < base + this.ways; w++) {
       if (this.keys[w] === key) {
         this.keys[w] = -1;
-        this.live[asid]--;
+        this.unlink(asid, w);
       }
     }
   }
 
   /** Drops every entry of one ASID (a CR3 write that flushes, INVPCID single-context). */
   flushAsid(asid: number): void {
-    let left = this.live[asid];
-    if (left === 0) return;
-    this.live[asid] = 0;
-    const lo = asid * ASID_SHIFT;
-    const hi = lo + ASID_SHIFT;
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] >= lo && keys[i] < hi) {
-        keys[i] = -1;
-        if (--left === 0) return;
-      }
-    }
+    for (let i = this.head[asid]; i !== -1; i = this.next[i]) this.keys[i] = -1;
+    this.head[asid] = -1;
   }
 
   /** Drops everything (a CR3 write without PCID support flushes all non-global entries). */
   flushAll(): void {
     this.keys.fill(-1);
-    this.live.fill(0);
+    this.head.fill(-1);
   }
 
   /** Drops every entry whose ASID is below `asid` (the global entries sit above every PCID). */
@@ -121,6 +118,22 @@ export class TlbArray {
     const hi = asid * ASID_SHIFT;
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) if (keys[i] < hi) keys[i] = -1;
-    this.live.fill(0, 0, asid);
+    this.head.fill(-1, 0, asid);
+  }
+
+  private link(asid: number, i: number): void {
+    const h = this.head[asid];
+    this.next[i] = h;
+    this.prev[i] = -1;
+    if (h !== -1) this.prev[h] = i;
+    this.head[asid] = i;
+  }
+
+  private unlink(asid: number, i: number): void {
+    const n = this.next[i];
+    const p = this.prev[i];
+    if (p !== -1) this.next[p] = n;
+    else this.head[asid] = n;
+    if (n !== -1) this.prev[n] = p;
   }
 }
