@@ -27,7 +27,7 @@ export const OPTERON_8X4: MachineProfile = {
     threadsPerCore: v(1, 'R', 'family 10h Opterons have no SMT'),
     socketLinks: v(3, 'D',
       `${MK} Table 2 [F]: the farthest URPC pair is two HyperTransport hops; 3 links per die on the ring-with-chords ` +
-        'layout (i +- 1 and the opposite die) give exactly a two-hop diameter on 8 dies'),
+        'layout (i +- 1 and i + 4) give a diameter = 2 hops on 8 dies (2 links would give 4)'),
     hopCycles: v(HOP, 'E', 'a HyperTransport hop forwarded by the middle die\'s crossbar, ~20 ns assumed; no source read'),
 
     l1Hit: v(3, 'R', 'AMD family 10h Software Optimization Guide: L1D load-to-use 3 cycles (not re-checked)'),

@@ -2,7 +2,7 @@ import { runSimulation, type RunConfig } from '../../../bench/runner';
 import { munmapMicro } from '../../../bench/workloads/munmap-micro';
 import { ConfigError } from '../../../lib/errors';
 import { resolveMachine } from '../../../lib/machine/resolve';
-import { STRATEGIES } from '../../../tlb/strategies/index';
+import { STRATEGIES, strategyByName } from '../../../tlb/strategies/index';
 
 /** A run's settings, the machine by profile name (resolved with `params`, as the CLI resolves it). */
 type Overrides = Omit<Partial<RunConfig>, 'machine'> & { profile?: string };
@@ -31,7 +31,7 @@ const ipisPerFlush = (r: Result, n: number) => {
 };
 
 const run = (o: Overrides = {}) => {
-  const r = runSimulation(config(o), STRATEGIES[o.strategy ?? 'linux-4.20'], munmapMicro);
+  const r = runSimulation(config(o), strategyByName(o.strategy ?? 'linux-4.20'), munmapMicro);
   return { r, w: r.workload as unknown as Stats };
 };
 
@@ -106,7 +106,9 @@ describe('munmap-micro', () => {
   // 512-page munmap frees the page table under them. invlpgb runs on 4 of 32 Zen 3 CPUs, so that
   // the initiator's pid (32, after the idle tasks) matches the first jiffy and the mm gets its
   // global ASID at once: the broadcast path is the one checked.
-  const checked = Object.keys(STRATEGIES).filter((s) => !s.startsWith('rfc2016') && s !== 'linux-4.13');
+  // mc-shootdown's default (notify=poll) leaves busy spinners to see a shootdown at their tick, which
+  // the flush watchdog reports (the next test); with notify=ipi they are interrupted, as here.
+  const checked = Object.keys(STRATEGIES).filter((s) => !s.startsWith('rfc2016') && s !== 'linux-4.13').map((s) => (s === 'mc-shootdown' ? 'mc-shootdown:notify=ipi' : s));
   test.each(checked)('%s: no violation, with the spinners reading the pages', (name) => {
     const zen = name === 'invlpgb';
     const machine: Overrides = zen ? { profile: 'zen3-1s', params: { ccxPerSocket: '4', coresPerCcx: '8' } } : { params: { sockets: '1', coresPerCcx: '4' } };
@@ -116,5 +118,12 @@ describe('munmap-micro', () => {
       expect(r.flushes.count).toBeGreaterThan(1);
       if (zen && wp.op === 'madvise') expect(r.ipis.tlbFlush).toBeLessThan(r.flushes.count);
     }
+  });
+
+  test('mc-shootdown polling only: spinners that never switch answer at their tick, a flush lockup and nothing else', () => {
+    const { r } = run({ params: { sockets: '1', coresPerCcx: '4' }, strategy: 'mc-shootdown', cycles: 3e6, warmupCycles: 1e6, workloadParams: { n: 3, spinnerReadCycles: 3_000, op: 'munmap', pages: 512 } });
+    expect(r.violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 1, freedMm: 0 });
+    expect(r.violations[0].watchdog).toBe('flush');
+    expect((r.strategy as { mc: { received: { tick: number } } }).mc.received.tick).toBeGreaterThan(0);
   });
 });
