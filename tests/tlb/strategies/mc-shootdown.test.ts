@@ -135,6 +135,23 @@ describe('mc-shootdown', () => {
     expect(r.flushes.count).toBeGreaterThan(30);
   });
 
+  test('numa-multicast orders the domains farthest first, its own last; multicast in domain order', () => {
+    const order = (protocol: McShootdownParams['protocol']) => {
+      const s = new McShootdown({ protocol });
+      const m = new TlbMachine({ config: resolveMachine('opteron-8x4'), seed: 1, strategy: s });
+      const targets = [...Array(m.topology.nCpus).keys()].filter((c) => c !== 0);
+      const domains = (s as unknown as { domainsInOrder(me: number, t: number[]): number[][] }).domainsInOrder(0, targets);
+      return { m, domains };
+    };
+    const numa = order('numa-multicast');
+    const hops = numa.domains.map((d) => numa.m.topology.hopsUnchecked(0, d[0]));
+    expect(numa.domains).toHaveLength(8);
+    expect(hops).toEqual([...hops].sort((x, y) => y - x)); // non-increasing
+    expect(hops[0]).toBe(numa.m.topology.maxHops);
+    expect(numa.domains[7]).toEqual([1, 2, 3]); // cpu0's own die, last
+    expect(order('multicast').domains.map((d) => d[0])).toEqual([1, 4, 8, 12, 16, 20, 24, 28]);
+  });
+
   test('explore: 20 seeds of each notify mode, no violation', () => {
     for (const spec of ['mc-shootdown', 'mc-shootdown:notify=ipi']) {
       const r = explore(exploreConfig(spec), strategyByName(spec), 20, 1);
