@@ -125,7 +125,7 @@ export class McShootdown extends Linux48 implements Strategy {
     this.forwarded = s.counter('forwarded', 'messages an aggregator forwarded to the members of its domain');
     this.replies = s.counter('replies', 'replies written (a target that flushed; an aggregator once its members replied)');
     this.waitedForChannel = s.counter('waitedForChannel', 'sends that found their channel still holding an unanswered message and waited in the sender\'s queue');
-    this.notifications = s.counter('notifications', 'notify=ipi: IPIs sent to targets not in the idle poll loop');
+    this.notifications = s.counter('notifications', 'notify=ipi: poll calls queued to targets not in the idle poll loop (smp_call_function_single_async; an IPI unless one was pending)');
     const r = s.group('received');
     const site = (name: PollSite, doc: string) => r.counter(name, `messages handled ${doc}`);
     this.received = {
