@@ -10,7 +10,7 @@ import type { Mm } from './mm/mm';
 import { MmLifecycle } from './mm/mm-lifecycle';
 import { Processes } from './mm/process';
 import { Oracle } from './check/oracle';
-import { MM_REFCOUNT_MODES, type Strategy, type StrategyContext, type StrategyOptions } from './strategies/strategy';
+import { DEFAULT_MM_REFCOUNT, MM_REFCOUNT_MODES, type Strategy, type StrategyContext, type StrategyOptions } from './strategies/strategy';
 import { TlbOps } from './hw/tlb-ops';
 import { TlbUnit } from './hw/tlb-unit';
 import { TlbTranslation } from './hw/mmu';
@@ -54,7 +54,7 @@ export class TlbMachine extends CpuMachine {
       pcid: p.pcid === 1,
       flushCeiling: p.flushCeiling,
       idleLeaveMm: false,
-      mmRefcount: 'none',
+      mmRefcount: DEFAULT_MM_REFCOUNT,
       pvFlush: false,
       ...options.strategyOptions,
     };

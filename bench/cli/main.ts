@@ -136,7 +136,7 @@ export function buildCli(out: (s: string) => void, setExit: (code: number | Prom
     .option('--param <key=value>', 'override a machine parameter (repeatable; the topology is reshaped to the trace first)', collectParam, [])
     .option('--seed <seed>', 'seed of every random stream', seedOption, '1')
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
-    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default none; x86's own is atomic)`, mmRefcountOption)
+    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default atomic, x86's own; none: a reference that costs nothing)`, mmRefcountOption)
     .option('--pv-flush', 'KVM\'s paravirtual remote flush (needs --param hostPreemptsPerS > 0: the replayed CPUs become vCPUs)')
     .option('--lenient', 'skip and count malformed trace lines instead of stopping at the first')
     .option('--json', 'print JSON: {file, trace, kernel, results} (or {traces: [...]} for several files)')

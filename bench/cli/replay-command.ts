@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { ConfigError } from '../../lib/errors';
 import { parseParamAssignment } from '../../lib/machine/resolve';
 import { strategyNames } from '../../tlb/strategies/index';
-import type { MmRefcountMode, StrategyOptions } from '../../tlb/strategies/strategy';
+import { DEFAULT_MM_REFCOUNT, type MmRefcountMode, type StrategyOptions } from '../../tlb/strategies/strategy';
 import { parseTrace } from '../replay/parse-trace';
 import { replayTrace, type ReplayJson } from '../replay/replay';
 import { loadStrategy } from './load-strategy';
@@ -35,7 +35,7 @@ export function replayCommand(files: string[], o: ReplayCommandOptions, out: (s:
   }
   const strategyOptions: Partial<StrategyOptions> = {
     ...(o.pcid ? {} : { pcid: false }),
-    ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
+    ...(o.mmRefcount !== undefined && o.mmRefcount !== DEFAULT_MM_REFCOUNT ? { mmRefcount: o.mmRefcount } : {}),
     ...(o.pvFlush === true ? { pvFlush: true } : {}),
   };
   const reports: ReplayJson[] = [];

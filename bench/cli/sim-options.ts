@@ -6,7 +6,7 @@ import { parseLockupOptions } from '../lockup-options';
 import { DEFAULT_WARMUP_MS, type RunConfig } from '../runner';
 import { PCT_DEFAULT_DEPTH, PCT_MAX_DEPTH, SEARCH_MODES, estimatePctSteps, searchFromOptions, searchOption, type SearchMode } from '../search';
 import type { Workload } from '../workloads/workload';
-import { MM_REFCOUNT_MODES, type MmRefcountMode } from '../../tlb/strategies/strategy';
+import { DEFAULT_MM_REFCOUNT, MM_REFCOUNT_MODES, type MmRefcountMode } from '../../tlb/strategies/strategy';
 import { collectParam, intOption, seedOption } from './options';
 
 /** Options shared by `run`, `explore` and `compare`. */
@@ -65,7 +65,7 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--no-pcid', 'do not use PCIDs even where the machine and strategy could')
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
-    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default none; x86's own is atomic)`, mmRefcountOption)
+    .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default atomic, x86's own; none: a reference that costs nothing)`, mmRefcountOption)
     .option('--pv-flush', 'KVM\'s paravirtual remote flush: preempted vCPUs are left to the host (needs --param hostPreemptsPerS > 0)')
     .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
     .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])
@@ -121,7 +121,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.pcid ? {} : { pcid: false }),
       ...(o.flushCeiling !== undefined ? { flushCeiling: o.flushCeiling } : {}),
       ...(o.idleLeaveMm === true ? { idleLeaveMm: true } : {}),
-      ...(o.mmRefcount !== undefined && o.mmRefcount !== 'none' ? { mmRefcount: o.mmRefcount } : {}),
+      ...(o.mmRefcount !== undefined && o.mmRefcount !== DEFAULT_MM_REFCOUNT ? { mmRefcount: o.mmRefcount } : {}),
       ...(o.pvFlush === true ? { pvFlush: true } : {}),
     },
     perturb: o.perturb === true,

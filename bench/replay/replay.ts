@@ -3,7 +3,7 @@ import { MAX_OFFSET } from '../../lib/engine/event-queue';
 import { ConfigError, ParseError } from '../../lib/errors';
 import { PARAM_SPECS } from '../../lib/machine/params';
 import { resolveMachine, topologyOf, type MachineConfig } from '../../lib/machine/resolve';
-import type { StrategyFactory, StrategyOptions } from '../../tlb/strategies/strategy';
+import { DEFAULT_MM_REFCOUNT, type StrategyFactory, type StrategyOptions } from '../../tlb/strategies/strategy';
 import type { RunJson } from '../result-json';
 import { runSimulation } from '../runner';
 import { kernelCounts, type KernelCounts } from './kernel-counts';
@@ -111,7 +111,7 @@ export function replayTrace(file: string, trace: ParsedTrace, strategies: Readon
   const results = strategies.map(([strategy, factory]) => {
     const command = [`npx lazytlb replay ${file} --strategy ${strategy} --machine ${o.machine}`, ...Object.entries(o.params).map(([k, v]) => `--param ${k}=${v}`),
       ...(o.strategyOptions.pcid === false ? ['--no-pcid'] : []),
-      ...(o.strategyOptions.mmRefcount !== undefined && o.strategyOptions.mmRefcount !== 'none' ? [`--mm-refcount ${o.strategyOptions.mmRefcount}`] : []),
+      ...(o.strategyOptions.mmRefcount !== undefined && o.strategyOptions.mmRefcount !== DEFAULT_MM_REFCOUNT ? [`--mm-refcount ${o.strategyOptions.mmRefcount}`] : []),
       ...(o.strategyOptions.pvFlush === true ? ['--pv-flush'] : [])].join(' ');
     return runSimulation(
       { machine, params, strategy, workload: `replay:${name}`, workloadParams: {}, cycles, warmupCycles: LEAD_IN_CYCLES, seed: o.seed, strategyOptions: o.strategyOptions, perturb: false, command },

@@ -27,7 +27,7 @@ function hangStrategy(): string {
     '  override *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {',
     '    const decide = this.first;',
     '    this.first = false;',
-    '    if (decide && this.ctx.now() % 3 === 0) for (;;) { /* never yields */ }',
+    '    if (decide && this.ctx.now() % 3 === 1) for (;;) { /* never yields */ }',
     '    yield* super.flushTlbMmRange(k, cpu, mm, start, end, freedTables);',
     '  }',
     '}',

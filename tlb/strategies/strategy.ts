@@ -18,6 +18,8 @@ import type { KvmPvFlush } from './pv-flush';
  */
 export const MM_REFCOUNT_MODES = ['none', 'atomic', 'shoot-lazies'] as const;
 export type MmRefcountMode = (typeof MM_REFCOUNT_MODES)[number];
+/** x86's own: every kernel version the strategies model takes mm_count atomically for a lazy CPU. */
+export const DEFAULT_MM_REFCOUNT: MmRefcountMode = 'atomic';
 
 /**
  * Why `flush_tlb_mm_range` was called: `unmap` for munmap() and madvise(MADV_DONTNEED), whose
