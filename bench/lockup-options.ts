@@ -24,12 +24,17 @@ export function defaultLockupCycles(cycles: number, warmupCycles: number, params
 /** The machine parameters the default thresholds depend on. */
 export type LockupParams = Pick<MachineParams, 'clockGhz' | 'hostPreemptsPerS' | 'hostPreemptNs'>;
 
-/** Every check's threshold for a run: its own (`lockupThresholds`), else `lockupCycles`, else the default. */
-export function lockupThresholds(cfg: RunConfig, params: LockupParams): LockupThresholds {
+/**
+ * Every check's threshold for a run: its own (`lockupThresholds`), else `lockupCycles`, else the
+ * default, which for the `flush` check is at least four times what the strategy says a correct
+ * flush may wait by design (`flushWaitBound`, 0 if it says nothing).
+ */
+export function lockupThresholds(cfg: RunConfig, params: LockupParams, flushWaitBound = 0): LockupThresholds {
   const base = cfg.lockupCycles ?? defaultLockupCycles(cfg.cycles, cfg.warmupCycles, params);
+  const flush = cfg.lockupCycles ?? Math.max(base, 4 * flushWaitBound);
   const t = {} as LockupThresholds;
   for (const w of LOCKUP_WATCHDOGS) {
-    const v = cfg.lockupThresholds?.[w] ?? base;
+    const v = cfg.lockupThresholds?.[w] ?? (w === 'flush' ? flush : base);
     if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`lockup threshold ${w} = ${String(v)}: expected a positive whole number of cycles`);
     t[w] = v;
   }

@@ -63,7 +63,6 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     throw new ConfigError(`strategy: the run is labelled '${cfg.strategy}', but its factory builds '${strategy.name}'`);
   }
   const machine = cfg.machine;
-  const thresholds = lockupThresholds(cfg, machine.params);
   const wparams = resolveWorkloadParams(workload.name, workload.params, cfg.workloadParams);
   const search = cfg.perturb ? cfg.search : undefined;
   const pct = search !== undefined;
@@ -77,6 +76,7 @@ export function runSimulation(cfg: RunConfig, factory: StrategyFactory, workload
     pct: search !== undefined ? pctOptions(search, PERTURBATION.drainMax) : undefined,
     ipiJitterMax: cfg.perturb ? PERTURBATION.ipiJitterMax : 0,
   });
+  const thresholds = lockupThresholds(cfg, machine.params, strategy.flushWaitBound?.(m.sched.tickCycles) ?? 0);
   m.oracle.reproduce = cfg.command ?? reproducer(cfg);
   const workloadStats = m.stats.group('workload');
   workload.setup({ m, params: wparams, rng: m.rng.stream('workload'), stats: workloadStats });

@@ -2,6 +2,8 @@ import * as path from 'path';
 import { explore, exploreConfig } from '../../bench/explore';
 import { loadStrategy } from '../../bench/cli/load-strategy';
 import { cli } from './run-cli';
+import { lockupThresholds } from '../../bench/lockup-options';
+import type { RunConfig } from '../../bench/run-config';
 import { smpMbStrategy } from './smp-mb-strategy';
 
 type Lockup = { kind: string; watchdog?: string; cpu: number; detail: string; reproduce: string };
@@ -63,5 +65,18 @@ describe('the liveness oracle', () => {
     const r = cli('run', '--strategy', 'linux-4.20', ...RUN, '--perturb', '--json');
     expect(JSON.parse(r.out).violationCounts).toEqual({ staleTranslation: 0, freedPageTable: 0, lockup: 0, freedMm: 0 });
     expect(r.code).toBe(0);
+  });
+
+  test("a strategy's flushWaitBound raises the flush check's default only, to four times the bound", () => {
+    const params = { clockGhz: 2.5, hostPreemptsPerS: 0, hostPreemptNs: 0 };
+    const cfg = { cycles: 10e6, warmupCycles: 2.5e6 } as RunConfig; // default: min(a quarter of the run, 0.5 ms) = 1,250,000
+    const plain = lockupThresholds(cfg, params);
+    expect(plain).toEqual({ hard: 1_250_000, soft: 1_250_000, stall: 1_250_000, csd: 1_250_000, flush: 1_250_000 });
+    const polled = lockupThresholds(cfg, params, 2_500_000); // one tick at HZ=1000
+    expect(polled).toEqual({ ...plain, flush: 10_000_000 });
+    expect(lockupThresholds(cfg, params, 100)).toEqual(plain); // a bound below the default changes nothing
+    // Thresholds the user set win over the bound.
+    expect(lockupThresholds({ ...cfg, lockupCycles: 777 }, params, 2_500_000).flush).toBe(777);
+    expect(lockupThresholds({ ...cfg, lockupThresholds: { flush: 555 } }, params, 2_500_000).flush).toBe(555);
   });
 });

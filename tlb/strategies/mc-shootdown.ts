@@ -359,6 +359,11 @@ export class McShootdown extends Linux48 implements Strategy {
     yield* this.mcPoll(k, cpu, 'tick');
   }
 
+  /** Polling alone: a busy target answers at its next tick, so a correct flush may wait one. */
+  flushWaitBound(tickCycles: number): number {
+    return this.mp.notify === 'poll' ? tickCycles : 0;
+  }
+
   /** __schedule()'s poll point, before the prev != next test: drain requests before switching. */
   *schedulePoll(k: TlbOps, cpu: Cpu): Sim {
     yield* this.mcPoll(k, cpu, 'schedule');

@@ -105,6 +105,13 @@ export interface Strategy extends MmSwitch {
   idlePoll?(k: TlbOps, cpu: Cpu, flagsAddr: number): Sim;
   /** Optional: a poll point at the end of scheduler_tick() (attached to `Scheduler.tickPoll`). */
   tickPoll?(k: TlbOps, cpu: Cpu): Sim;
+  /**
+   * Optional: how long, in cycles, a correct remote flush may wait on its targets by design, given
+   * the scheduler tick's period: a strategy whose busy targets only poll answers at their next
+   * tick. The `flush` liveness check's default threshold is at least four times it
+   * (bench/lockup-options.ts), so that it reports a flush that is stuck, not one that is slow.
+   */
+  flushWaitBound?(tickCycles: number): number;
   /** Optional: a poll point in __schedule() before the prev != next test (`Scheduler.schedulePoll`). */
   schedulePoll?(k: TlbOps, cpu: Cpu): Sim;
   /**
