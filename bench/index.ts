@@ -131,9 +131,8 @@ export { IntelRar } from '../tlb/strategies/intel-rar';
 export { Latr } from '../tlb/strategies/latr';
 export type { LatrParams } from '../tlb/strategies/latr';
 export { McShootdown } from '../tlb/strategies/mc-shootdown';
-export type { Aggregation } from '../tlb/strategies/mc-shootdown';
 export { McChannels, MC_PROTOCOLS, MC_NOTIFY, MC_SHOOTDOWN_DEFAULTS, parseMcShootdownOptions } from '../tlb/strategies/mc-channels';
-export type { McShootdownParams, McProtocol, McNotify } from '../tlb/strategies/mc-channels';
+export type { Aggregation, McShootdownParams, McProtocol, McNotify, Payload } from '../tlb/strategies/mc-channels';
 export { Rar } from '../tlb/hw/rar';
 export { KvmPvFlush, flushTlbMultiMask } from '../tlb/strategies/pv-flush';
 

@@ -145,3 +145,20 @@ export class McChannels {
     return msg + MSG_MASK + (w << WORD_SHIFT);
   }
 }
+
+/** A message waiting to be written: what it carries. */
+export interface Payload {
+  kind: number;
+  mm: number;
+  start: number;
+  end: number;
+  /** Mask words (broadcast's targets; an aggregate's members by domain index). */
+  mask: number[];
+}
+
+/** An aggregation in progress on its aggregator: who asked, and how many members still owe a reply. */
+export interface Aggregation {
+  from: number;
+  seq: number;
+  waiting: number;
+}

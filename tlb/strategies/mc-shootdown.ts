@@ -10,26 +10,9 @@ import type { TlbOps } from '../hw/tlb-ops';
 import { Linux48 } from './linux-4.8';
 import {
   KIND_AGGREGATE, KIND_FLUSH, MC_SHOOTDOWN_DEFAULTS, MSG_END, MSG_HEADER, MSG_KIND, MSG_MASK_WORDS, MSG_MM, MSG_START,
-  McChannels, type McShootdownParams,
+  McChannels, type Aggregation, type McShootdownParams, type Payload,
 } from './mc-channels';
 import type { FlushReason, Strategy, StrategyContext } from './strategy';
-
-/** A message waiting to be written: what it carries. */
-interface Payload {
-  kind: number;
-  mm: number;
-  start: number;
-  end: number;
-  /** Mask words (broadcast's targets; an aggregate's members by domain index). */
-  mask: number[];
-}
-
-/** An aggregation in progress on its aggregator: who asked, and how many members still owe a reply. */
-export interface Aggregation {
-  from: number;
-  seq: number;
-  waiting: number;
-}
 
 /** What a message in flight on a channel is for: the sender's own shootdown, or an aggregation. */
 type InFlight = 'own' | Aggregation | null;
