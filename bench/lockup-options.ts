@@ -30,8 +30,11 @@ export type LockupParams = Pick<MachineParams, 'clockGhz' | 'hostPreemptsPerS' |
  * flush may wait by design (`flushWaitBound`, 0 if it says nothing).
  */
 export function lockupThresholds(cfg: RunConfig, params: LockupParams, flushWaitBound = 0): LockupThresholds {
+  if (!(Number.isFinite(flushWaitBound) && flushWaitBound >= 0)) {
+    throw new ConfigError(`strategy '${cfg.strategy}': flushWaitBound gave ${String(flushWaitBound)}: expected a number of cycles, 0 or more`);
+  }
   const base = cfg.lockupCycles ?? defaultLockupCycles(cfg.cycles, cfg.warmupCycles, params);
-  const flush = cfg.lockupCycles ?? Math.max(base, 4 * flushWaitBound);
+  const flush = cfg.lockupCycles ?? Math.max(base, Math.round(4 * flushWaitBound));
   const t = {} as LockupThresholds;
   for (const w of LOCKUP_WATCHDOGS) {
     const v = cfg.lockupThresholds?.[w] ?? (w === 'flush' ? flush : base);

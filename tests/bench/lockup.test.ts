@@ -78,5 +78,9 @@ describe('the liveness oracle', () => {
     // Thresholds the user set win over the bound.
     expect(lockupThresholds({ ...cfg, lockupCycles: 777 }, params, 2_500_000).flush).toBe(777);
     expect(lockupThresholds({ ...cfg, lockupThresholds: { flush: 555 } }, params, 2_500_000).flush).toBe(555);
+    // A user strategy's bound that is not a number of cycles is named in one line.
+    expect(() => lockupThresholds({ ...cfg, strategy: './mine.ts' }, params, NaN)).toThrow(/^strategy '\.\/mine\.ts': flushWaitBound gave NaN: expected a number of cycles, 0 or more$/);
+    expect(() => lockupThresholds(cfg, params, -1)).toThrow(/flushWaitBound gave -1/);
+    expect(lockupThresholds(cfg, params, 2_500_000.4).flush).toBe(10_000_002); // rounded to whole cycles
   });
 });
