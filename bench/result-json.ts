@@ -55,7 +55,7 @@ export interface RunJson<W = Record<string, unknown>> {
   /** Per simulated second of the window. */
   rates: { contextSwitches: number; flushes: number; flushIpis: number };
   /** Per flush of the window; null when there was no flush. */
-  perFlush: { ipis: number | null; targets: number | null; lazySkipped: number | null };
+  perFlush: { ipis: number | null; targets: number | null; posted: number | null; lazySkipped: number | null };
   coherence: { lineTransfers: number; rmw: number; cmpxchgFailed: number };
   tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
   /** The lazy mm reference (`mmRefcount`): all 0 with `none`. */
@@ -137,7 +137,7 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
     },
     contextSwitches: { ...(d.sched.contextSwitches as Omit<RunJson['contextSwitches'], 'switchMmCycles'>), switchMmCycles: d.sched.switchMmCycles },
     rates: { contextSwitches: perSecond(d.sched.contextSwitches.count), flushes: perSecond(count), flushIpis: perSecond(d.ipis.tlbFlush) },
-    perFlush: { ipis: perFlush(d.ipis.tlbFlush), targets: perFlush(d.flushes.targetCpus), lazySkipped: perFlush(d.ipis.avoidedLazy) },
+    perFlush: { ipis: perFlush(d.ipis.tlbFlush), targets: perFlush(d.flushes.targetCpus), posted: perFlush(d.flushes.postedCpus), lazySkipped: perFlush(d.ipis.avoidedLazy) },
     coherence: {
       lineTransfers: t.smt + t.ccx + t.socket + t.remote,
       rmw: Object.values(d.mem.rmw as Record<string, number>).reduce((a, b) => a + b, 0),

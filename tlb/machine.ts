@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/errors';
+import { ProbePoint } from '../lib/probe';
 import { CpuMachine, type CpuMachineOptions } from '../cpu/machine';
 import { Scheduler, type SchedOptions } from '../cpu/sched';
 import { Smp } from '../cpu/smp';
@@ -40,6 +41,8 @@ export class TlbMachine extends CpuMachine {
   readonly mapping: Mapping;
   readonly translation: TlbTranslation;
   readonly flushStats: FlushStats;
+  /** A flush on `from` left its invalidation for `to` in memory (StrategyContext.flushPosted). */
+  readonly flushPosted: ProbePoint<number, number>;
   readonly initMm: Mm;
   /** Every mm_struct ever created, by id (freed ones are reused for new mms). */
   readonly mms: Mm[];
@@ -77,6 +80,8 @@ export class TlbMachine extends CpuMachine {
     this.flushStats = new FlushStats(this.unit, this.sched, this.stats.group('flushes'), this.stats.group('ipis'));
     this.cpu.apic.ipiSent.attach((from) => this.flushStats.onIpi(from));
     this.smp.csdQueued.attach((from, to) => this.flushStats.onQueue(from, to));
+    this.flushPosted = new ProbePoint('tlb.flushPosted');
+    this.flushPosted.attach((from, to) => this.flushStats.onPosted(from, to));
     if (options.ipiJitterMax !== undefined && options.ipiJitterMax > 0) {
       this.cpu.apic.setJitter(this.rng.stream('apic.jitter'), options.ipiJitterMax);
     }
@@ -100,6 +105,7 @@ export class TlbMachine extends CpuMachine {
       mmById: (id: number) => this.mms[id],
       now: () => this.engine.now,
       postedLazily: (cpu: number) => this.oracle.postedLazily(cpu),
+      flushPosted: this.flushPosted,
       pvFlush: this.attachHost(so.pvFlush),
     };
     this.strategy.attach(ctx);

@@ -38,7 +38,7 @@ export function summary(r: RunJson): string {
     `  rates per simulated second: ${fmt(r.rates.contextSwitches)} context switches, ${fmt(r.rates.flushes)} flushes, ${fmt(r.rates.flushIpis)} flush IPIs`,
     `  IPIs sent ${r.ipis.sent}; flush IPIs ${r.ipis.tlbFlush}, to lazy CPUs ${r.ipis.toLazyCpus}, lazy CPUs spared ${r.ipis.avoidedLazy}`,
     `  flushes ${f.count} (${f.local} local, ${f.remote} remote); latency cycles p50 ${fmt(l.p50)}, p99 ${fmt(l.p99)}, max ${fmt(l.max)}`,
-    `  per flush: ${fmt(r.perFlush.ipis, 2)} IPIs, ${fmt(r.perFlush.targets, 2)} CPUs interrupted, ${fmt(r.perFlush.lazySkipped, 2)} lazy CPUs skipped`,
+    `  per flush: ${fmt(r.perFlush.ipis, 2)} IPIs, ${fmt(r.perFlush.targets, 2)} CPUs interrupted, ${fmt(r.perFlush.posted, 2)} posted to, ${fmt(r.perFlush.lazySkipped, 2)} lazy CPUs skipped`,
     `  context switches ${r.contextSwitches.count}; cycles in switch_mm/enter_lazy_tlb ${r.contextSwitches.switchMmCycles}`,
     `  coherence: ${r.coherence.lineTransfers} line transfers, ${r.coherence.rmw} locked RMWs (${r.coherence.cmpxchgFailed} failed cmpxchg)`,
     `  TLB: ${r.tlb.stlbMisses} page walks, ${r.tlb.invlpgs} page invalidations, ${r.tlb.pcidFlushes} PCID flushes, ${r.tlb.fullFlushes} full flushes`,

@@ -6,7 +6,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { Scheduler } from '../../cpu/sched';
 import type { Task } from '../../cpu/task';
 import { tryToWakeUp } from '../../cpu/wakeup';
-import { Cpumask } from '../../cpu/cpumask';
+import { CPUMASK_WORD_BITS, Cpumask } from '../../cpu/cpumask';
 import type { Mm } from '../mm/mm';
 import type { TlbOps } from '../hw/tlb-ops';
 import { TLB_FLUSH_ALL } from './common';
@@ -181,7 +181,12 @@ export class Latr extends Linux48 implements Strategy {
     if ((yield k.load(valid)) !== 0) return false; // "BUG BUG BUG, entry should have been invalid"
     yield k.store(e + E_MM, mm.id);
     const mask = this.masks[c * this.lp.latrEntries + i];
-    for (let w = 0; w < mask.nWords; w++) yield k.store(mask.addr + (w << WORD_SHIFT), yield k.load(mm.cpumask.addr + (w << WORD_SHIFT))); // state->cpu_mask = *cpumask
+    for (let w = 0; w < mask.nWords; w++) {
+      const word = yield k.load(mm.cpumask.addr + (w << WORD_SHIFT));
+      yield k.store(mask.addr + (w << WORD_SHIFT), word); // state->cpu_mask = *cpumask
+      // Every CPU of the mask will apply the state (the statistics' reach; the initiator is not counted).
+      for (let b = 0; b < CPUMASK_WORD_BITS; b++) if (((word >>> b) & 1) !== 0) this.ctx.flushPosted.notify(c, w * CPUMASK_WORD_BITS + b);
+    }
     yield k.store(e + this.eStart, start);
     yield k.store(e + this.eEnd, end);
     yield k.store(e + this.eRefs, 0);

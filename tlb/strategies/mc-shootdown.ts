@@ -123,6 +123,7 @@ export class McShootdown extends Linux48 implements Strategy {
     const me = cpu.id;
     const targets = (yield* mm.cpumask.loadCpus(k)).filter((c) => c !== me);
     if (targets.length === 0) return;
+    for (const t of targets) this.ctx.flushPosted.notify(me, t); // each is reached by a message, directly or through its aggregator
     const t0 = this.ctx.now();
     const msg = (kind: number, mask: number[]): Payload => ({ kind, mm: mm.id, start, end, mask });
     // The channel state is the poll points' too (the tick polls in interrupt context): keep them out while we post.

@@ -1,5 +1,6 @@
 import type { Sim } from '../../lib/engine/ops';
 import type { MachineParams } from '../../lib/machine/params';
+import type { ProbePoint } from '../../lib/probe';
 import type { StatGroup } from '../../lib/stats/group';
 import type { SimMemory } from '../../mem/memory';
 import type { Cpu } from '../../cpu/cpu';
@@ -64,6 +65,12 @@ export interface StrategyContext {
    * Only a strategy whose `lazyCoverage` is true may call it.
    */
   postedLazily(cpu: number): void;
+  /**
+   * Notify (from, to) when the flush open on `from` leaves its invalidation for CPU `to` in memory
+   * instead of interrupting it (an mc-shootdown message, a LATR state): the flush statistics count
+   * `to` as reached (`flushes.remote`, `perFlush.posted`). Counting only; it changes no run.
+   */
+  readonly flushPosted: ProbePoint<number, number>;
   /** kvm_flush_tlb_multi()'s filter when `pvFlush` is on, else null: pass it to `flushTlbMultiMask` where the kernel calls flush_tlb_multi(). */
   pvFlush: KvmPvFlush | null;
 }

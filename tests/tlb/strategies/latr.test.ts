@@ -80,6 +80,9 @@ describe('latr', () => {
     const r = scenario(latr(), { op: 'munmap', reuse: false });
     expect(r.opIpis).toBe(0);
     expect(r.latr?.statesPosted).toBe(1);
+    // The flush statistics count the state's reach: cpu1 posted to, nobody interrupted, a remote flush.
+    const f = r.m.flushStats;
+    expect({ count: f.count.value, remote: f.remote.value, posted: f.postedCpus.value, interrupted: f.targetCpus.value }).toEqual({ count: 1, remote: 1, posted: 1, interrupted: 0 });
     expect(r.cpu1StaleBeforeReuse).toBe(true);
     expect(r.lazy?.staleUsesAllowed).toBeGreaterThan(0);
     expect(r.lazy?.prematureReuses).toBe(0);

@@ -89,6 +89,9 @@ describe('mc-shootdown', () => {
     expect(r.stale).toEqual([]);
     expect((r.mc.received as Record<string, number>).tick).toBeGreaterThanOrEqual(1);
     expect((r.mc.received as Record<string, number>).idle).toBeGreaterThanOrEqual(1); // the lazy aggregator, polling in idle
+    // The flush statistics see its reach: both targets posted to (one through the aggregator), none interrupted.
+    const f = r.m.flushStats;
+    expect({ count: f.count.value, remote: f.remote.value, posted: f.postedCpus.value, interrupted: f.targetCpus.value }).toEqual({ count: 1, remote: 1, posted: 2, interrupted: 0 });
   });
 
   test('the broken variant (an aggregator replying before its members) is caught: a stale use on the member', () => {
@@ -103,6 +106,7 @@ describe('mc-shootdown', () => {
     expect(r.returnedAt).toBeLessThan(MUNMAP_AT + (nextTick(r.m) - MUNMAP_AT) / 10);
     expect((r.mc.received as Record<string, number>).ipi).toBeGreaterThanOrEqual(1);
     expect(r.stale).toEqual([]);
+    expect(r.m.flushStats.postedCpus.value).toBe(2);
   });
 
   test.each([
