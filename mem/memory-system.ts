@@ -13,6 +13,7 @@ import { Coherence, type CoherenceParams } from './coherence';
 import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
 import { MultiPark } from './multi-park';
 import { StoreBuffer } from './store-buffer';
+import { describeMemoryWait } from './wait-description';
 
 export interface MemoryParams extends CoherenceParams {
   /** Store-buffer entries per logical CPU. */
@@ -100,8 +101,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     });
     this.hDrain = engine.registerHandler(this);
     const self = this;
-    // A woken spinner's re-read, unless an interrupt cancelled it (the spin restarts after it).
-    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => (engine.processes[pid].stale > 0 ? engine.processes[pid].stale-- : self.spin(engine.processes[pid])) });
+    this.hSpin = engine.registerHandler({ onEvent: (pid: number) => self.spinRecheck(pid) });
     this.hDrainDone = engine.registerHandler({ onEvent: (cpu: number) => self.drainDone(cpu) });
     this.drainRng = null;
     this.drainMax = 0;
@@ -359,6 +359,13 @@ export class MemorySystem implements OpExecutor, EventHandler {
     p.spinLine = -1;
   }
 
+  /** A woken spinner's re-read, unless an interrupt cancelled it (the spin restarts after it). */
+  private spinRecheck(pid: number): void {
+    const p = this.engine.processes[pid];
+    if (p.stale > 0) p.stale--;
+    else this.spin(p);
+  }
+
   /** Re-executes a process's interrupted spin-wait from its first read, as the loop would. */
   retry(p: Process): void {
     this.dispatch(p); // OP_SPIN or OP_SPIN_ANY
@@ -385,18 +392,6 @@ export class MemorySystem implements OpExecutor, EventHandler {
   }
 
   describeWait(p: Process): string {
-    const where = this.memory.symbolize(p.a);
-    switch (p.op) {
-      case OP_SPIN: {
-        const lhs = p.b === SPIN_NO_MASK ? `[${where}]` : `[${where}] & 0x${(p.b >>> 0).toString(16)}`;
-        return `spinning on ${lhs} until ${p.d === 1 ? '!=' : '=='} ${p.c} (now ${this.values[p.a >>> WORD_SHIFT]})`;
-      }
-      case OP_SPIN_ANY:
-        return this.multi.describe(p);
-      case OP_STORE:
-        return `store to ${where} stalled on a full store buffer`;
-      default:
-        return `${OP_NAMES[p.op] ?? p.op}${isLockedRmw(p.op) ? ` on ${where}` : ''} waiting for the store buffer to drain`;
-    }
+    return describeMemoryWait(this.memory, this.multi, p);
   }
 }
