@@ -8,8 +8,9 @@ import { MemMachine } from '../mem/machine';
  * N CPUs of `skylake-sp-2s` each add `adds` nodes to one list head, with `gapCycles` of other work
  * after each success. Per add: failed CMPXCHGs, line transfers and cycles, and the head line's
  * throughput. The same loop on hardware (pinned threads, counting failures) is the measurement
- * that settles docs/ARCHITECTURE.md's "No owner window": the model's retries queue behind every
- * requester, so failures per add grow with N. `npm run bench:contention [-- --adds N] [-- --gap C]`.
+ * that settles docs/ARCHITECTURE.md's "The owner window": without it the model's retries queue behind every
+ * requester, so failures per add grow with N; `--owner-window` runs it with the window on
+ * (machine parameter ownerWindow = 1). `npm run bench:contention [-- --adds N] [-- --gap C] [-- --owner-window]`.
  */
 export interface ContentionRow {
   cpus: number;
@@ -20,8 +21,8 @@ export interface ContentionRow {
   addsPerUs: number;
 }
 
-export function llistAddContention(cpus: number, adds: number, gapCycles: number): ContentionRow {
-  const m = new MemMachine({ config: resolveMachine('skylake-sp-2s'), seed: 1 });
+export function llistAddContention(cpus: number, adds: number, gapCycles: number, ownerWindow = 0): ContentionRow {
+  const m = new MemMachine({ config: resolveMachine('skylake-sp-2s', { ownerWindow }), seed: 1 });
   const head = m.memory.allocLines('call_single_queue');
   const k = m.k;
   let lastDone = 0;
@@ -63,10 +64,11 @@ function main(argv: string[]): number {
     console.error('bench:contention: --adds expects a positive integer and --gap a non-negative integer of cycles');
     return 2;
   }
-  console.log(`llist_add on one line, skylake-sp-2s: ${adds} adds per CPU, ${gap} cycles of other work after each`);
+  const window = argv.includes('--owner-window') ? 1 : 0;
+  console.log(`llist_add on one line, skylake-sp-2s (ownerWindow=${window}): ${adds} adds per CPU, ${gap} cycles of other work after each`);
   console.log('  CPUs  failed CMPXCHG/add  transfers/add  cycles/add (per CPU)  adds/µs (all)');
   for (const n of [1, 2, 4, 8, 14, 28, 56]) {
-    const r = llistAddContention(n, adds, gap);
+    const r = llistAddContention(n, adds, gap, window);
     console.log(`${String(n).padStart(6)}  ${r.failedPerAdd.toFixed(2).padStart(18)}  ${r.transfersPerAdd.toFixed(2).padStart(13)}  ${r.cyclesPerAdd.toFixed(0).padStart(20)}  ${r.addsPerUs.toFixed(2).padStart(13)}`);
   }
   return 0;

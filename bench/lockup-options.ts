@@ -9,7 +9,7 @@ import type { RunConfig } from './run-config';
  * 0.5 simulated ms. Linux waits seconds (5 s for a CSD, 10 s hard, 20 s soft) where its operations
  * take microseconds; 0.5 ms is three times the longest legitimate wait measured on any shipped
  * workload at its default size (a 56-CPU csd_lock_wait of 168 µs: latr on tlb-flush2, behind the
- * first CPU's call-function queue, which the model's contended cmpxchg loops probably lengthen:
+ * first CPU's call-function queue, which the model's contended cmpxchg loops lengthen without ownerWindow:
  * docs/ARCHITECTURE.md), and a quarter of the run lets a state that got stuck in its first three
  * quarters show in a short one.
  *

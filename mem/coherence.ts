@@ -5,6 +5,7 @@ import { DIST_CCX, DIST_REMOTE, DIST_SMT, DIST_SOCKET, type Topology } from '../
 import { E, EV_STORE, I, M, S, cacheNext } from './mesi';
 import { growArray, type SimMemory } from './memory';
 import { groupMasks, type GroupMasks } from './group-masks';
+import { hottestLines } from './hot-lines';
 
 /** The costs the coherence fabric charges, in cycles; a machine profile supplies them. */
 export interface CoherenceParams {
@@ -59,6 +60,10 @@ export class Coherence {
   private readonly words: number;
   private readonly groups: GroupMasks;
   busyUntil: Float64Array;
+  /** The CPU whose directory request on each line was granted last (-1: none yet). */
+  lastReq: Int32Array;
+  /** Cycles already waited by the request being granted now (OwnerWindow), taken off its charge once. */
+  credit: number;
   /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
   private warm: Uint8Array;
   lineTransfers: Float64Array;
@@ -97,6 +102,8 @@ export class Coherence {
     this.sharerBits = new Uint32Array(lines * this.words);
     this.groups = groupMasks(topology, this.words);
     this.busyUntil = new Float64Array(lines);
+    this.lastReq = new Int32Array(lines).fill(-1);
+    this.credit = 0;
     this.warm = new Uint8Array(lines);
     this.lineTransfers = new Float64Array(lines);
     this.lineWaitCycles = new Float64Array(lines);
@@ -126,7 +133,7 @@ export class Coherence {
     this.busyWaits = stats.counter('busyWaits', 'requests that found their line busy with another request');
     this.busyWaitCycles = stats.counter('busyWaitCycles', 'cycles requests waited for a busy line');
     memory.grown.attach((lines) => this.grow(lines));
-    stats.formula('hottestLines', 'the 8 lines with the most cache-to-cache transfers', () => this.hottest(memory, 8));
+    stats.formula('hottestLines', 'the 8 lines with the most cache-to-cache transfers', () => hottestLines(this, memory, 8));
   }
 
   /** Adds a uniformly drawn 0..max extra cycles to every miss (litmus runs, exploration). */
@@ -150,7 +157,7 @@ export class Coherence {
       this.hits.value++;
       return now + this.params.l1Hit;
     }
-    const start = this.begin(line, now);
+    const start = this.begin(cpu, line, now);
     let cost: number;
     if (dirState === I) {
       // Directory I + GetS: exclusive data to the requester, which goes to E.
@@ -212,7 +219,7 @@ export class Coherence {
       const start = this.busyUntil[line] > now ? this.busyUntil[line] : now;
       return this.finishLocal(line, start, this.params.l1Hit + hold);
     }
-    const start = this.begin(line, now);
+    const start = this.begin(cpu, line, now);
     let cost: number;
     const dirState = this.dir[line];
     if (dirState === I) {
@@ -269,6 +276,7 @@ export class Coherence {
     this.sharerCount = growArray(this.sharerCount, lines, 0);
     this.sharerBits = growArray(this.sharerBits, lines * this.words, 0);
     this.busyUntil = growArray(this.busyUntil, lines, 0);
+    this.lastReq = growArray(this.lastReq, lines, -1);
     this.warm = growArray(this.warm, lines, 0);
     this.lineTransfers = growArray(this.lineTransfers, lines, 0);
     this.lineWaitCycles = growArray(this.lineWaitCycles, lines, 0);
@@ -324,7 +332,7 @@ export class Coherence {
   }
 
   /** A dirty line's transfer (or an invalidation's round trip) between two CPUs `d` apart, hops included. */
-  private costTo(cpu: number, other: number, d: number): number {
+  costTo(cpu: number, other: number, d: number): number {
     if (d !== DIST_REMOTE) return this.dirtyCost[d];
     const hops = this.topology.hopsUnchecked(cpu, other);
     return this.dirtyCost[d] + (hops > 1 ? (hops - 1) * this.params.hopCycles : 0);
@@ -340,9 +348,10 @@ export class Coherence {
     return this.params.memLatency;
   }
 
-  /** A directory request starts when its line is no longer busy. */
-  private begin(line: number, now: number): number {
+  /** A directory request of `cpu` starts when its line is no longer busy. */
+  private begin(cpu: number, line: number, now: number): number {
     this.misses.value++;
+    this.lastReq[line] = cpu;
     const busy = this.busyUntil[line];
     if (busy <= now) return now;
     this.busyWaits.value++;
@@ -352,6 +361,8 @@ export class Coherence {
   }
 
   private finish(line: number, start: number, cost: number): number {
+    cost = cost > this.credit ? cost - this.credit : 0; // the wait a grant already counted (OwnerWindow; else 0)
+    this.credit = 0;
     if (this.jitter !== null) cost += this.jitter.int(this.jitterMax + 1);
     return this.finishLocal(line, start, cost);
   }
@@ -383,17 +394,6 @@ export class Coherence {
       if (sharers === 0 || this.sharerCount[line] !== sharers) return `line ${line}: directory sharers mismatch`;
     } else if (o !== -1 || sharers > 0 || this.sharerCount[line] !== 0) return `line ${line}: directory not I for an uncached line`;
     return null;
-  }
-
-  private hottest(memory: SimMemory, k: number): Array<Record<string, unknown>> {
-    const lines: number[] = [];
-    for (let l = 0; l < this.nLines; l++) if (this.lineTransfers[l] > 0 || this.lineWaitCycles[l] > 0) lines.push(l);
-    lines.sort((a, b) => this.lineTransfers[b] - this.lineTransfers[a] || this.lineWaitCycles[b] - this.lineWaitCycles[a] || a - b);
-    return lines.slice(0, k).map((l) => ({
-      line: memory.describeLine(l),
-      transfers: this.lineTransfers[l],
-      busyWaitCycles: this.lineWaitCycles[l],
-    }));
   }
 }
 

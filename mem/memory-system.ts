@@ -5,13 +5,14 @@ import {
 import { PROC_BLOCKED, PROC_READY, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
 import type { Rng } from '../lib/rng';
-import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import { applyRmw } from './atomics';
 import type { PctSchedule } from './pct';
 import { Coherence, type CoherenceParams } from './coherence';
 import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
 import { MultiPark } from './multi-park';
+import { MemoryStats } from './memory-stats';
+import { OwnerWindow } from './owner-window';
 import { StoreBuffer } from './store-buffer';
 import { describeMemoryWait } from './wait-description';
 
@@ -22,8 +23,12 @@ export interface MemoryParams extends CoherenceParams {
   storeIssue: number;
   /** Cycles of an MFENCE once the store buffer is empty. */
   mfence: number;
+  /** 1: requests on a held line wait for its grant, and its last grantee keeps a window (mem/owner-window.ts). */
+  ownerWindow: number;
 }
 
+/** `Process.spinLine` while a spin's read waits for its line's grant (OwnerWindow). */
+const SPIN_GRANT = -4;
 /** `Process.spinLine` while a woken spinner's re-read is scheduled. */
 const SPIN_RECHECK = -2;
 
@@ -54,6 +59,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
   readonly storeBuffers: StoreBuffer[];
   /** Spin-waits on several lines at once (OP_SPIN_ANY; `watch` makes a set). */
   readonly multi: MultiPark;
+  /** Grants and windows on held lines (`ownerWindow` = 1), else null: requests take effect at issue. */
+  readonly window: OwnerWindow | null;
   /** Per CPU: the latency of its last OP_LOAD_OVERLAPPED, in cycles. */
   readonly overlapLatency: Float64Array;
   private readonly engine: Engine;
@@ -61,6 +68,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private values: Float64Array;
   /** Head of each line's list of parked spinners (process ids linked through `nextWaiter`). */
   private spinHead: Int32Array;
+  /** The memory system's counters (mem.*). */
+  private readonly st: MemoryStats;
   private readonly hDrain: number;
   private readonly hSpin: number;
   private readonly hDrainDone: number;
@@ -72,18 +81,6 @@ export class MemorySystem implements OpExecutor, EventHandler {
   /** PCT exploration (`--search pct`): each operation and each drain is a step; null = off. */
   private pct: PctSchedule | null;
   private readonly nCpus: number;
-  private readonly loads: Counter;
-  private readonly forwarded: Counter;
-  private readonly stores: Counter;
-  private readonly drains: Counter;
-  private readonly rmws: Counter[];
-  private readonly cmpxchgFailed: Counter;
-  private readonly sbStalls: Counter;
-  private readonly sbStallCycles: Counter;
-  private readonly fences: Counter;
-  private readonly fenceWaitCycles: Counter;
-  private readonly spinParks: Counter;
-  private readonly spinCycles: Counter;
 
   constructor(engine: Engine, topology: Topology, params: MemoryParams, memory: SimMemory, stats: StatGroup) {
     this.memory = memory;
@@ -110,20 +107,10 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.pct = null;
     this.nCpus = topology.nCpus;
     this.hDelayed = engine.registerHandler({ onEvent: (pid: number) => self.delayedDispatch(engine.processes[pid]) });
-    this.loads = stats.counter('loads', 'loads executed');
-    this.forwarded = stats.counter('forwarded', 'loads served from the own store buffer');
-    this.stores = stats.counter('stores', 'stores retired into a store buffer');
-    this.drains = stats.counter('drains', 'store-buffer entries made globally visible');
-    const rmw = stats.group('rmw');
-    this.rmws = OP_NAMES.map((name, op) => (isLockedRmw(op) ? rmw.counter(name.replace('lock ', ''), `locked ${name}`) : (null as unknown as Counter)));
-    this.cmpxchgFailed = stats.counter('cmpxchgFailed', 'CMPXCHGs whose comparison failed');
-    this.sbStalls = stats.counter('sbStalls', 'stores that found the store buffer full');
-    this.sbStallCycles = stats.counter('sbStallCycles', 'cycles stores waited for a store-buffer entry');
-    this.fences = stats.counter('fences', 'MFENCEs and serializing operations');
-    this.fenceWaitCycles = stats.counter('fenceWaitCycles', 'cycles fences and locked RMWs waited for the store buffer to drain');
-    this.spinParks = stats.counter('spinParks', 'spin-waits that found their condition false and parked on the line');
-    this.spinCycles = stats.counter('spinCycles', 'cycles spent spinning');
+    this.st = new MemoryStats(stats);
     this.multi = new MultiPark(engine, memory, this.coherence, this.storeBuffers, params.l1Hit, stats);
+    const grants = { grantProcess: (p: Process) => self.delayedDispatch(p), grantDrain: (cpu: number) => self.onEvent(cpu) };
+    this.window = params.ownerWindow === 1 ? new OwnerWindow(engine, topology, this.coherence, memory, grants, stats.group('ownerWindow')) : null;
   }
 
   perturb(p: Perturbation | null): void {
@@ -188,16 +175,17 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private load(p: Process): void {
     const now = this.engine.now;
     const addr = p.a;
-    this.loads.value++;
+    this.st.loads.value++;
     const sb = this.storeBuffers[p.cpu];
     if (sb.count > 0) {
       const slot = sb.find(addr);
       if (slot >= 0) {
-        this.forwarded.value++;
+        this.st.forwarded.value++;
         this.engine.resume(p, now + this.params.l1Hit, sb.valueAt(slot));
         return;
       }
     }
+    if (this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return;
     const t = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
     this.engine.resume(p, t, this.values[addr >>> WORD_SHIFT]);
   }
@@ -206,15 +194,16 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private loadOverlapped(p: Process): void {
     const now = this.engine.now;
     const addr = p.a;
-    this.loads.value++;
+    this.st.loads.value++;
     const sb = this.storeBuffers[p.cpu];
     const slot = sb.count > 0 ? sb.find(addr) : -1;
     if (slot >= 0) {
-      this.forwarded.value++;
+      this.st.forwarded.value++;
       this.overlapLatency[p.cpu] = this.params.l1Hit;
       this.engine.resume(p, now, sb.valueAt(slot));
       return;
     }
+    if (this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return;
     this.overlapLatency[p.cpu] = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now) - now;
     this.engine.resume(p, now, this.values[addr >>> WORD_SHIFT]);
   }
@@ -225,14 +214,14 @@ export class MemorySystem implements OpExecutor, EventHandler {
     if (sb.full) {
       if (p.state !== PROC_BLOCKED) {
         this.engine.block(p);
-        this.sbStalls.value++;
+        this.st.sbStalls.value++;
       }
       if (!sb.fullWaiters.includes(p.id)) sb.fullWaiters.push(p.id);
       return;
     }
-    if (p.state === PROC_BLOCKED) this.sbStallCycles.value += now - p.waitSince;
+    if (p.state === PROC_BLOCKED) this.st.sbStallCycles.value += now - p.waitSince;
     sb.push(p.a, p.b);
-    this.stores.value++;
+    this.st.stores.value++;
     if (!sb.draining) {
       sb.draining = true;
       this.engine.schedule(now + this.params.storeIssue + this.drainDelay(p.cpu), this.hDrain, p.cpu);
@@ -249,9 +238,10 @@ export class MemorySystem implements OpExecutor, EventHandler {
     const sb = this.storeBuffers[cpu];
     const addr = sb.headAddr();
     const line = addr >>> LINE_SHIFT;
+    if (this.window !== null && this.window.drainWaits(cpu, line)) return;
     const t = this.coherence.write(cpu, line, now);
     this.values[addr >>> WORD_SHIFT] = sb.headValue();
-    this.drains.value++;
+    this.st.drains.value++;
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
     if (this.multi.parked !== 0) this.multi.written(line, t);
     this.engine.schedule(t, this.hDrainDone, cpu);
@@ -279,13 +269,13 @@ export class MemorySystem implements OpExecutor, EventHandler {
       if (!sb.emptyWaiters.includes(p.id)) sb.emptyWaiters.push(p.id);
       return;
     }
-    if (p.state === PROC_BLOCKED) this.fenceWaitCycles.value += now - p.waitSince;
+    if (p.state === PROC_BLOCKED) this.st.fenceWaitCycles.value += now - p.waitSince;
     const op = p.op;
     if (op === OP_MFENCE) {
-      this.fences.value++;
+      this.st.fences.value++;
       this.engine.resume(p, now + this.params.mfence, 0);
     } else if (op === OP_SERIALIZE) {
-      this.fences.value++;
+      this.st.fences.value++;
       this.engine.resume(p, now + p.a, 0);
     } else {
       this.rmw(p, now);
@@ -295,10 +285,11 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private rmw(p: Process, now: number): void {
     const addr = p.a;
     const line = addr >>> LINE_SHIFT;
+    if (this.window !== null && this.window.processWaits(p, line, true)) return;
     const t = this.coherence.rmw(p.cpu, line, now);
     const result = applyRmw(p.op, this.values, addr >>> WORD_SHIFT, p.b, p.c);
-    this.rmws[p.op].value++;
-    if (p.op === OP_CMPXCHG && result !== p.b) this.cmpxchgFailed.value++;
+    this.st.rmws[p.op].value++;
+    if (p.op === OP_CMPXCHG && result !== p.b) this.st.cmpxchgFailed.value++;
     // Even a failed CMPXCHG takes the line exclusively, so spinners must re-read it.
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
     if (this.multi.parked !== 0) this.multi.written(line, t);
@@ -317,6 +308,9 @@ export class MemorySystem implements OpExecutor, EventHandler {
     if (slot >= 0) {
       t = now + this.params.l1Hit;
       v = sb.valueAt(slot);
+    } else if (this.window !== null && this.window.processWaits(p, line, false)) {
+      p.spinLine = SPIN_GRANT; // an interrupt takes it out of the queue (unpark)
+      return;
     } else {
       t = this.coherence.read(p.cpu, line, now);
       v = this.values[addr >>> WORD_SHIFT];
@@ -324,13 +318,13 @@ export class MemorySystem implements OpExecutor, EventHandler {
     const x = p.b === SPIN_NO_MASK ? v : (v & p.b) >>> 0;
     if ((x === p.c) !== (p.d === 1)) {
       p.spinLine = -1;
-      if (p.state === PROC_BLOCKED) this.spinCycles.value += t - p.waitSince;
+      if (p.state === PROC_BLOCKED) this.st.spinCycles.value += t - p.waitSince;
       this.engine.resume(p, t, v);
       return;
     }
     if (p.state !== PROC_BLOCKED) {
       this.engine.block(p);
-      this.spinParks.value++;
+      this.st.spinParks.value++;
     }
     p.spinLine = line;
     p.nextWaiter = this.spinHead[line];
@@ -343,6 +337,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
    */
   unpark(p: Process): void {
     if (p.op === OP_SPIN_ANY) this.multi.unpark(p);
+    else if (p.spinLine === SPIN_GRANT) (this.window as OwnerWindow).remove(p);
     else if (p.spinLine === SPIN_RECHECK) {
       p.stale++;
     } else if (p.spinLine >= 0) {

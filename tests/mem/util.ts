@@ -19,6 +19,7 @@ export const PARAMS: MemoryParams = {
   storeBufferEntries: 4,
   storeIssue: 1,
   mfence: 33,
+  ownerWindow: 0,
 };
 
 /** 2 sockets x 2 CCX x 2 cores x 2 threads = 16 CPUs: cpu c and c+8 are SMT siblings. */

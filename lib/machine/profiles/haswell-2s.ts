@@ -36,6 +36,7 @@ export const HASWELL_2S: MachineProfile = {
     transferRemote: v(288, 'D', `${BDX}: other socket 117.9/127.5 ns; E5-2695 v4 README 118 ns [S]: 118 x 2.6 = 307, less 19 = 288`),
     rmwLocal: v(19, 'R', 'Agner Fog, Haswell LOCK CMPXCHG ~18-19 (not re-checked); i7-3930K (SNB-E) cmpxchg 20.5 cycles/op ' +
       '[S: rygorous/atomic_ops_test results gist, comment by spayne]'),
+    ownerWindow: v(0, 'E', 'off: the model\'s original serialization, each request taking effect at issue; 1 is the suspected-faithful owner window (docs/ARCHITECTURE.md)'),
     mfence: v(33, 'R', 'Agner Fog, Haswell MFENCE ~33 (not re-checked); SNB-E add_mfence 46.0 - add 1.9 = 44 [D, same gist]'),
     storeBufferEntries: v(21, 'R', 'Intel Optimization Manual, Haswell: 42 store-buffer entries per core (not re-checked), ' +
       'statically split between 2 threads = 21 per logical CPU'),

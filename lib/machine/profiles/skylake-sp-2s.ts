@@ -28,6 +28,7 @@ export const SKYLAKE_SP_2S: MachineProfile = {
     transferRemote: v(321, 'D', `${C2C}: Xeon Gold 6242 other socket 136 ns [S] x 2.5 GHz = 340, less the CAS (19) = 321`),
     rmwLocal: v(19, 'S',
       'uops.info LOCK CMPXCHG m64,r64, Alder Lake-P: 19 cycles (proxy); Agner Fog Skylake ~18 [R]'),
+    ownerWindow: v(0, 'E', 'off: the model\'s original serialization, each request taking effect at issue; 1 is the suspected-faithful owner window (docs/ARCHITECTURE.md)'),
     mfence: v(33, 'E',
       'no source in cost-parameters.md; above rmwLocal because Linux x86-64 smp_mb() uses LOCK ADD as the cheaper barrier [R]'),
     storeBufferEntries: v(56, 'R', 'Skylake store buffer 56 entries (Intel Optimization Manual; not re-checked)'),

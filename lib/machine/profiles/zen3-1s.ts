@@ -28,6 +28,7 @@ export const ZEN3_1S: MachineProfile = {
       `${C2C}: EPYC 7R13 other socket 197 ns [S] (anomalous) x 3.0 GHz = 591, less the CAS (9) = 582; unused when sockets=1`),
     rmwLocal: v(9, 'M',
       'our Zen 4 KVM-guest measurement, LOCK CMPXCHG chain 9.5 cycles (cost-parameters 1.3); Agner Fog Zen 2/3 ~8 [R]'),
+    ownerWindow: v(0, 'E', 'off: the model\'s original serialization, each request taking effect at issue; 1 is the suspected-faithful owner window (docs/ARCHITECTURE.md)'),
     mfence: v(16, 'E',
       'no source in cost-parameters.md; above rmwLocal because Linux x86-64 smp_mb() uses LOCK ADD as the cheaper barrier [R]'),
     storeBufferEntries: v(64, 'R', 'Zen 3 store queue 64 entries (not re-checked)'),

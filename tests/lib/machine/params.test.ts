@@ -43,7 +43,7 @@ describe('catalogue', () => {
     const needed: (keyof MachineParams)[] = [
       'clockGhz', 'sockets', 'ccxPerSocket', 'coresPerCcx', 'threadsPerCore',
       'l1Hit', 'l2Hit', 'llcHit', 'memLatency', 'transferSmt', 'transferCcx', 'transferSocket',
-      'transferRemote', 'rmwLocal', 'mfence', 'storeBufferEntries', 'storeIssue', 'fillBuffers', 'pageWalkers',
+      'transferRemote', 'rmwLocal', 'ownerWindow', 'mfence', 'storeBufferEntries', 'storeIssue', 'fillBuffers', 'pageWalkers',
       'syscallEntryExit', 'faultEntryExit', 'pageFault', 'flushTlbFixed',
       'ipiSendX2apic', 'ipiSendXapic', 'ipiDeliveryCcx', 'ipiDeliverySocket',
       'ipiDeliveryRemote', 'irqEntryExit', 'x2apic', 'idleWakeup',

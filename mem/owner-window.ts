@@ -1,0 +1,205 @@
+import type { Engine, EventHandler } from '../lib/engine/engine';
+import { PROC_BLOCKED, type Process } from '../lib/engine/process';
+import type { Topology } from '../lib/machine/topology';
+import type { Counter } from '../lib/stats/counter';
+import type { StatGroup } from '../lib/stats/group';
+import type { Coherence } from './coherence';
+import { growArray, type SimMemory } from './memory';
+import { I, S } from './mesi';
+
+/** What the memory system does when a waiting request is granted: carry it out, now. */
+export interface GrantTarget {
+  /** Re-executes a process's staged memory operation (a load, a spin's read, a locked RMW). */
+  grantProcess(p: Process): void;
+  /** Re-runs the drain of `cpu`'s oldest store-buffer entry. */
+  grantDrain(cpu: number): void;
+}
+
+/**
+ * The owner's window on a contended line (machine parameter `ownerWindow` = 1; docs/ARCHITECTURE.md,
+ * "No owner window"). Without it a directory request takes effect at issue, and a line passes to
+ * the next requester the moment a transaction completes, so a CPU whose CMPXCHG failed never
+ * finds the line still its own when it retries. With it:
+ * - a request that misses on a line another CPU's transaction holds waits for the line to be
+ *   granted to it, in arrival order (a FIFO per line), and takes effect then: its value is the
+ *   line's as of its grant, as the home agent serializes requests on real hardware;
+ * - the CPU granted last keeps the line for half the transfer to the next requester, the time the
+ *   forwarded snoop takes to reach it: its own accesses meanwhile hit (they never wait here);
+ * - the next request's transfer counts from the snoop's departure, so it is charged less the
+ *   window it waited (`Coherence.credit`): a hand-off costs what it cost before.
+ * A waiting entry is a process (its id, >= 0) or a store-buffer drain (-2 - cpu). Hits never wait.
+ */
+export class OwnerWindow implements EventHandler {
+  private readonly engine: Engine;
+  private readonly coherence: Coherence;
+  private readonly topology: Topology;
+  private readonly target: GrantTarget;
+  private readonly hGrant: number;
+  /** Per line: the first and last waiting entry (-1: none), and the cycle of its pending grant event (-1: none). */
+  private head: Int32Array;
+  private tail: Int32Array;
+  private eventAt: Float64Array;
+  /** The next entry in a line's FIFO, per process id and per CPU's drain. */
+  private nextOfProc: Int32Array;
+  private readonly nextOfDrain: Int32Array;
+  /** Per process id: the line it waits for, or -1. */
+  private waitLine: Int32Array;
+  /** The entry being granted: it passes its own line's queue. */
+  private granting: number;
+  /** When each waiting process (by id) and each CPU's waiting drain began to wait. */
+  private sinceProc: Float64Array;
+  private readonly sinceDrain: Float64Array;
+  private readonly waits: Counter;
+  private readonly waitCycles: Counter;
+
+  constructor(engine: Engine, topology: Topology, coherence: Coherence, memory: SimMemory, target: GrantTarget, stats: StatGroup) {
+    this.engine = engine;
+    this.coherence = coherence;
+    this.topology = topology;
+    this.target = target;
+    this.hGrant = engine.registerHandler(this);
+    const lines = memory.lineCount;
+    this.head = new Int32Array(lines).fill(-1);
+    this.tail = new Int32Array(lines).fill(-1);
+    this.eventAt = new Float64Array(lines).fill(-1);
+    this.nextOfProc = new Int32Array(64).fill(-1);
+    this.nextOfDrain = new Int32Array(topology.nCpus).fill(-1);
+    this.waitLine = new Int32Array(64).fill(-1);
+    this.granting = -1;
+    this.sinceProc = new Float64Array(64);
+    this.sinceDrain = new Float64Array(topology.nCpus);
+    this.waits = stats.counter('waits', 'directory requests that waited for their line to be granted (another CPU\'s transaction or window)');
+    this.waitCycles = stats.counter('waitCycles', 'cycles those requests waited');
+    memory.grown.attach((n) => {
+      this.head = growArray(this.head, n, -1);
+      this.tail = growArray(this.tail, n, -1);
+      this.eventAt = growArray(this.eventAt, n, -1);
+    });
+  }
+
+  /** The cycle from which `cpu` may be granted `line`: the last grantee at once, anyone else after its window. */
+  private freeAt(cpu: number, line: number): number {
+    const c = this.coherence;
+    const last = c.lastReq[line];
+    if (last < 0 || last === cpu) return c.busyUntil[line];
+    return c.busyUntil[line] + this.window(cpu, last);
+  }
+
+  /** Half the dirty transfer from `last` to `cpu`: the forwarded snoop's way to the last grantee. */
+  private window(cpu: number, last: number): number {
+    return Math.floor(this.coherence.costTo(cpu, last, this.topology.distanceUnchecked(cpu, last)) / 2);
+  }
+
+  /** Whether `cpu` holds `line` well enough for a read (any valid state) or a write (E or M). */
+  private hits(cpu: number, line: number, write: boolean): boolean {
+    const st = this.coherence.stateOf(cpu, line);
+    return write ? st !== I && st !== S : st !== I;
+  }
+
+  /**
+   * A process's request on `line` (a load or spin read; `write` for a locked RMW): true if it must
+   * wait, in which case it is queued and blocked until its grant re-executes it.
+   */
+  processWaits(p: Process, line: number, write: boolean): boolean {
+    if (this.granting === p.id || this.hits(p.cpu, line, write) || !this.mustWait(p.cpu, line)) return false;
+    if (p.state !== PROC_BLOCKED) this.engine.block(p);
+    if (p.id >= this.waitLine.length) {
+      this.waitLine = growArray(this.waitLine, 2 * p.id + 2, -1);
+      this.nextOfProc = growArray(this.nextOfProc, 2 * p.id + 2, -1);
+      this.sinceProc = growArray(this.sinceProc, 2 * p.id + 2, 0);
+    }
+    this.waitLine[p.id] = line;
+    this.enqueue(p.id, line);
+    return true;
+  }
+
+  /** The drain of `cpu`'s oldest store on `line`: true if it must wait (it is re-run at its grant). */
+  drainWaits(cpu: number, line: number): boolean {
+    const entry = -2 - cpu;
+    if (this.granting === entry || this.hits(cpu, line, true) || !this.mustWait(cpu, line)) return false;
+    this.enqueue(entry, line);
+    return true;
+  }
+
+  /** Takes a waiting process out of its line's queue (an interrupt took the CPU from its spin). */
+  remove(p: Process): void {
+    const line = this.waitLine[p.id];
+    this.waitLine[p.id] = -1;
+    let prev = -1;
+    for (let e = this.head[line]; e !== -1; prev = e, e = this.nextOf(e)) {
+      if (e !== p.id) continue;
+      const next = this.nextOf(e);
+      if (prev === -1) this.head[line] = next;
+      else this.setNext(prev, next);
+      if (this.tail[line] === e) this.tail[line] = prev;
+      this.setNext(e, -1);
+      return;
+    }
+  }
+
+  /** A miss waits while others queue on its line, or while another CPU's transaction or window holds it. */
+  private mustWait(cpu: number, line: number): boolean {
+    return this.head[line] !== -1 || this.freeAt(cpu, line) > this.engine.now;
+  }
+
+  private enqueue(entry: number, line: number): void {
+    this.waits.value++;
+    if (entry >= 0) this.sinceProc[entry] = this.engine.now;
+    else this.sinceDrain[-2 - entry] = this.engine.now;
+    if (this.head[line] === -1) this.head[line] = entry;
+    else this.setNext(this.tail[line], entry);
+    this.tail[line] = entry;
+    this.setNext(entry, -1);
+    if (this.eventAt[line] < 0) this.schedule(line);
+  }
+
+  private schedule(line: number): void {
+    const at = Math.max(this.engine.now, this.freeAt(this.cpuOf(this.head[line]), line));
+    this.eventAt[line] = at;
+    this.engine.schedule(at, this.hGrant, line);
+  }
+
+  /** A grant event: the head of the line's queue is granted if the line is free for it, and so on. */
+  onEvent(line: number): void {
+    this.eventAt[line] = -1;
+    const c = this.coherence;
+    const now = this.engine.now;
+    while (this.head[line] !== -1) {
+      const entry = this.head[line];
+      const cpu = this.cpuOf(entry);
+      if (this.freeAt(cpu, line) > now) {
+        this.schedule(line);
+        return;
+      }
+      this.head[line] = this.nextOf(entry);
+      if (this.head[line] === -1) this.tail[line] = -1;
+      this.setNext(entry, -1);
+      this.waitCycles.value += now - (entry >= 0 ? this.sinceProc[entry] : this.sinceDrain[-2 - entry]);
+      // The snoop left when the line's last transaction completed: what it waited since then is paid.
+      const last = c.lastReq[line];
+      c.credit = last >= 0 && last !== cpu ? Math.min(now - c.busyUntil[line], this.window(cpu, last)) : 0;
+      this.granting = entry;
+      if (entry >= 0) {
+        this.waitLine[entry] = -1;
+        this.target.grantProcess(this.engine.processes[entry]);
+      } else {
+        this.target.grantDrain(-2 - entry);
+      }
+      this.granting = -1;
+      c.credit = 0;
+    }
+  }
+
+  private cpuOf(entry: number): number {
+    return entry >= 0 ? this.engine.processes[entry].cpu : -2 - entry;
+  }
+
+  private nextOf(entry: number): number {
+    return entry >= 0 ? this.nextOfProc[entry] : this.nextOfDrain[-2 - entry];
+  }
+
+  private setNext(entry: number, next: number): void {
+    if (entry >= 0) this.nextOfProc[entry] = next;
+    else this.nextOfDrain[-2 - entry] = next;
+  }
+}
