@@ -60,10 +60,10 @@ export class Coherence {
   private readonly words: number;
   private readonly groups: GroupMasks;
   busyUntil: Float64Array;
-  /** The CPU whose directory request on each line was granted last (-1: none yet). */
-  lastReq: Int32Array;
-  /** Cycles already waited by the request being granted now (OwnerWindow), taken off its charge once. */
-  credit: number;
+  /** Per line: when its last directory transaction ended; `credit`: cycles the request being granted now
+   *  already waited (OwnerWindow), taken off its charge once. */
+  grantEnd: Float64Array;
+  credit = 0;
   /** The line was cached before, so an uncached line is in the LLC rather than DRAM. */
   private warm: Uint8Array;
   lineTransfers: Float64Array;
@@ -102,8 +102,7 @@ export class Coherence {
     this.sharerBits = new Uint32Array(lines * this.words);
     this.groups = groupMasks(topology, this.words);
     this.busyUntil = new Float64Array(lines);
-    this.lastReq = new Int32Array(lines).fill(-1);
-    this.credit = 0;
+    this.grantEnd = new Float64Array(lines);
     this.warm = new Uint8Array(lines);
     this.lineTransfers = new Float64Array(lines);
     this.lineWaitCycles = new Float64Array(lines);
@@ -157,7 +156,7 @@ export class Coherence {
       this.hits.value++;
       return now + this.params.l1Hit;
     }
-    const start = this.begin(cpu, line, now);
+    const start = this.begin(line, now);
     let cost: number;
     if (dirState === I) {
       // Directory I + GetS: exclusive data to the requester, which goes to E.
@@ -219,7 +218,7 @@ export class Coherence {
       const start = this.busyUntil[line] > now ? this.busyUntil[line] : now;
       return this.finishLocal(line, start, this.params.l1Hit + hold);
     }
-    const start = this.begin(cpu, line, now);
+    const start = this.begin(line, now);
     let cost: number;
     const dirState = this.dir[line];
     if (dirState === I) {
@@ -276,7 +275,7 @@ export class Coherence {
     this.sharerCount = growArray(this.sharerCount, lines, 0);
     this.sharerBits = growArray(this.sharerBits, lines * this.words, 0);
     this.busyUntil = growArray(this.busyUntil, lines, 0);
-    this.lastReq = growArray(this.lastReq, lines, -1);
+    this.grantEnd = growArray(this.grantEnd, lines, 0);
     this.warm = growArray(this.warm, lines, 0);
     this.lineTransfers = growArray(this.lineTransfers, lines, 0);
     this.lineWaitCycles = growArray(this.lineWaitCycles, lines, 0);
@@ -348,10 +347,9 @@ export class Coherence {
     return this.params.memLatency;
   }
 
-  /** A directory request of `cpu` starts when its line is no longer busy. */
-  private begin(cpu: number, line: number, now: number): number {
+  /** A directory request starts when its line is no longer busy. */
+  private begin(line: number, now: number): number {
     this.misses.value++;
-    this.lastReq[line] = cpu;
     const busy = this.busyUntil[line];
     if (busy <= now) return now;
     this.busyWaits.value++;
@@ -361,10 +359,9 @@ export class Coherence {
   }
 
   private finish(line: number, start: number, cost: number): number {
-    cost = cost > this.credit ? cost - this.credit : 0; // the wait a grant already counted (OwnerWindow; else 0)
-    this.credit = 0;
+    cost = cost > this.credit ? cost - this.credit : 0; // the wait a grant already counted (OwnerWindow resets it; else 0)
     if (this.jitter !== null) cost += this.jitter.int(this.jitterMax + 1);
-    return this.finishLocal(line, start, cost);
+    return (this.grantEnd[line] = this.finishLocal(line, start, cost));
   }
 
   private finishLocal(line: number, start: number, cost: number): number {

@@ -23,7 +23,7 @@ export interface MemoryParams extends CoherenceParams {
   storeIssue: number;
   /** Cycles of an MFENCE once the store buffer is empty. */
   mfence: number;
-  /** 1: requests on a held line wait for its grant, and its last grantee keeps a window (mem/owner-window.ts). */
+  /** 1: requests on a held line wait for its grant, and its owner keeps a window (mem/owner-window.ts). */
   ownerWindow: number;
 }
 

@@ -17,17 +17,18 @@ export interface GrantTarget {
 
 /**
  * The owner's window on a contended line (machine parameter `ownerWindow` = 1; docs/ARCHITECTURE.md,
- * "No owner window"). Without it a directory request takes effect at issue, and a line passes to
+ * "The owner window"). Without it a directory request takes effect at issue, and a line passes to
  * the next requester the moment a transaction completes, so a CPU whose CMPXCHG failed never
  * finds the line still its own when it retries. With it:
- * - a request that misses on a line another CPU's transaction holds waits for the line to be
- *   granted to it, in arrival order (a FIFO per line), and takes effect then: its value is the
+ * - a request that misses waits in its line's FIFO while a transaction is in flight, others wait,
+ *   or another CPU owns the line in E or M, and takes effect when granted: its value is the
  *   line's as of its grant, as the home agent serializes requests on real hardware;
- * - the CPU granted last keeps the line for half the transfer to the next requester, the time the
- *   forwarded snoop takes to reach it: its own accesses meanwhile hit (they never wait here);
- * - the next request's transfer counts from the snoop's departure, so it is charged less the
- *   window it waited (`Coherence.credit`): a hand-off costs what it cost before.
- * A waiting entry is a process (its id, >= 0) or a store-buffer drain (-2 - cpu). Hits never wait.
+ * - the owner keeps the line until the snoop for the head of the queue reaches it, half the
+ *   transfer after it left (when the last transaction ended, or the head arrived): its accesses
+ *   meanwhile hit, and queue after, so an owner's spin cannot starve a waiter;
+ * - the granted request is charged its transfer less the window it waited (`Coherence.credit`):
+ *   a hand-off costs what it cost before.
+ * A waiting entry is a process (its id, >= 0) or a store-buffer drain (-2 - cpu).
  */
 export class OwnerWindow implements EventHandler {
   private readonly engine: Engine;
@@ -77,15 +78,43 @@ export class OwnerWindow implements EventHandler {
     });
   }
 
-  /** The cycle from which `cpu` may be granted `line`: the last grantee at once, anyone else after its window. */
+  /**
+   * The cycle from which `cpu` may be granted `line`: once the line's transaction in flight is done;
+   * and, if another CPU holds it in E or M, once the snoop sent for `cpu` has reached that owner (it
+   * leaves when the last directory transaction ended, or when the head of the queue arrived,
+   * whichever is later) and the locked RMW the owner may be in has finished. The owner's hits do
+   * not move that snoop. A line in S needs no snoop: the LLC serves it, invalidations are charged.
+   */
   private freeAt(cpu: number, line: number): number {
     const c = this.coherence;
-    const last = c.lastReq[line];
-    if (last < 0 || last === cpu) return c.busyUntil[line];
-    return c.busyUntil[line] + this.window(cpu, last);
+    const o = c.owner[line];
+    if (o < 0 || o === cpu) return c.busyUntil[line];
+    return Math.max(c.busyUntil[line], this.sentAt(line) + this.window(cpu, o));
   }
 
-  /** Half the dirty transfer from `last` to `cpu`: the forwarded snoop's way to the last grantee. */
+  /** When the snoop for the head of `line`'s queue left: the last transaction's end or the head's arrival (now, if nobody waits). */
+  private sentAt(line: number): number {
+    return Math.max(this.coherence.grantEnd[line], this.arrivedAt(line));
+  }
+
+  /** When the head of `line`'s queue began to wait (now, if nobody waits). */
+  private arrivedAt(line: number): number {
+    const h = this.head[line];
+    if (h === -1) return this.engine.now;
+    return h >= 0 ? this.sinceProc[h] : this.sinceDrain[-2 - h];
+  }
+
+  /**
+   * Whether `cpu`, holding `line` well enough, may use it now: yes unless it owns the line (E or M)
+   * and the snoop for the request at the head of the queue has reached it: the line is leaving.
+   */
+  private mayHit(cpu: number, line: number): boolean {
+    const h = this.head[line];
+    if (h === -1 || this.coherence.owner[line] !== cpu) return true;
+    return this.engine.now < this.sentAt(line) + this.window(this.cpuOf(h), cpu);
+  }
+
+  /** Half the dirty transfer from `last` to `cpu`: the forwarded snoop's way to the owner. */
   private window(cpu: number, last: number): number {
     return Math.floor(this.coherence.costTo(cpu, last, this.topology.distanceUnchecked(cpu, last)) / 2);
   }
@@ -101,7 +130,7 @@ export class OwnerWindow implements EventHandler {
    * wait, in which case it is queued and blocked until its grant re-executes it.
    */
   processWaits(p: Process, line: number, write: boolean): boolean {
-    if (this.granting === p.id || this.hits(p.cpu, line, write) || !this.mustWait(p.cpu, line)) return false;
+    if (this.granting === p.id || (this.hits(p.cpu, line, write) ? this.mayHit(p.cpu, line) : !this.mustWait(p.cpu, line))) return false;
     if (p.state !== PROC_BLOCKED) this.engine.block(p);
     if (p.id >= this.waitLine.length) {
       this.waitLine = growArray(this.waitLine, 2 * p.id + 2, -1);
@@ -116,7 +145,7 @@ export class OwnerWindow implements EventHandler {
   /** The drain of `cpu`'s oldest store on `line`: true if it must wait (it is re-run at its grant). */
   drainWaits(cpu: number, line: number): boolean {
     const entry = -2 - cpu;
-    if (this.granting === entry || this.hits(cpu, line, true) || !this.mustWait(cpu, line)) return false;
+    if (this.granting === entry || (this.hits(cpu, line, true) ? this.mayHit(cpu, line) : !this.mustWait(cpu, line))) return false;
     this.enqueue(entry, line);
     return true;
   }
@@ -171,13 +200,13 @@ export class OwnerWindow implements EventHandler {
         this.schedule(line);
         return;
       }
+      // Its snoop left when the last transaction ended or when it arrived: the transfer runs from then.
+      const o = c.owner[line];
+      c.credit = o >= 0 && o !== cpu ? Math.min(now - this.sentAt(line), this.window(cpu, o)) : 0;
       this.head[line] = this.nextOf(entry);
       if (this.head[line] === -1) this.tail[line] = -1;
       this.setNext(entry, -1);
       this.waitCycles.value += now - (entry >= 0 ? this.sinceProc[entry] : this.sinceDrain[-2 - entry]);
-      // The snoop left when the line's last transaction completed: what it waited since then is paid.
-      const last = c.lastReq[line];
-      c.credit = last >= 0 && last !== cpu ? Math.min(now - c.busyUntil[line], this.window(cpu, last)) : 0;
       this.granting = entry;
       if (entry >= 0) {
         this.waitLine[entry] = -1;

@@ -134,7 +134,7 @@ const SPECS: { [K in ParamKey]: Spec } = {
   rmwLocal: cycles('LOCK CMPXCHG / XCHG / LOCK ADD on a line already owned (M/E) in the own L1.'),
   ownerWindow: bool(
     '1: a request to a line another CPU\'s transaction holds takes effect when the line is granted to it, in arrival order, and ' +
-      'the CPU granted last keeps the line for half the transfer to the next requester (the forwarded snoop\'s travel), so ' +
+      'the CPU owning it (E or M) keeps it for half the transfer to the next requester (the forwarded snoop\'s travel), so ' +
       'its own accesses meanwhile hit (mem/owner-window.ts). 0: requests take effect at issue (docs/ARCHITECTURE.md, "The owner window").',
   ),
   mfence: cycles('MFENCE with an empty store buffer (draining a non-empty buffer is charged separately).'),

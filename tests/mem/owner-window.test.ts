@@ -43,9 +43,12 @@ describe('OwnerWindow (machine parameter ownerWindow = 1)', () => {
     expect(at.second - at.first).toBe(P.l1Hit + P.rmwLocal); // a hit, inside the window
     expect(at.cpu2Saw).toBe(2); // granted after both: cpu0's second CMPXCHG is in the value it read
     expect(value).toBe(2); // so its CMPXCHG (expecting 1) failed
-    // Its transfer counts from cpu0's last completion: the window it waited is not charged twice.
-    expect(at.cpu2).toBe(at.second + P.transferSocket + P.rmwLocal);
-    expect(counter(stats, 'mem.ownerWindow.waits')).toBe(1);
+    // Its snoop left when cpu0's directory transaction ended (cpu0's hit does not move it), and the
+    // window it waited is not charged twice: it ends a transfer after that.
+    expect(at.cpu2).toBe(at.first + P.transferSocket + P.rmwLocal);
+    // Both cpu0's first CMPXCHG and cpu2's waited: a request takes effect when its snoop reaches the
+    // line's holder (cpu1, then cpu0), even on an idle line; only cpu0's retry did not.
+    expect(counter(stats, 'mem.ownerWindow.waits')).toBe(2);
   });
 
   test('without it (the default), the waiting request took effect at issue, and cpu0 retries behind it', () => {
@@ -93,5 +96,23 @@ describe('OwnerWindow (machine parameter ownerWindow = 1)', () => {
       expect(memory.peek(a + 16)).toBe(count(3, l)); // every CMPXCHG loop added exactly one
       expect(coh.checkInvariant(a >>> 6)).toBeNull();
     });
+  });
+
+  test('an owner that keeps hitting (a failed-CAS spin) gives the line up once the waiter\'s snoop arrives: no starvation', () => {
+    const { engine, k, memory } = build(undefined, { ...P, ownerWindow: 1 });
+    const flag = memory.allocLines('flag');
+    let trips = 0;
+    const side = (mine: number, theirs: number) => (function* (): Sim {
+      for (let i = 0; i < 50; i++) {
+        while ((yield k.cmpxchg(flag, mine, theirs)) !== mine);
+        trips++;
+      }
+    })();
+    engine.spawn('ping', 0, side(0, 1));
+    engine.spawn('pong', SOCKET_OF_0, side(1, 0));
+    engine.run({ maxCycles: 1e6 });
+    expect(trips).toBe(100);
+    // Each hand-off is a transfer, plus at most the locked RMW the owner was in when the snoop came.
+    expect(engine.now / 100).toBeLessThan(P.transferSocket + 2 * (P.rmwLocal + P.l1Hit) + 10);
   });
 });
