@@ -175,17 +175,18 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private load(p: Process): void {
     const now = this.engine.now;
     const addr = p.a;
-    this.st.loads.value++;
     const sb = this.storeBuffers[p.cpu];
     if (sb.count > 0) {
       const slot = sb.find(addr);
       if (slot >= 0) {
+        this.st.loads.value++;
         this.st.forwarded.value++;
         this.engine.resume(p, now + this.params.l1Hit, sb.valueAt(slot));
         return;
       }
     }
-    if (this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return;
+    if (this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return; // counted at its grant
+    this.st.loads.value++;
     const t = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
     this.engine.resume(p, t, this.values[addr >>> WORD_SHIFT]);
   }
@@ -194,16 +195,16 @@ export class MemorySystem implements OpExecutor, EventHandler {
   private loadOverlapped(p: Process): void {
     const now = this.engine.now;
     const addr = p.a;
-    this.st.loads.value++;
     const sb = this.storeBuffers[p.cpu];
     const slot = sb.count > 0 ? sb.find(addr) : -1;
+    if (slot < 0 && this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return; // counted at its grant
+    this.st.loads.value++;
     if (slot >= 0) {
       this.st.forwarded.value++;
       this.overlapLatency[p.cpu] = this.params.l1Hit;
       this.engine.resume(p, now, sb.valueAt(slot));
       return;
     }
-    if (this.window !== null && this.window.processWaits(p, addr >>> LINE_SHIFT, false)) return;
     this.overlapLatency[p.cpu] = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now) - now;
     this.engine.resume(p, now, this.values[addr >>> WORD_SHIFT]);
   }
