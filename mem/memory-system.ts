@@ -12,7 +12,7 @@ import { Coherence, type CoherenceParams } from './coherence';
 import { LINE_SHIFT, SimMemory, WORD_SHIFT, growArray } from './memory';
 import { MultiPark } from './multi-park';
 import { MemoryStats } from './memory-stats';
-import { OwnerWindow } from './owner-window';
+import { OwnerWindow, SPIN_GRANT } from './owner-window';
 import { StoreBuffer } from './store-buffer';
 import { describeMemoryWait } from './wait-description';
 
@@ -27,8 +27,6 @@ export interface MemoryParams extends CoherenceParams {
   ownerWindow: number;
 }
 
-/** `Process.spinLine` while a spin's read waits for its line's grant (OwnerWindow). */
-const SPIN_GRANT = -4;
 /** `Process.spinLine` while a woken spinner's re-read is scheduled. */
 const SPIN_RECHECK = -2;
 
@@ -111,6 +109,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     this.multi = new MultiPark(engine, memory, this.coherence, this.storeBuffers, params.l1Hit, stats);
     const grants = { grantProcess: (p: Process) => self.delayedDispatch(p), grantDrain: (cpu: number) => self.onEvent(cpu) };
     this.window = params.ownerWindow === 1 ? new OwnerWindow(engine, topology, this.coherence, memory, grants, stats.group('ownerWindow')) : null;
+    this.multi.window = this.window;
   }
 
   perturb(p: Perturbation | null): void {
@@ -337,8 +336,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
    * longer woken, and a re-read already scheduled for it is cancelled. `retry` restarts the spin.
    */
   unpark(p: Process): void {
-    if (p.op === OP_SPIN_ANY) this.multi.unpark(p);
-    else if (p.spinLine === SPIN_GRANT) (this.window as OwnerWindow).remove(p);
+    if (p.spinLine === SPIN_GRANT) (this.window as OwnerWindow).remove(p);
+    else if (p.op === OP_SPIN_ANY) this.multi.unpark(p);
     else if (p.spinLine === SPIN_RECHECK) {
       p.stale++;
     } else if (p.spinLine >= 0) {

@@ -4,6 +4,7 @@ import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { Coherence } from './coherence';
 import { LINE_SHIFT, WORD_SHIFT, type SimMemory } from './memory';
+import { SPIN_GRANT, type OwnerWindow } from './owner-window';
 import type { StoreBuffer } from './store-buffer';
 
 /** `Process.spinLine` of a process parked on the lines of a watch set (SPIN_RECHECK is -2). */
@@ -62,6 +63,8 @@ export class MultiPark {
   private readonly storeBuffers: readonly StoreBuffer[];
   private readonly statsParent: StatGroup;
   private readonly l1Hit: number;
+  /** Grants and windows on held lines (MemorySystem.window), else null: a pass waits for them once (`passWaits`). */
+  window: OwnerWindow | null = null;
   private hRecheck = -1;
   private parks: Counter | null = null;
   private wakeups: Counter | null = null;
@@ -97,11 +100,17 @@ export class MultiPark {
     const now = this.engine.now;
     const sb = this.storeBuffers[p.cpu];
     const values = this.memory.values;
+    const window = this.window;
+    if (window !== null && window.passWaits(p, set.lines)) {
+      p.spinLine = SPIN_GRANT;
+      return;
+    }
     let done = now;
     let changed = -1;
     for (let i = 0; i < set.addrs.length; i++) {
       const addr = set.addrs[i];
       const slot = sb.count > 0 ? sb.find(addr) : -1;
+      if (window !== null && slot < 0) this.coherence.credit = window.takeCredit(addr >>> LINE_SHIFT);
       const t = slot >= 0 ? now + this.l1Hit : this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
       if (t > done) done = t;
       const v = slot >= 0 ? sb.valueAt(slot) : values[addr >>> WORD_SHIFT];

@@ -1,4 +1,5 @@
 import type { Engine, EventHandler } from '../lib/engine/engine';
+import { OP_SPIN_ANY } from '../lib/engine/ops';
 import { PROC_BLOCKED, type Process } from '../lib/engine/process';
 import type { Topology } from '../lib/machine/topology';
 import type { Counter } from '../lib/stats/counter';
@@ -6,6 +7,9 @@ import type { StatGroup } from '../lib/stats/group';
 import type { Coherence } from './coherence';
 import { growArray, type SimMemory } from './memory';
 import { I, S } from './mesi';
+
+/** `Process.spinLine` while a spin's read (OP_SPIN, or a pass of OP_SPIN_ANY) waits for a grant: an interrupt takes it out (`remove`). */
+export const SPIN_GRANT = -4;
 
 /** What the memory system does when a waiting request is granted: carry it out, now. */
 export interface GrantTarget {
@@ -45,8 +49,11 @@ export class OwnerWindow implements EventHandler {
   private readonly nextOfDrain: Int32Array;
   /** Per process id: the line it waits for, or -1. */
   private waitLine: Int32Array;
-  /** The entry being granted: it passes its own line's queue. */
+  /** The entry being granted: it passes its own line's queue (a poll pass: every line's). */
   private granting: number;
+  /** A poll pass being granted: its line and what its read is charged less (`takeCredit`). */
+  private creditLine: number;
+  private creditCycles: number;
   /** When each waiting process (by id) and each CPU's waiting drain began to wait. */
   private sinceProc: Float64Array;
   private readonly sinceDrain: Float64Array;
@@ -67,6 +74,8 @@ export class OwnerWindow implements EventHandler {
     this.nextOfDrain = new Int32Array(topology.nCpus).fill(-1);
     this.waitLine = new Int32Array(64).fill(-1);
     this.granting = -1;
+    this.creditLine = -1;
+    this.creditCycles = 0;
     this.sinceProc = new Float64Array(64);
     this.sinceDrain = new Float64Array(topology.nCpus);
     this.waits = stats.counter('waits', 'directory requests that waited for their line to be granted (another CPU\'s transaction or window)');
@@ -131,6 +140,12 @@ export class OwnerWindow implements EventHandler {
    */
   processWaits(p: Process, line: number, write: boolean): boolean {
     if (this.granting === p.id || (this.hits(p.cpu, line, write) ? this.mayHit(p.cpu, line) : !this.mustWait(p.cpu, line))) return false;
+    this.wait(p, line);
+    return true;
+  }
+
+  /** Blocks `p` and queues it on `line`. */
+  private wait(p: Process, line: number): void {
     if (p.state !== PROC_BLOCKED) this.engine.block(p);
     if (p.id >= this.waitLine.length) {
       this.waitLine = growArray(this.waitLine, 2 * p.id + 2, -1);
@@ -139,7 +154,35 @@ export class OwnerWindow implements EventHandler {
     }
     this.waitLine[p.id] = line;
     this.enqueue(p.id, line);
+  }
+
+  /**
+   * A pass of a multi-line poll (OP_SPIN_ANY) over `lines`: its reads overlap, as a poll loop's
+   * loads do, so if some must wait, the pass waits once, on the one whose grant comes last, and
+   * then reads every line at its grant. True if it waits.
+   */
+  passWaits(p: Process, lines: readonly number[]): boolean {
+    if (this.granting === p.id) return false;
+    let on = -1;
+    let latest = -1;
+    for (const line of lines) {
+      if (this.hits(p.cpu, line, false) ? this.mayHit(p.cpu, line) : !this.mustWait(p.cpu, line)) continue;
+      const at = this.freeAt(p.cpu, line);
+      if (at > latest) {
+        latest = at;
+        on = line;
+      }
+    }
+    if (on < 0) return false;
+    this.wait(p, on);
     return true;
+  }
+
+  /** What the read of `line` in a granted poll pass is charged less: the window its grant waited (once). */
+  takeCredit(line: number): number {
+    if (line !== this.creditLine) return 0;
+    this.creditLine = -1;
+    return this.creditCycles;
   }
 
   /** The drain of `cpu`'s oldest store on `line`: true if it must wait (it is re-run at its grant). */
@@ -202,7 +245,12 @@ export class OwnerWindow implements EventHandler {
       }
       // Its snoop left when the last transaction ended or when it arrived: the transfer runs from then.
       const o = c.owner[line];
-      c.credit = o >= 0 && o !== cpu ? Math.min(now - this.sentAt(line), this.window(cpu, o)) : 0;
+      const credit = o >= 0 && o !== cpu ? Math.min(now - this.sentAt(line), this.window(cpu, o)) : 0;
+      // A poll pass reads several lines: the credit goes to this line's read (takeCredit), not the first.
+      const pass = entry >= 0 && this.engine.processes[entry].op === OP_SPIN_ANY;
+      c.credit = pass ? 0 : credit;
+      this.creditLine = pass ? line : -1;
+      this.creditCycles = credit;
       this.head[line] = this.nextOf(entry);
       if (this.head[line] === -1) this.tail[line] = -1;
       this.setNext(entry, -1);
@@ -215,6 +263,7 @@ export class OwnerWindow implements EventHandler {
         this.target.grantDrain(-2 - entry);
       }
       this.granting = -1;
+      this.creditLine = -1;
       c.credit = 0;
     }
   }
