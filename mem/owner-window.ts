@@ -109,8 +109,7 @@ export class OwnerWindow implements EventHandler {
   /** When the head of `line`'s queue began to wait (now, if nobody waits). */
   private arrivedAt(line: number): number {
     const h = this.head[line];
-    if (h === -1) return this.engine.now;
-    return h >= 0 ? this.sinceProc[h] : this.sinceDrain[-2 - h];
+    return h === -1 ? this.engine.now : this.sinceOf(h);
   }
 
   /**
@@ -128,6 +127,11 @@ export class OwnerWindow implements EventHandler {
     return Math.floor(this.coherence.costTo(cpu, last, this.topology.distanceUnchecked(cpu, last)) / 2);
   }
 
+  /** A request of `cpu` on `line` may proceed now: a hit the owner's window allows, or a miss nothing holds up. */
+  private mayGo(cpu: number, line: number, write: boolean): boolean {
+    return this.hits(cpu, line, write) ? this.mayHit(cpu, line) : !this.mustWait(cpu, line);
+  }
+
   /** Whether `cpu` holds `line` well enough for a read (any valid state) or a write (E or M). */
   private hits(cpu: number, line: number, write: boolean): boolean {
     const st = this.coherence.stateOf(cpu, line);
@@ -139,7 +143,7 @@ export class OwnerWindow implements EventHandler {
    * wait, in which case it is queued and blocked until its grant re-executes it.
    */
   processWaits(p: Process, line: number, write: boolean): boolean {
-    if (this.granting === p.id || (this.hits(p.cpu, line, write) ? this.mayHit(p.cpu, line) : !this.mustWait(p.cpu, line))) return false;
+    if (this.granting === p.id || this.mayGo(p.cpu, line, write)) return false;
     this.wait(p, line);
     return true;
   }
@@ -166,7 +170,7 @@ export class OwnerWindow implements EventHandler {
     let on = -1;
     let latest = -1;
     for (const line of lines) {
-      if (this.hits(p.cpu, line, false) ? this.mayHit(p.cpu, line) : !this.mustWait(p.cpu, line)) continue;
+      if (this.mayGo(p.cpu, line, false)) continue;
       const at = this.freeAt(p.cpu, line);
       if (at > latest) {
         latest = at;
@@ -188,7 +192,7 @@ export class OwnerWindow implements EventHandler {
   /** The drain of `cpu`'s oldest store on `line`: true if it must wait (it is re-run at its grant). */
   drainWaits(cpu: number, line: number): boolean {
     const entry = -2 - cpu;
-    if (this.granting === entry || (this.hits(cpu, line, true) ? this.mayHit(cpu, line) : !this.mustWait(cpu, line))) return false;
+    if (this.granting === entry || this.mayGo(cpu, line, true)) return false;
     this.enqueue(entry, line);
     return true;
   }
@@ -254,7 +258,7 @@ export class OwnerWindow implements EventHandler {
       this.head[line] = this.nextOf(entry);
       if (this.head[line] === -1) this.tail[line] = -1;
       this.setNext(entry, -1);
-      this.waitCycles.value += now - (entry >= 0 ? this.sinceProc[entry] : this.sinceDrain[-2 - entry]);
+      this.waitCycles.value += now - this.sinceOf(entry);
       this.granting = entry;
       if (entry >= 0) {
         this.waitLine[entry] = -1;
@@ -266,6 +270,11 @@ export class OwnerWindow implements EventHandler {
       this.creditLine = -1;
       c.credit = 0;
     }
+  }
+
+  /** When a waiting entry began to wait. */
+  private sinceOf(entry: number): number {
+    return entry >= 0 ? this.sinceProc[entry] : this.sinceDrain[-2 - entry];
   }
 
   private cpuOf(entry: number): number {
