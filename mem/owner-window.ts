@@ -1,7 +1,7 @@
 import type { Engine, EventHandler } from '../lib/engine/engine';
 import { OP_SPIN_ANY } from '../lib/engine/ops';
 import { PROC_BLOCKED, type Process } from '../lib/engine/process';
-import type { Topology } from '../lib/machine/topology';
+import { DIST_SMT, type Topology } from '../lib/machine/topology';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { Coherence } from './coherence';
@@ -122,9 +122,14 @@ export class OwnerWindow implements EventHandler {
     return this.engine.now < this.sentAt(line) + this.window(this.cpuOf(h), cpu);
   }
 
-  /** Half the dirty transfer from `last` to `cpu`: the forwarded snoop's way to the owner. */
+  /**
+   * Half the dirty transfer from `last` to `cpu`: the forwarded snoop's way to the owner. None
+   * between SMT siblings: they share the L1D, so no snoop travels, and the line goes to the
+   * sibling's locked op when the owner's op in progress ends (nviennot's SMT figures: one CAS per hand-off).
+   */
   private window(cpu: number, last: number): number {
-    return Math.floor(this.coherence.costTo(cpu, last, this.topology.distanceUnchecked(cpu, last)) / 2);
+    const d = this.topology.distanceUnchecked(cpu, last);
+    return d === DIST_SMT ? 0 : Math.floor(this.coherence.costTo(cpu, last, d) / 2);
   }
 
   /** A request of `cpu` on `line` may proceed now: a hit the owner's window allows, or a miss nothing holds up. */

@@ -44,7 +44,10 @@ export function calibrationMarkdown(report: ValidateReport, commit: string): str
 const SCENARIOS = [
   '- **`cas.*`**: nviennot/core-to-core-latency\'s CAS benchmark as simulated code (bench/calibration/cas-pingpong.ts): two',
   '  threads on a pair of CPUs of the given class bounce one line with `compare_exchange` until it succeeds; round trip / 2.',
-  '  The profile\'s SMT pair needs `threadsPerCore=2`, which the scenario sets.',
+  '  The profile\'s SMT pair needs `threadsPerCore=2`, which the scenario sets. Between cores, each hand-off also waits',
+  '  for the owner\'s failed CAS in progress when its snoop arrives (the owner window). On hardware that wait is half a',
+  '  failed CAS on average, and the transfers are derived so; the model has no noise, so its phase locks and each',
+  '  pair waits one fixed point of that range: hence ratios from 0.92 to 1.09 instead of 1.00.',
   '- **`local-flush.*`**: the `munmap-micro` workload with no other CPU in the mm (`n=0, op=mprotect`) under',
   '  `linux-4.14`: each iteration mprotects `pages` pages read-only and back (two local flushes) and touches them again.',
   '  The flush latency is the flush_tlb_mm_range() bracket; above the ceiling (34 pages) the flush is a full one, and',

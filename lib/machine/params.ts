@@ -126,7 +126,9 @@ const SPECS: { [K in ParamKey]: Spec } = {
   memLatencyRemote: cycles("Line fetched from another socket's DRAM; unused when sockets = 1."),
   transferSmt: cycles(
     'Line held Modified by the SMT sibling: the transfer alone. CAS ping-pong figures (round trip / 2) include one CAS, ' +
-      'so the transfer is the figure less rmwLocal; a remote locked RMW is charged transfer + rmwLocal.',
+      'so the transfer is the figure less rmwLocal; a remote locked RMW is charged transfer + rmwLocal. Between cores (not ' +
+      'siblings, which share the L1D) the figure also holds the wait for the owner\'s failed CAS in progress, half of one ' +
+      '((l1Hit + rmwLocal) / 2) on average, so transferCcx and the others are the figure less that too.',
   ),
   transferCcx: cycles('Line held Modified by another core sharing the LLC/CCX: the transfer alone (see transferSmt).'),
   transferSocket: cycles('Line held Modified by a core in another CCX of the same socket: the transfer alone.'),
@@ -135,7 +137,8 @@ const SPECS: { [K in ParamKey]: Spec } = {
   ownerWindow: bool(
     '1: a request to a line another CPU\'s transaction holds takes effect when the line is granted to it, in arrival order, and ' +
       'the CPU owning it (E or M) keeps it for half the transfer to the next requester (the forwarded snoop\'s travel), so ' +
-      'its own accesses meanwhile hit (mem/owner-window.ts). 0: requests take effect at issue (docs/ARCHITECTURE.md, "The owner window").',
+      'its own accesses meanwhile hit (mem/owner-window.ts); SMT siblings have no window. 0: requests take effect at issue, ' +
+      'and the line passes to the next requester when a transaction completes (docs/ARCHITECTURE.md, "The owner window").',
   ),
   mfence: cycles('MFENCE with an empty store buffer (draining a non-empty buffer is charged separately).'),
   storeBufferEntries: {

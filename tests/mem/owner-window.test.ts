@@ -36,7 +36,7 @@ function scenario(ownerWindow: number) {
   return { at, value: memory.peek(x), stats };
 }
 
-describe('OwnerWindow (machine parameter ownerWindow = 1)', () => {
+describe('OwnerWindow (machine parameter ownerWindow = 1, the profiles\' default)', () => {
   test('the CPU granted last keeps the line for half the next transfer: its immediate retry hits, and the waiting request takes effect after it', () => {
     const { at, value, stats } = scenario(1);
     expect(at.first).toBe(1000 + P.transferCcx + P.rmwLocal);
@@ -51,7 +51,7 @@ describe('OwnerWindow (machine parameter ownerWindow = 1)', () => {
     expect(counter(stats, 'mem.ownerWindow.waits')).toBe(2);
   });
 
-  test('without it (the default), the waiting request took effect at issue, and cpu0 retries behind it', () => {
+  test('without it (ownerWindow = 0), the waiting request took effect at issue, and cpu0 retries behind it', () => {
     const { at, value, stats } = scenario(0);
     expect(at.cpu2Saw).toBe(1); // it saw only cpu0's first CMPXCHG, and succeeded
     expect(value).toBe(9); // so cpu0's second one (expecting 1) failed
@@ -114,5 +114,38 @@ describe('OwnerWindow (machine parameter ownerWindow = 1)', () => {
     expect(trips).toBe(100);
     // Each hand-off is a transfer, plus at most the locked RMW the owner was in when the snoop came.
     expect(engine.now / 100).toBeLessThan(P.transferSocket + 2 * (P.rmwLocal + P.l1Hit) + 10);
+  });
+  test('an SMT sibling has no window: it is granted when the owner\'s failed CAS in progress ends, while another core waits for the snoop', () => {
+    // cpu0 owns X and spins on failed CMPXCHGs from cycle 1000 (each a hit of l1Hit + rmwLocal);
+    // at 1001 a requester CMPXCHGs X. TOPO: cpu8 is cpu0's sibling, cpu1 its CCX neighbour.
+    const handOff = (requester: number) => {
+      const { engine, k, memory } = build(undefined, { ...P, ownerWindow: 1 });
+      const x = memory.allocLines('X');
+      const at = { granted: 0, ownerOps: 0 };
+      engine.spawn('owner', 0, (function* (): Sim {
+        yield k.store(x, 0);
+        yield k.mfence();
+        yield k.delay(1000 - engine.now);
+        while (at.granted === 0) {
+          yield k.cmpxchg(x, 5, 6);
+          at.ownerOps++;
+        }
+      })());
+      engine.spawn('requester', requester, (function* (): Sim {
+        yield k.delay(1001);
+        yield k.cmpxchg(x, 0, 7);
+        at.granted = engine.now;
+      })());
+      engine.run({ maxCycles: 1e6 });
+      return at;
+    };
+    const op = P.l1Hit + P.rmwLocal;
+    const sibling = handOff(8);
+    expect(sibling.granted).toBe(1000 + op + P.transferSmt + P.rmwLocal); // only the op in progress
+    // The neighbour's snoop reaches cpu0 half a transfer after 1001: cpu0's ops started before then hit.
+    const neighbour = handOff(1);
+    const arrives = 1001 + Math.floor(P.transferCcx / 2);
+    const ownerEnd = 1000 + Math.ceil((arrives - 1000) / op) * op;
+    expect(neighbour.granted).toBe(ownerEnd + P.transferCcx - Math.floor(P.transferCcx / 2) + P.rmwLocal);
   });
 });

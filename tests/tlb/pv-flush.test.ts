@@ -74,12 +74,12 @@ describe('KVM paravirtual remote flush (--pv-flush)', () => {
     // a paging-structure cache still pointing at freed page tables when it runs again.
     const faster = { hostPreemptsPerS: 40_000, hostPreemptNs: 5_000 };
     const found: string[] = [];
-    for (let seed = 1; seed <= 12 && found.length === 0; seed++) {
+    for (let seed = 1; seed <= 24 && found.length === 0; seed++) {
       for (const v of run(seed, true, RacyHost, faster, 2_000_000).oracle.violations) found.push(v.kind);
     }
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((k) => k === 'stale-translation' || k === 'freed-page-table')).toBe(true);
-    // The correct host, same runs: nothing.
+    // (With the owner window, seed 16 is the first to lose one.) The correct host, same runs: nothing.
     for (let seed = 1; seed <= 3; seed++) expect(run(seed, true, VcpuHost, faster, 2_000_000).oracle.violations).toEqual([]);
   });
 

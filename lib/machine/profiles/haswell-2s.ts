@@ -22,7 +22,7 @@ export const HASWELL_2S: MachineProfile = {
     threadsPerCore: v(2, 'S', 'Amit 2019 ran with SMT ("24+SMT"); set threadsPerCore=1 (and storeBufferEntries=42) for SMT off'),
     socketLinks: v(2, 'R', 'Xeon E5-2690 v3: 2 QPI 9.6 GT/s links (E5-26xx v3 have 2; the E5-46xx and E7 parts have 3 or more)'),
     hopCycles: v(198, 'E',
-      'unused with 2 sockets; a further QPI hop assumed to cost what the first adds: transferRemote - transferCcx = 288 - 90 = 198'),
+      'unused with 2 sockets; a further QPI hop assumed to cost what the first adds: transferRemote - transferCcx = 277 - 79 = 198'),
 
     l1Hit: v(4, 'S', '7-cpu.com/cpu/Haswell.html, i7-4770: L1 4 cycles (5 with complex addressing) [S via quotes in several repos]'),
     l2Hit: v(12, 'S', '7-cpu.com Haswell i7-4770: L2 12 cycles [S via quote] (client L2 = server L2, 256 KiB)'),
@@ -30,13 +30,13 @@ export const HASWELL_2S: MachineProfile = {
       'L3 62 cycles at 3.6 GHz; the LLC runs on the uncore clock, so x 2.6/3.6 = 44.8 ~ 45 (18C die; 12C ring shorter)'),
     memLatency: v(221, 'D', `${MLC}: local 85.0/84.2 ns [S] x 2.6 GHz = 221 (7-cpu E5-2699 v3: ~117 ns incl. L3 lookup)`),
     memLatencyRemote: v(356, 'D', `${MLC}: remote 136.3/137.2 ns [S]: 137 x 2.6 GHz = 356`),
-    transferSmt: v(2, 'D', `${BDX}: SMT sibling 8.2/8.3 ns (E5-2695 v4 README 7.6 ns): 8 x 2.6 = 21, less rmwLocal 19 = 2 (shared L1D)`),
-    transferCcx: v(90, 'D', `${BDX}: same socket 39.2/45.2 ns (E5-2695 v4 18C README 44 ns); 12C ~42 ns x 2.6 = 109, less 19 = 90`),
-    transferSocket: v(90, 'D', '= transferCcx: one LLC per socket; unused when ccxPerSocket=1'),
-    transferRemote: v(288, 'D', `${BDX}: other socket 117.9/127.5 ns; E5-2695 v4 README 118 ns [S]: 118 x 2.6 = 307, less 19 = 288`),
+    transferSmt: v(2, 'D', `${BDX}: SMT sibling 8.2/8.3 ns (E5-2695 v4 README 7.6 ns): 8 x 2.6 = 21, less rmwLocal 19 = 2 (shared L1D: no snoop, so no wait for the owner's CAS)`),
+    transferCcx: v(79, 'D', `${BDX}: same socket 39.2/45.2 ns (E5-2695 v4 18C README 44 ns); 12C ~42 ns x 2.6 = 109, less the CAS (19) and half the owner's failed CAS in progress ((l1Hit + rmwLocal) / 2 = 11.5) = 78.5`),
+    transferSocket: v(79, 'D', '= transferCcx: one LLC per socket; unused when ccxPerSocket=1'),
+    transferRemote: v(277, 'D', `${BDX}: other socket 117.9/127.5 ns; E5-2695 v4 README 118 ns [S]: 118 x 2.6 = 307, less 19 and 11.5 = 276.5`),
     rmwLocal: v(19, 'R', 'Agner Fog, Haswell LOCK CMPXCHG ~18-19 (not re-checked); i7-3930K (SNB-E) cmpxchg 20.5 cycles/op ' +
       '[S: rygorous/atomic_ops_test results gist, comment by spayne]'),
-    ownerWindow: v(0, 'E', 'off: the model\'s original serialization, each request taking effect at issue; 1 is the suspected-faithful owner window (docs/ARCHITECTURE.md)'),
+    ownerWindow: v(1, 'E', 'on: a request waits for the snoop to reach the owner and takes effect at its grant (docs/ARCHITECTURE.md, "The owner window"); 0 is the original serialization, each request taking effect at issue'),
     mfence: v(33, 'R', 'Agner Fog, Haswell MFENCE ~33 (not re-checked); SNB-E add_mfence 46.0 - add 1.9 = 44 [D, same gist]'),
     storeBufferEntries: v(21, 'R', 'Intel Optimization Manual, Haswell: 42 store-buffer entries per core (not re-checked), ' +
       'statically split between 2 threads = 21 per logical CPU'),
@@ -51,7 +51,7 @@ export const HASWELL_2S: MachineProfile = {
       'no bare-metal source'),
     ipiDeliveryCcx: v(1250, 'E', 'no bare-metal source; ~0.48 us as skylake-sp-2s/zen3-1s x 2.6 GHz = 1248 ~ 1250'),
     ipiDeliverySocket: v(1250, 'E', '= ipiDeliveryCcx: one LLC per socket; unused when ccxPerSocket=1'),
-    ipiDeliveryRemote: v(1540, 'E', 'ipiDeliveryCcx + one QPI hop ~ transferRemote (288) = 1538 ~ 1540'),
+    ipiDeliveryRemote: v(1540, 'E', 'ipiDeliveryCcx + one QPI crossing ~ the other-socket CAS figure less the CAS (307 - 19 = 288) = 1538 ~ 1540'),
     irqEntryExit: v(1300, 'E', `faultEntryExit 1050 (${LINUS}, Haswell) [S] for the IDT entry + IRET, plus ~250 for the ` +
       'xAPIC EOI write and irq_enter/irq_exit [E]'),
     idleWakeup: v(5200, 'D', 'Linux intel_idle: HASWELL_X -> idle_cpu_hsx -> hsw_cstates, C1 exit_latency 2 us [S] x 2.6 GHz = 5200'),

@@ -46,7 +46,7 @@ export const OPTERON_8X4: MachineProfile = {
         `the receiver's miss: 2 x (transferRemote + hopCycles) + 1 = ${URPC_2HOP}, so transferRemote = ` +
         `(${URPC_2HOP} - 1) / 2 - ${HOP} = ${Math.round((URPC_2HOP - 1) / 2) - HOP} (tests/tlb/strategies/mc-shootdown.test.ts measures it)`),
     rmwLocal: v(20, 'E', 'LOCK CMPXCHG on an owned line, family 10h ~20 cycles assumed (Agner Fog K10 [R])'),
-    ownerWindow: v(0, 'E', 'off: the model\'s original serialization, each request taking effect at issue; 1 is the suspected-faithful owner window (docs/ARCHITECTURE.md)'),
+    ownerWindow: v(1, 'E', 'on: a request waits for the snoop to reach the owner and takes effect at its grant (docs/ARCHITECTURE.md, "The owner window"); 0 is the original serialization, each request taking effect at issue'),
     mfence: v(30, 'E', 'no source; above rmwLocal as on the other profiles'),
     storeBufferEntries: v(32, 'E', 'family 10h LS2 store queue, order of magnitude [R]'),
     storeIssue: v(1, 'E', 'one store retires into the store buffer per cycle'),

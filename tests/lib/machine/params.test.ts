@@ -93,16 +93,16 @@ describe('profiles', () => {
     const t = (value: number, tag: SourceTag) => [value, tag];
     expect(pick(SKL, keys)).toEqual({
       clockGhz: t(2.5, 'E'), sockets: t(2, 'R'), ccxPerSocket: t(1, 'R'), coresPerCcx: t(28, 'R'),
-      threadsPerCore: t(1, 'E'), transferSmt: t(0, 'D'), transferCcx: t(101, 'D'), transferSocket: t(101, 'D'),
-      transferRemote: t(321, 'D'), rmwLocal: t(19, 'S'), storeBufferEntries: t(56, 'R'),
+      threadsPerCore: t(1, 'E'), transferSmt: t(0, 'D'), transferCcx: t(90, 'D'), transferSocket: t(90, 'D'),
+      transferRemote: t(310, 'D'), rmwLocal: t(19, 'S'), storeBufferEntries: t(56, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(800, 'F'), invlpg: t(200, 'S'),
       cr3Write: t(96, 'S'), pageWalk: t(20, 'D'), flushCeiling: t(33, 'S'), invlpgb: t(0, 'R'),
       tlbsync: t(1500, 'E'), contextSwitch: t(450, 'E'),
     });
     expect(pick(ZEN, keys)).toEqual({
       clockGhz: t(3, 'E'), sockets: t(1, 'R'), ccxPerSocket: t(8, 'R'), coresPerCcx: t(8, 'R'),
-      threadsPerCore: t(1, 'E'), transferSmt: t(20, 'D'), transferCcx: t(60, 'D'), transferSocket: t(312, 'D'),
-      transferRemote: t(582, 'D'), rmwLocal: t(9, 'M'), storeBufferEntries: t(64, 'R'),
+      threadsPerCore: t(1, 'E'), transferSmt: t(20, 'D'), transferCcx: t(54, 'D'), transferSocket: t(306, 'D'),
+      transferRemote: t(576, 'D'), rmwLocal: t(9, 'M'), storeBufferEntries: t(64, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(900, 'E'), invlpg: t(200, 'E'),
       cr3Write: t(100, 'E'), pageWalk: t(25, 'E'), flushCeiling: t(33, 'S'), invlpgb: t(1, 'S'),
       tlbsync: t(1500, 'E'), contextSwitch: t(450, 'E'),
@@ -135,7 +135,7 @@ describe('resolveMachine', () => {
     });
     expect(cfg.params).toMatchObject({
       flushCeiling: 16, pcid: 0, x2apic: 1, clockGhz: 2.1, threadsPerCore: 2, l1Hit: 5, rmwLocal: 10,
-      transferCcx: 101,
+      transferCcx: 90,
     });
     expect(Object.keys(cfg.params)).toEqual([...PARAM_KEYS]);
     expect(JSON.stringify(cfg)).toBe(JSON.stringify(resolveMachine(SKL, { rmwLocal: 10, l1Hit: '5', clockGhz: 2.1,
@@ -237,7 +237,7 @@ describe('docs/PROFILES.md', () => {
   it('describes a profile as a table with value, unit, tag and source', () => {
     const md = describeProfile(SKL);
     expect(md).toContain('Topology: 2 sockets x 1 CCX x 28 cores x 1 thread = 56 CPUs.');
-    expect(md).toContain('| `transferCcx` | 101 | cycles | D | nviennot/core-to-core-latency');
+    expect(md).toContain('| `transferCcx` | 90 | cycles | D | nviennot/core-to-core-latency');
     expect(md.split('\n').filter((l) => l.startsWith('| `')).length).toBe(PARAM_KEYS.length);
     expect(configError(() => describeProfile('nope'))).toMatch(/unknown machine profile 'nope'/);
   });

@@ -28,13 +28,14 @@ const RUNS = 400;
 /**
  * Catalogue tests that get more runs than RUNS because one allowed state is rare under the
  * randomized timing (measured over 20000 runs per machine).
- *  - R+mfence+rfi-po: `1:EAX=1; 1:EBX=1; [y]=1;` (~0.5% on zen3-1s, ~0.9% on skylake-sp-2s).
+ *  - R+mfence+rfi-po: `1:EAX=1; 1:EBX=1; [y]=1;` (~0.04% on zen3-1s, ~0.37% on skylake-sp-2s).
  *    P1 must read y=1, i.e. not forward its own y=2: its store has to drain and then P0's
  *    `W x; MFENCE; W y=1` has to run and drain, all between P1's store and P1's next
- *    instruction. At 400 runs that window is missed with ~16% probability per seed on zen3-1s
- *    (5 of 10 seeds tried missed it); at 2000 runs, ~1e-4.
+ *    instruction. The owner window makes it rarer: once P1's drain owns y, P0's GetM waits for
+ *    its snoop to reach P1, and P1's load meanwhile hits (0.4% on zen3-1s without the window).
+ *    At 20000 runs it is missed with probability ~3e-4.
  */
-const CATALOGUE_RUNS: Record<string, number> = { 'R+mfence+rfi-po': 2000 };
+const CATALOGUE_RUNS: Record<string, number> = { 'R+mfence+rfi-po': 20_000 };
 
 const PROFILES = ['skylake-sp-2s', 'zen3-1s'];
 const machines = new Map(PROFILES.map((p): [string, MachineConfig] => [p, resolveMachine(p)]));
