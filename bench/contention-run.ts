@@ -9,8 +9,8 @@ import { MemMachine } from '../mem/machine';
  * after each success. Per add: failed CMPXCHGs, line transfers and cycles, and the head line's
  * throughput. The same loop on hardware (pinned threads, counting failures) is the measurement
  * that settles docs/ARCHITECTURE.md's "The owner window": without it the model's retries queue behind every
- * requester, so failures per add grow with N; `--owner-window` runs it with the window on
- * (machine parameter ownerWindow = 1). `npm run bench:contention [-- --adds N] [-- --gap C] [-- --owner-window]`.
+ * requester, so failures per add grow with N; `--no-owner-window` runs it so (machine parameter
+ * ownerWindow = 0). `npm run bench:contention [-- --adds N] [-- --gap C] [-- --no-owner-window]`.
  */
 export interface ContentionRow {
   cpus: number;
@@ -21,7 +21,7 @@ export interface ContentionRow {
   addsPerUs: number;
 }
 
-export function llistAddContention(cpus: number, adds: number, gapCycles: number, ownerWindow = 0): ContentionRow {
+export function llistAddContention(cpus: number, adds: number, gapCycles: number, ownerWindow = 1): ContentionRow {
   const m = new MemMachine({ config: resolveMachine('skylake-sp-2s', { ownerWindow }), seed: 1 });
   const head = m.memory.allocLines('call_single_queue');
   const k = m.k;
@@ -64,7 +64,7 @@ function main(argv: string[]): number {
     console.error('bench:contention: --adds expects a positive integer and --gap a non-negative integer of cycles');
     return 2;
   }
-  const window = argv.includes('--owner-window') ? 1 : 0;
+  const window = argv.includes('--no-owner-window') ? 0 : 1;
   console.log(`llist_add on one line, skylake-sp-2s (ownerWindow=${window}): ${adds} adds per CPU, ${gap} cycles of other work after each`);
   console.log('  CPUs  failed CMPXCHG/add  transfers/add  cycles/add (per CPU)  adds/µs (all)');
   for (const n of [1, 2, 4, 8, 14, 28, 56]) {

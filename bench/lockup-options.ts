@@ -7,11 +7,10 @@ import type { RunConfig } from './run-config';
 /**
  * The default threshold of every liveness check: a quarter of the run (warm-up included), at most
  * 0.5 simulated ms. Linux waits seconds (5 s for a CSD, 10 s hard, 20 s soft) where its operations
- * take microseconds; 0.5 ms is three times the longest legitimate wait measured on any shipped
- * workload at its default size (a 56-CPU csd_lock_wait of 168 µs: latr on tlb-flush2, behind the
- * first CPU's call-function queue, which the model's contended cmpxchg loops lengthen without ownerWindow:
- * docs/ARCHITECTURE.md), and a quarter of the run lets a state that got stuck in its first three
- * quarters show in a short one.
+ * take microseconds; 0.5 ms is three times the longest legitimate wait once measured on any shipped
+ * workload at its default size (a 56-CPU csd_lock_wait of 168 µs: latr on tlb-flush2, without the
+ * owner window; with it, the longest on tlb-flush2 and tlb-flush3 is 44 µs), and a quarter of the
+ * run lets a state that got stuck in its first three quarters show in a short one.
  *
  * Under a host model (`hostPreemptsPerS` > 0) it is at least four freezes (`hostPreemptNs`): a
  * wait can span several freezes of the vCPUs it depends on (a chain of lock holders, a flush

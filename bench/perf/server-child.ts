@@ -5,17 +5,20 @@
  * `warm` first runs 2 simulated ms of the same configuration, untimed, so that the JIT has
  * compiled the hot paths. `alloc` warms up too, then counts the bytes the run allocates on the
  * JavaScript heap (`allocBytes`, else 0): V8's GC profiler gives the heap in use before and after
- * every collection, so what was allocated is the growth between collections. `marginal` warms up,
- * then runs the configuration for a fifth of its window and for the whole of it, and reports the
- * difference (wall time and events): the cost of the window's last four fifths, without building
- * the machine and filling its caches.
+ * every collection, so what was allocated is the growth between collections. `marginal` warms up
+ * for a fifth of the window, then runs the configuration for a fifth of its window and for the
+ * whole of it, and reports the difference (wall time and events): the cost of the window's last
+ * four fifths, without building the machine and filling its caches.
  */
 import v8 from 'node:v8';
 import { simulate, type SimulateConfig } from '../experiment/api';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SimulateConfig;
 const mode = process.argv[3];
-if (mode === 'warm' || mode === 'alloc' || mode === 'marginal') simulate({ ...config, ms: 2 });
+if (mode === 'warm' || mode === 'alloc') simulate({ ...config, ms: 2 });
+// The marginal mode's untimed warm-up is as long as its timed base, so that the base's time is
+// not mostly the JIT's and GC's first pass (on 56 CPUs the first 10 ms took 2.8 times the second).
+if (mode === 'marginal') simulate({ ...config, ms: (config.ms ?? 1) / 5 });
 let baseMs = 0;
 let baseEvents = 0;
 if (mode === 'marginal') {
