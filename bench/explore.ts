@@ -141,6 +141,7 @@ export const EXPLORE_TARGETS: Readonly<Record<string, Partial<Record<ViolationKi
   'mc-shootdown:protocol=multicast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
   'mc-shootdown:protocol=unicast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
   'mc-shootdown:protocol=broadcast': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
+  'mc-shootdown:lazy=stay': { 'stale-translation': 'never', 'freed-page-table': 'never', lockup: 'never' },
 });
 
 /** What `npm run bench:explore` explores: every shipped strategy, and the variants of those with options. */

@@ -22,7 +22,15 @@ export type McProtocol = (typeof MC_PROTOCOLS)[number];
 export const MC_NOTIFY = ['poll', 'ipi'] as const;
 export type McNotify = (typeof MC_NOTIFY)[number];
 
-/** mc-shootdown's own parameters: `--strategy mc-shootdown:protocol=unicast:notify=ipi:handler=100`. */
+/**
+ * What a target that is lazy on the flushed mm does: `leave` runs Linux 4.8's leave_mm() (a LOCK
+ * BTR on mm_cpumask and a CR3 write); `stay` flushes the range in place and stays in the mask, as
+ * a Barrelfish core with no lazy mm to leave would, so the message path never writes the mask.
+ */
+export const MC_LAZY = ['leave', 'stay'] as const;
+export type McLazy = (typeof MC_LAZY)[number];
+
+/** mc-shootdown's own parameters: `--strategy mc-shootdown:protocol=unicast:notify=ipi:handler=100:lazy=stay`. */
 export interface McShootdownParams {
   /** Message protocol (MC_PROTOCOLS); default `numa-multicast`, the paper's best. */
   protocol: McProtocol;
@@ -34,9 +42,11 @@ export interface McShootdownParams {
    * integer in [0, 100000].
    */
   handler: number;
+  /** A lazy target (MC_LAZY): default `leave`, Linux 4.8's leave_mm(). */
+  lazy: McLazy;
 }
 
-export const MC_SHOOTDOWN_DEFAULTS: Readonly<McShootdownParams> = Object.freeze({ protocol: 'numa-multicast', notify: 'poll', handler: 100 });
+export const MC_SHOOTDOWN_DEFAULTS: Readonly<McShootdownParams> = Object.freeze({ protocol: 'numa-multicast', notify: 'poll', handler: 100, lazy: 'leave' });
 
 /** `key=value` options of `mc-shootdown:...`, checked: an unknown key or a bad value is one line naming it. */
 export function parseMcShootdownOptions(opts: Readonly<Record<string, string>>): McShootdownParams {
@@ -52,8 +62,11 @@ export function parseMcShootdownOptions(opts: Readonly<Record<string, string>>):
       const n = Number(value);
       if (!(value.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 100_000)) throw new ConfigError(`mc-shootdown: handler expects an integer number of cycles in [0, 100000], got '${value}'`);
       p.handler = n;
+    } else if (key === 'lazy') {
+      if (!(MC_LAZY as readonly string[]).includes(value)) throw new ConfigError(`mc-shootdown: lazy expects one of ${MC_LAZY.join(', ')}, got '${value}'`);
+      p.lazy = value as McLazy;
     } else {
-      throw new ConfigError(`mc-shootdown: unknown option '${key}' (known: protocol, notify, handler)`);
+      throw new ConfigError(`mc-shootdown: unknown option '${key}' (known: protocol, notify, handler, lazy)`);
     }
   }
   return p;
