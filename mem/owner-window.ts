@@ -132,8 +132,15 @@ export class OwnerWindow implements EventHandler {
     return d === DIST_SMT ? 0 : Math.floor(this.coherence.costTo(cpu, last, d) / 2);
   }
 
-  /** A request of `cpu` on `line` may proceed now: a hit the owner's window allows, or a miss nothing holds up. */
+  /**
+   * A request of `cpu` on `line` may proceed now: a hit the owner's window allows, or a miss nothing
+   * holds up. The common case first: nobody waits, and the line is `cpu`'s own or idle in no one's.
+   */
   private mayGo(cpu: number, line: number, write: boolean): boolean {
+    if (this.head[line] === -1) {
+      const o = this.coherence.owner[line];
+      if (o === cpu || (o < 0 && this.coherence.busyUntil[line] <= this.engine.now)) return true;
+    }
     return this.hits(cpu, line, write) ? this.mayHit(cpu, line) : !this.mustWait(cpu, line);
   }
 
