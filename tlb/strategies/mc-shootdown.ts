@@ -26,8 +26,7 @@ type PollSite = 'idle' | 'tick' | 'schedule' | 'wait' | 'ipi';
  * 2009, §5.1's unmap case study and Fig 6), as a Linux 4.8 kernel (`linux-4.8`: TLBSTATE_OK/LAZY,
  * no PCID) whose `native_flush_tlb_others` sends cache-line messages instead of IPIs
  * (docs/reference/beyond-mainline.md §5). What stays Linux: the local flush, mm_cpumask as the
- * target set, `flush_tlb_func` (a LAZY target runs leave_mm, or with `lazy` = `stay` flushes in
- * place and stays in the mask) and its wait for every reply.
+ * target set, `flush_tlb_func` (a LAZY target runs leave_mm unless `lazy=stay`) and the wait for replies.
  *
  * - Channels (`mc-channels.ts`): UMP-style single-producer single-consumer lines, a message per
  *   line with its header written last, and a reply line back. A channel holds one message; a send
@@ -290,16 +289,13 @@ export class McShootdown extends Linux48 implements Strategy {
     yield* this.reply(k, me, from, seq);
   }
 
-  /**
-   * flush_tlb_func(): with `lazy=stay` a target lazy on the mm flushes the range as a TLBSTATE_OK
-   * one does and stays in mm_cpumask, so its switch back finds its bit set (no LOCK BTS, no CR3).
-   */
+  /** flush_tlb_func(): with `lazy=stay` a lazy target flushes the range as a TLBSTATE_OK one does and
+   *  stays in mm_cpumask, so its switch back finds its bit set (no LOCK BTS, no CR3 write). */
   protected override *flushTlbFunc(cpu: Cpu, f: number): Sim {
     if (this.mp.lazy === 'leave') return yield* super.flushTlbFunc(cpu, f);
     const k = this.ctx.k;
     if ((yield k.load(f)) !== (yield k.load(this.tlbstate.addr(cpu.id, 'active_mm')))) return;
-    const start = yield k.load(f + 8);
-    yield* flushTlbLocalRange(this.ctx, k, cpu, start, yield k.load(f + 16));
+    yield* flushTlbLocalRange(this.ctx, k, cpu, yield k.load(f + 8), yield k.load(f + 16)); // start, end
   }
 
   /** The aggregator: forward to the members of its domain, flush itself, and reply when they all have. */
