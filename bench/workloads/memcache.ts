@@ -107,10 +107,11 @@ export const memcache = defineWorkload({
       const name = params.instances === 1 ? `memcached/${w}` : `memcached.${inst}/${w}`;
       const allowed = params.instances === 1 ? undefined : CpuSet.of(n, home);
       s.createTask(name, app, cpu, function* ({ k, task, sched }: TlbTaskEnv): Sim {
+        const hasWork = function* (): Sim<boolean> {
+          return (yield k.load(queued[w])) > 0;
+        };
         for (;;) {
-          yield* epoll[w].waitEvent(sched, task, function* (): Sim<boolean> {
-            return (yield k.load(queued[w])) > 0;
-          });
+          yield* epoll[w].waitEvent(sched, task, hasWork);
           while ((yield k.load(queued[w])) > 0) {
             yield k.xadd(queued[w], -1);
             yield k.compute(params.syscallCycles);

@@ -43,8 +43,6 @@ export class TlbTranslation implements Translation<TlbOps> {
   private readonly mlp: MlpWindow[];
   /** The memory system's per-CPU latency of the last overlapped load. */
   private readonly overlapLatency: Float64Array;
-  /** The cycles the last `walkOverlapped` spent in its loads. */
-  private walkLoadCycles: number;
   /** The kernel's 4 KiB global pages a pass through the scheduler touches (`kernelTlbPages`). */
   private readonly kernelVpns: Float64Array;
   /** Called for a write to a read-only page: breaks COW (new page, flush of the old translation). */
@@ -58,7 +56,6 @@ export class TlbTranslation implements Translation<TlbOps> {
     this.p = params;
     this.now = now;
     this.overlapLatency = overlapLatency;
-    this.walkLoadCycles = 0;
     this.kernelVpns = kernelLayout(params.kernelTlbPages);
     this.mlp = unit.tlbs.map(() => new MlpWindow(params.fillBuffers, params.pageWalkers));
     this.cowBreak = null;
@@ -106,7 +103,20 @@ export class TlbTranslation implements Translation<TlbOps> {
         if (hit !== HIT_L1) yield k.compute(this.p.stlbHit);
         break;
       }
-      pte = yield* this.walk(k, c, mm, asid, vpn);
+      // The page walk, inline (a generator per miss was a tenth of the simulator's allocation).
+      let loads = 1;
+      if (tlb.pscValid[asid] === 0) {
+        // No paging-structure-cache entries for this PCID: read the upper levels too.
+        yield k.load(mm.pgdAddr);
+        yield k.load(mm.pudAddr);
+        yield k.load(mm.pmdAddr);
+        tlb.fillPsc(asid, this.now());
+        loads += 3;
+      }
+      pte = yield k.load(mm.pteAddr(vpn));
+      // `pageWalk` is the whole walk with every line in L1; fetched lines already cost their transfer.
+      const fixed = this.p.pageWalk - loads * this.p.l1Hit;
+      if (fixed > 0) yield k.compute(fixed);
       if (pte !== 0) {
         tlb.fill(asid, vpn, pte, mm.ctxId);
         break;
@@ -166,10 +176,22 @@ export class TlbTranslation implements Translation<TlbOps> {
         this.oracle.checkUse(c, mm, vpn + i, pteVersion(pte), tlb.owner, t);
         w.hit(t, hit === HIT_L1 ? p.l1Hit : p.stlbHit + p.l1Hit); // the STLB lookup is pipelined
       } else {
+        // The walk, its loads overlapping with other accesses: the PTE now, the load cycles aside.
         const loads = tlb.pscValid[asid] === 0 ? 4 : 1;
-        pte = yield* this.walkOverlapped(k, c, mm, asid, vpn + i);
+        let loadCycles = 0;
+        if (loads === 4) {
+          yield k.loadOverlapped(mm.pgdAddr);
+          loadCycles += this.overlapLatency[c];
+          yield k.loadOverlapped(mm.pudAddr);
+          loadCycles += this.overlapLatency[c];
+          yield k.loadOverlapped(mm.pmdAddr);
+          loadCycles += this.overlapLatency[c];
+          tlb.fillPsc(asid, this.now());
+        }
+        pte = yield k.loadOverlapped(mm.pteAddr(vpn + i));
+        loadCycles += this.overlapLatency[c];
         // `pageWalk` is the whole walk with every line in L1; fetched lines cost their transfer instead.
-        const walkCycles = Math.max(p.pageWalk, p.pageWalk - loads * p.l1Hit + this.walkLoadCycles);
+        const walkCycles = Math.max(p.pageWalk, p.pageWalk - loads * p.l1Hit + loadCycles);
         if (pte !== 0) {
           tlb.fill(asid, vpn + i, pte, mm.ctxId);
           const start = w.walk(t, walkCycles);
@@ -202,43 +224,6 @@ export class TlbTranslation implements Translation<TlbOps> {
     let misses = 0;
     for (let i = 0; i < vpns.length; i++) if (!tlb.touchGlobal(vpns[i])) misses++;
     if (misses > 0) yield k.compute(misses * this.p.pageWalk);
-  }
-
-  /** The page walk: returns the PTE word. */
-  private *walk(k: TlbOps, c: number, mm: Mm, asid: number, vpn: number): Sim<number> {
-    const tlb = this.unit.tlbs[c];
-    let loads = 1;
-    if (tlb.pscValid[asid] === 0) {
-      // No paging-structure-cache entries for this PCID: read the upper levels too.
-      yield k.load(mm.pgdAddr);
-      yield k.load(mm.pudAddr);
-      yield k.load(mm.pmdAddr);
-      tlb.fillPsc(asid, this.now());
-      loads += 3;
-    }
-    const pte = yield k.load(mm.pteAddr(vpn));
-    // `pageWalk` is the whole walk with every line in L1; fetched lines already cost their transfer.
-    const fixed = this.p.pageWalk - loads * this.p.l1Hit;
-    if (fixed > 0) yield k.compute(fixed);
-    return pte;
-  }
-
-  /** A walk whose loads overlap with other accesses: returns the PTE, leaves the load cycles aside. */
-  private *walkOverlapped(k: TlbOps, c: number, mm: Mm, asid: number, vpn: number): Sim<number> {
-    const tlb = this.unit.tlbs[c];
-    let cycles = 0;
-    if (tlb.pscValid[asid] === 0) {
-      yield k.loadOverlapped(mm.pgdAddr);
-      cycles += this.overlapLatency[c];
-      yield k.loadOverlapped(mm.pudAddr);
-      cycles += this.overlapLatency[c];
-      yield k.loadOverlapped(mm.pmdAddr);
-      cycles += this.overlapLatency[c];
-      tlb.fillPsc(asid, this.now());
-    }
-    const pte = yield k.loadOverlapped(mm.pteAddr(vpn));
-    this.walkLoadCycles = cycles + this.overlapLatency[c];
-    return pte;
   }
 
   /**
