@@ -57,6 +57,13 @@ export function llistAddContention(cpus: number, adds: number, gapCycles: number
 }
 
 function main(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--adds' || argv[i] === '--gap') i++;
+    else if (argv[i] !== '--no-owner-window') {
+      console.error(`bench:contention: unknown argument '${argv[i]}' (expected --adds N, --gap C, --no-owner-window)`);
+      return 2;
+    }
+  }
   const opt = (name: string, dflt: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
   const adds = opt('--adds', 200);
   const gap = opt('--gap', 2000);

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { llistAddContention } from '../../bench/contention-run';
 
 describe('bench:contention (llist_add on one line)', () => {
@@ -20,5 +22,16 @@ describe('bench:contention (llist_add on one line)', () => {
     expect(r.addsPerUs).toBeGreaterThan(0);
     expect(r.failedPerAdd).toBeGreaterThan(0);
     expect(r.transfersPerAdd).toBeGreaterThanOrEqual(r.failedPerAdd);
+  });
+  test('a bad argument is one line naming it, and exit 2', () => {
+    const script = path.join(__dirname, '../../dist/bench/contention-run.js');
+    for (const [args, message] of [
+      [['--owner-window'], "bench:contention: unknown argument '--owner-window' (expected --adds N, --gap C, --no-owner-window)"],
+      [['--adds', '0'], 'bench:contention: --adds expects a positive integer and --gap a non-negative integer of cycles'],
+    ] as const) {
+      const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`${message}\n`);
+    }
   });
 });
