@@ -60,6 +60,8 @@ export interface RunJson<W = Record<string, unknown>> {
   tlb: { l1dMisses: number; stlbMisses: number; kernelWalks: number; invlpgs: number; pcidFlushes: number; fullFlushes: number };
   /** The lazy mm reference (`mmRefcount`): all 0 with `none`. */
   lazyMm: { grabs: number; drops: number; shootCalls: number; shootTargets: number; shootSwitches: number };
+  /** The LRU (`--lru`, tlb/mm/lru.ts): all 0 (wait null) with `none`. */
+  lru: { added: number; freed: number; batchMoves: number; drains: number; lockAcquisitions: number; lockContended: number; lockWaitCycles: number | null };
   /** The KVM host model (`hostPreemptsPerS` > 0) and `--pv-flush`: all 0 on bare metal. */
   kvm: { preemptions: number; stolenCycles: number; guestFlushes: number; pvDropped: number; pvCmpxchgFailed: number };
   /** The oracle's quarantine for strategies that flush lazily (latr; tlb/check/lazy-coverage.ts): all 0 for the others. */
@@ -154,6 +156,11 @@ export function resultOf(m: TlbMachine, cfg: RunConfig, workloadParams: Record<s
     lazyMm: {
       grabs: d.lazyMm?.grabs ?? 0, drops: d.lazyMm?.drops ?? 0,
       shootCalls: d.lazyMm?.shootCalls ?? 0, shootTargets: d.lazyMm?.shootTargets ?? 0, shootSwitches: d.lazyMm?.shootSwitches ?? 0,
+    },
+    lru: {
+      added: d.lru?.added ?? 0, freed: d.lru?.freed ?? 0, batchMoves: d.lru?.batchMoves ?? 0, drains: d.lru?.drains ?? 0,
+      lockAcquisitions: d.lru?.lock?.acquisitions ?? 0, lockContended: d.lru?.lock?.contended ?? 0,
+      lockWaitCycles: (d.lru?.lock?.waitCycles?.count ?? 0) > 0 ? d.lru.lock.waitCycles.mean : null,
     },
     kvm: {
       preemptions: d.kvm?.preemptions ?? 0, stolenCycles: d.kvm?.stolenCycles ?? 0, guestFlushes: d.kvm?.guestFlushes ?? 0,

@@ -4,6 +4,7 @@ import { shapeMismatch } from '../lib/stats/shape';
 import { checkLiveness } from '../tlb/check/liveness';
 import { TlbMachine } from '../tlb/machine';
 import { DEFAULT_MM_REFCOUNT, type StrategyFactory } from '../tlb/strategies/strategy';
+import { DEFAULT_LRU } from '../tlb/mm/lru';
 import type { RunConfig } from './run-config';
 import { lockupFlags, lockupThresholds } from './lockup-options';
 import { resultOf, type RunJson } from './result-json';
@@ -41,6 +42,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.flushCeiling !== undefined) parts.push(`--flush-ceiling ${o.flushCeiling}`);
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
   if (o.mmRefcount !== undefined && o.mmRefcount !== DEFAULT_MM_REFCOUNT) parts.push(`--mm-refcount ${o.mmRefcount}`);
+  if (o.lru !== undefined && o.lru !== DEFAULT_LRU) parts.push(`--lru ${o.lru}`);
   if (o.pvFlush === true) parts.push('--pv-flush');
   parts.push(...lockupFlags(cfg));
   if (cfg.perturb) parts.push('--perturb', ...searchFlags(cfg.search));

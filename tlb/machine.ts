@@ -6,6 +6,7 @@ import { Smp } from '../cpu/smp';
 import { FlushStats } from './check/flush-stats';
 import { FreedMmCheck } from './check/freed-mm';
 import { LazyMmRefcount } from './mm/lazy-ref';
+import { DEFAULT_LRU, LRU_MODES, Lru } from './mm/lru';
 import { Mapping } from './mm/mapping';
 import type { Mm } from './mm/mm';
 import { MmLifecycle } from './mm/mm-lifecycle';
@@ -58,12 +59,14 @@ export class TlbMachine extends CpuMachine {
       flushCeiling: p.flushCeiling,
       idleLeaveMm: false,
       mmRefcount: DEFAULT_MM_REFCOUNT,
+      lru: DEFAULT_LRU,
       pvFlush: false,
       ...options.strategyOptions,
     };
     if (!(MM_REFCOUNT_MODES as readonly string[]).includes(so.mmRefcount)) {
       throw new ConfigError(`strategy option mmRefcount = '${String(so.mmRefcount)}': expected one of ${MM_REFCOUNT_MODES.join(', ')}`);
     }
+    if (!(LRU_MODES as readonly string[]).includes(so.lru)) throw new ConfigError(`strategy option lru = '${String(so.lru)}': expected one of ${LRU_MODES.join(', ')}`);
     if (so.pcid && p.pcid !== 1) throw new ConfigError(`strategy option pcid needs a machine with pcid=1`);
     if (so.pvFlush && this.host === null) throw new ConfigError('strategy option pvFlush needs a KVM guest: set --param hostPreemptsPerS above 0');
     so.pcid = so.pcid && options.strategy.supportsPcid;
@@ -87,6 +90,12 @@ export class TlbMachine extends CpuMachine {
     }
     this.mapping = new Mapping(this.engine, this.unit, this.oracle, this.flushStats, this.strategy, p);
     this.translation.cowBreak = (k, cpu, _task, mm, vpn) => this.mapping.cowBreak(k, cpu, mm, vpn);
+    if (so.lru !== 'none') {
+      const nodeOf = Int32Array.from({ length: this.topology.nCpus }, (_, c) => this.topology.socketOf(c));
+      const lru = new Lru(so.lru, this.memory, this.engine, nodeOf, this.topology.nSockets, this.stats.group('lru'));
+      this.mapping.lru = lru;
+      this.translation.lru = lru;
+    }
     this.mmLifecycle = new MmLifecycle(this.memory, this.engine, this.topology.nCpus, this.strategy, this.stats.group('mm'), so.mmRefcount !== 'none');
     this.mms = this.mmLifecycle.all;
     this.initMm = this.mmLifecycle.create('init_mm', 0);

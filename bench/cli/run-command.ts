@@ -48,6 +48,11 @@ export function summary(r: RunJson): string {
   if (r.config.strategyOptions.mmRefcount !== 'none') {
     lines.splice(-1, 0, `  lazy mm (${r.config.strategyOptions.mmRefcount}): ${lz.grabs} grabs, ${lz.drops} drops; ${lz.shootCalls} cleanup_lazy_tlbs, ${lz.shootTargets} CPUs shot at, ${lz.shootSwitches} switched to init_mm`);
   }
+  const lru = r.lru;
+  if (r.config.strategyOptions.lru !== 'none') {
+    const wait = lru.lockWaitCycles === null ? '' : `, ${lru.lockWaitCycles.toFixed(0)} cycles' wait on average`;
+    lines.splice(-1, 0, `  LRU (${r.config.strategyOptions.lru}): ${lru.added} pages added, ${lru.freed} freed; lru_lock ${lru.lockAcquisitions} times, ${lru.lockContended} contended${wait}`);
+  }
   for (const v of r.violations.slice(0, 5)) lines.push(`    ${v.kind} on cpu${v.cpu} at cycle ${v.cycle}: ${v.detail}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  host: ${r.host.wallMs.toFixed(0)} ms, ${r.host.events} events, ${(r.host.eventsPerSecond / 1e6).toFixed(2)} M events/s`);

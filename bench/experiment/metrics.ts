@@ -1,7 +1,7 @@
 import type { RunJson } from '../result-json';
 
 /** The sections of a run's JSON whose numbers a summary over seeds covers. */
-const SECTIONS = ['ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb', 'lazyMm', 'kvm', 'lazyCoverage', 'violationCounts'] as const;
+const SECTIONS = ['ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb', 'lazyMm', 'lru', 'kvm', 'lazyCoverage', 'violationCounts'] as const;
 
 /**
  * Every figure of a run by dotted path (`flushes.latencyCycles.p50`, `rates.flushIpis`), in the

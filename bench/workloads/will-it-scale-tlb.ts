@@ -182,6 +182,8 @@ interface Shared {
 export function setupTlbFlush(m: TlbMachine, backing: Backing, p: TlbFlushParams, realPages: number, rng: Rng, stats: StatGroup, workload: string): void {
   const layout = tlbFlushLayout(m.topology.nCpus, p, realPages, rng, workload);
   const mm = m.createMm(workload, layout.mmPages);
+  // A shared file mapping's write faults map page-cache pages: with the LRU modelled, nothing is allocated.
+  if (backing === 'file-shared') mm.sharedFile = new Uint8Array(layout.mmPages).fill(1);
   const file = backing !== 'anon';
   const fa = file ? 2 ** Math.floor(Math.log2(p.faultAroundPages ?? 1)) : 1;
   const pageCache = file ? (p.pageCacheCycles ?? 0) : 0;

@@ -6,6 +6,7 @@ import type { Task } from '../../cpu/task';
 import type { Translation } from '../../cpu/translation';
 import { PTRS_PER_PTE, type Mm } from '../mm/mm';
 import type { Oracle } from '../check/oracle';
+import type { Lru } from '../mm/lru';
 import { MlpWindow } from './mlp';
 import { HIT_L1, MISS } from './tlb';
 import type { TlbOps } from './tlb-ops';
@@ -49,6 +50,8 @@ export class TlbTranslation implements Translation<TlbOps> {
   cowBreak: ((k: TlbOps, cpu: Cpu, task: Task, mm: Mm, vpn: number) => Sim) | null;
   /** The strategy's reuse gate (`Strategy.beforeReuse`, LATR), run by a fault before it installs a PTE. */
   reuseGate: ((k: TlbOps, cpu: number, mm: Mm, vpn: number) => Sim) | null = null;
+  /** The modelled LRU (strategy option `lru`), or null: a write fault's new page joins it. */
+  lru: Lru | null = null;
 
   constructor(unit: TlbUnit, oracle: Oracle, params: WalkParams, now: () => number, overlapLatency: Float64Array) {
     this.unit = unit;
@@ -123,7 +126,7 @@ export class TlbTranslation implements Translation<TlbOps> {
       }
       if (attempt > 8) throw new Error(`page ${vpn} of ${mm.name} never became present`);
       if (restoreIrqs(cpu, irqsWereOn)) yield k.irqEnable();
-      yield* this.fault(k, c, mm, vpn);
+      yield* this.fault(k, cpu, mm, vpn, write);
       cpu.irqsOn = false;
     }
     if (write && !pteWritable(pte) && this.cowBreak !== null) {
@@ -229,31 +232,39 @@ export class TlbTranslation implements Translation<TlbOps> {
   /**
    * do_anonymous_page(): the kernel's fault work, then (a page table allocated if needed) the PTE
    * is set under its PTE page's lock unless another CPU got there first. The ground truth
-   * (`lastChange`) moves with the store.
+   * (`lastChange`) moves with the store. With the LRU modelled (`lru`), a write fault's new page
+   * joins the LRU under that lock (folio_add_lru_vma), as do_anonymous_page and do_cow_fault add
+   * it; a read fault maps the zero page, and a write to a shared file mapping the page-cache page:
+   * neither allocates.
    */
-  private *fault(k: TlbOps, cpu: number, mm: Mm, vpn: number): Sim {
+  private *fault(k: TlbOps, cpu: Cpu, mm: Mm, vpn: number, write: boolean): Sim {
+    const c = cpu.id;
     yield k.compute(this.p.faultEntryExit + this.p.pageFault); // #PF entry and IRET, and the handler's work
-    if (this.reuseGate !== null) yield* this.reuseGate(k, cpu, mm, vpn);
+    if (this.reuseGate !== null) yield* this.reuseGate(k, c, mm, vpn);
     const region = Math.floor(vpn / PTRS_PER_PTE);
     if (mm.ptePageLive[region] === 0) {
       // pte_alloc() → pmd_install() under mm->page_table_lock: a fresh PTE page, hooked into the PMD.
-      yield* mm.ptl.lock(k, cpu);
+      yield* mm.ptl.lock(k, c);
       if (mm.ptePageLive[region] === 0) {
         this.oracle.reuseTable(mm, this.now());
         mm.ptePageLive[region] = 1;
         yield k.store(mm.pmdAddr + 8 * region, 1);
       }
-      yield* mm.ptl.unlock(k, cpu);
+      yield* mm.ptl.unlock(k, c);
     }
     const ptl = mm.pteLocks[region]; // pte_offset_map_lock()
-    yield* ptl.lock(k, cpu);
+    yield* ptl.lock(k, c);
     if ((yield k.load(mm.pteAddr(vpn))) === 0) {
+      if (this.lru !== null && write && (mm.sharedFile === null || mm.sharedFile[vpn] === 0)) {
+        const f = yield* this.lru.allocAdd(k, cpu);
+        this.lru.folioTable(mm)[vpn] = f;
+      }
       this.oracle.reuse(mm, vpn);
       const version = ++mm.changeSeq;
       mm.lastChange[vpn] = version;
       yield k.store(mm.pteAddr(vpn), version * 2 + 1);
     }
-    yield* ptl.unlock(k, cpu);
+    yield* ptl.unlock(k, c);
   }
 }
 

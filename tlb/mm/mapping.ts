@@ -7,6 +7,7 @@ import type { Oracle } from '../check/oracle';
 import type { FlushReason, Strategy } from '../strategies/strategy';
 import type { TlbOps } from '../hw/tlb-ops';
 import type { TlbUnit } from '../hw/tlb-unit';
+import { NO_FOLIO, type Lru } from './lru';
 
 /** What the mapping system calls cost beyond their loads, stores, locks and flush (machine parameters). */
 export interface MappingCosts {
@@ -29,6 +30,8 @@ export class Mapping {
   private readonly flushStats: FlushStats;
   private readonly strategy: Strategy;
   private readonly costs: MappingCosts;
+  /** The modelled LRU (strategy option `lru`), or null: zapped pages are freed through it after the flush. */
+  lru: Lru | null;
 
   constructor(engine: Engine, unit: TlbUnit, oracle: Oracle, flushStats: FlushStats, strategy: Strategy, costs: MappingCosts) {
     this.engine = engine;
@@ -37,6 +40,7 @@ export class Mapping {
     this.flushStats = flushStats;
     this.strategy = strategy;
     this.costs = { syscallEntryExit: costs.syscallEntryExit, faultEntryExit: costs.faultEntryExit, pageFault: costs.pageFault, flushTlbFixed: costs.flushTlbFixed };
+    this.lru = null;
   }
 
   /**
@@ -62,9 +66,11 @@ export class Mapping {
   /**
    * zap_pmd_range() → zap_pte_range(): clears the present PTEs of [start, end), one PTE page at a
    * time under its own lock (pte_offset_map_lock), skipping PTE pages that do not exist
-   * (pmd_none); returns how many it cleared.
+   * (pmd_none); returns how many it cleared. The pages they mapped go into `gather` (the
+   * mmu_gather's batch: __tlb_remove_page), to be freed after the flush.
    */
-  *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number): Sim<number> {
+  *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, gather: number[] | null = null): Sim<number> {
+    const folios = gather !== null && this.lru !== null ? this.lru.folioTable(mm) : null;
     let n = 0;
     for (let lo = start; lo < end; ) {
       const r = Math.floor(lo / PTRS_PER_PTE);
@@ -77,6 +83,10 @@ export class Mapping {
           mm.lastChange[vpn] = ++mm.changeSeq;
           yield k.xchg(mm.pteAddr(vpn), 0); // ptep_get_and_clear(): xchg on x86 SMP, a full barrier
           n++;
+          if (folios !== null && folios[vpn] !== NO_FOLIO) {
+            (gather as number[]).push(folios[vpn]);
+            folios[vpn] = NO_FOLIO;
+          }
         }
         yield* ptl.unlock(k, cpu.id);
       }
@@ -90,7 +100,8 @@ export class Mapping {
     yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
     if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, true);
-    yield* this.zap(k, cpu, mm, start, end);
+    const gather: number[] = [];
+    yield* this.zap(k, cpu, mm, start, end, gather);
     let freed = false;
     yield* mm.ptl.lock(k, cpu.id);
     for (let r = Math.ceil(start / PTRS_PER_PTE); (r + 1) * PTRS_PER_PTE <= end; r++) {
@@ -102,6 +113,7 @@ export class Mapping {
     yield* mm.ptl.unlock(k, cpu.id);
     if (freed) mm.tablesFreedAt = this.engine.now;
     yield* this.flush(k, cpu, mm, start, end, freed, 'unmap');
+    if (this.lru !== null) yield* this.lru.releasePages(k, cpu, gather);
     if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, false);
     yield k.preemptAdd(-1);
   }
@@ -111,8 +123,10 @@ export class Mapping {
     yield k.compute(this.costs.syscallEntryExit);
     yield k.preemptAdd(1);
     if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, true);
-    yield* this.zap(k, cpu, mm, start, end);
+    const gather: number[] = [];
+    yield* this.zap(k, cpu, mm, start, end, gather);
     yield* this.flush(k, cpu, mm, start, end, false, 'unmap');
+    if (this.lru !== null) yield* this.lru.releasePages(k, cpu, gather);
     if (this.strategy.unmapping !== undefined) yield* this.strategy.unmapping(k, cpu, mm, false);
     yield k.preemptAdd(-1);
   }
@@ -140,9 +154,14 @@ export class Mapping {
     yield k.preemptAdd(1);
     yield k.compute(this.costs.faultEntryExit + this.costs.pageFault); // the #PF that found the PTE read-only, and the copy
     yield* mm.ptlFor(vpn).lock(k, cpu.id);
+    // The copy joins the LRU (folio_add_lru_vma); the old page (none for a page-cache page) loses this mapping after the flush.
+    const folios = this.lru !== null ? this.lru.folioTable(mm) : null;
+    const old = folios !== null ? folios[vpn] : NO_FOLIO;
+    if (folios !== null) folios[vpn] = yield* (this.lru as Lru).allocAdd(k, cpu);
     yield* this.rewrite(k, mm, vpn, true, false);
     yield* mm.ptlFor(vpn).unlock(k, cpu.id);
     yield* this.flush(k, cpu, mm, vpn, vpn + 1, false); // ptep_clear_flush → flush_tlb_page
+    if (this.lru !== null) yield* this.lru.put(k, cpu, old);
     yield k.preemptAdd(-1);
   }
 
@@ -201,6 +220,12 @@ export class Mapping {
         const old = yield k.load(parent.pteAddr(vpn));
         if (old === 0) continue;
         yield* this.rewrite(k, parent, vpn, false, true);
+        if (this.lru !== null) {
+          // copy_present_pte(): the child maps the same page (folio_get).
+          const f = this.lru.folioTable(parent)[vpn];
+          this.lru.folioTable(child)[vpn] = f;
+          yield* this.lru.share(k, f);
+        }
         const version = ++child.changeSeq;
         child.lastChange[vpn] = version;
         yield k.store(child.pteAddr(vpn), version * 2);
@@ -215,7 +240,8 @@ export class Mapping {
   /** exit_mmap(): zap everything, free every page table, one full flush with freed_tables. */
   *exitMmap(k: TlbOps, cpu: Cpu, mm: Mm): Sim {
     yield k.preemptAdd(1);
-    yield* this.zap(k, cpu, mm, 0, mm.nPages);
+    const gather: number[] = [];
+    yield* this.zap(k, cpu, mm, 0, mm.nPages, gather);
     yield* mm.ptl.lock(k, cpu.id);
     for (let r = 0; r < mm.ptePageLive.length; r++) {
       if (mm.ptePageLive[r] === 0) continue;
@@ -225,6 +251,7 @@ export class Mapping {
     yield* mm.ptl.unlock(k, cpu.id);
     mm.tablesFreedAt = this.engine.now;
     yield* this.flush(k, cpu, mm, 0, mm.nPages, true);
+    if (this.lru !== null) yield* this.lru.releasePages(k, cpu, gather);
     yield k.preemptAdd(-1);
   }
 

@@ -58,6 +58,10 @@ export class Mm implements AddressSpace {
   readonly ptl: Spinlock;
   /** Split PTE locks (USE_SPLIT_PTE_PTLOCKS): one per PTE page, taken by pte_offset_map_lock for its PTEs. */
   readonly pteLocks: readonly Spinlock[];
+  /** Per page: its anonymous folio in the modelled LRU (tlb/mm/lru.ts; -1: none), or null while the LRU is not modelled. */
+  folioOf: Int32Array | null;
+  /** Pages of a shared file mapping, where a write fault maps the page-cache page and allocates nothing; null: none. */
+  sharedFile: Uint8Array | null;
 
   constructor(id: number, name: string, nPages: number, ctxId: number, memory: SimMemory, nCpus: number, ptl: Spinlock, pteLocks: readonly Spinlock[], countLine = false) {
     this.id = id;
@@ -86,6 +90,8 @@ export class Mm implements AddressSpace {
     this.ptl = ptl;
     if (pteLocks.length !== this.ptePageLive.length) throw new Error(`mm ${name}: ${pteLocks.length} PTE locks for ${this.ptePageLive.length} PTE pages`);
     this.pteLocks = pteLocks;
+    this.folioOf = null;
+    this.sharedFile = null;
     this.init(memory);
   }
 

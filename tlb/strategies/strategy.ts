@@ -8,6 +8,7 @@ import type { MmSwitch } from '../../cpu/mm-switch';
 import type { Scheduler } from '../../cpu/sched';
 import type { Smp } from '../../cpu/smp';
 import type { Mm } from '../mm/mm';
+import type { LruMode } from '../mm/lru';
 import type { TlbOps } from '../hw/tlb-ops';
 import type { TlbUnit } from '../hw/tlb-unit';
 import type { KvmPvFlush } from './pv-flush';
@@ -39,6 +40,8 @@ export interface StrategyOptions {
   idleLeaveMm: boolean;
   /** The lazy mm reference (MM_REFCOUNT_MODES). Every strategy honours it: it lives in the scheduler and mm lifecycle. */
   mmRefcount: MmRefcountMode;
+  /** Whether and how page freeing meets the LRU (tlb/mm/lru.ts, LRU_MODES): `none` leaves it out. */
+  lru: LruMode;
   /** KVM's paravirtual remote flush (`--pv-flush`, tlb/strategies/pv-flush.ts): preempted vCPUs are left to the host. Needs a host model. */
   pvFlush: boolean;
 }
