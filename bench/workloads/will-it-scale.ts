@@ -30,8 +30,9 @@ import { defineWorkload } from './workload';
  *
  * Simplified: the file is on tmpfs (no write-notify, so fault-around maps a shared page
  * writable) and the page cache holds all of it from the start (the steady state after the first
- * pass; the warm-up of a real run covers about one pass); mmap_lock, the LRU, zone and memcg
- * locks are not modelled (van Riel found the LRU lock next in line once INVLPGB removed the IPIs);
+ * pass; the warm-up of a real run covers about one pass); the LRU and its lru_lock are modelled
+ * only with `--lru` (van Riel found the LRU lock next in line once INVLPGB removed the IPIs);
+ * mmap_lock, the zone and memcg locks are not;
  * every fault is charged the machine's pageFault, which is sized for an anonymous fault that
  * allocates and zeroes a page, though a read fault maps the zero page or a page-cache page and
  * tlb_flush3's write fault a page-cache page (an overcharge the parameters cannot take back);

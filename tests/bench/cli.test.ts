@@ -92,7 +92,7 @@ describe('lazytlb run and compare', () => {
     expect(text.out).toMatch(/violations \(whole run\): 0 stale translations, 0 freed page tables/);
     const json = JSON.parse(cli('run', '--strategy', 'linux-4.20', '--workload', 'madvise-mix', '--param', 'sockets=1', '--param', 'coresPerCcx=8', '--ms', '1', '--json').out);
     expect(Object.keys(json)).toEqual([
-      'version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb', 'lazyMm', 'kvm',
+      'version', 'seed', 'config', 'simulated', 'ipis', 'flushes', 'contextSwitches', 'rates', 'perFlush', 'coherence', 'tlb', 'lazyMm', 'lru', 'kvm',
       'lazyCoverage', 'violationCounts', 'violations', 'strategy', 'workload', 'warnings', 'host',
     ]);
     expect(Object.keys(json.ipis)).toEqual(['sent', 'tlbFlush', 'toLazyCpus', 'avoidedLazy']);
