@@ -53,9 +53,8 @@ export class Lru {
   /** Per node: lru_lock and the list head line (lruvec->lists[] and the LRU size counters). */
   private readonly locks: Spinlock[];
   private readonly heads: number[];
-  /** Per node: the first and last folio on its list (NO_FOLIO: empty). */
+  /** Per node: the first folio on its list (NO_FOLIO: empty). */
   private readonly first: Int32Array;
-  private readonly last: Int32Array;
   /** Per folio: its struct page line, node, state, references (mappings and a batch's), list links. */
   private line: Float64Array;
   private node: Int32Array;
@@ -87,7 +86,6 @@ export class Lru {
       this.heads.push(memory.allocLines(`node${n}.lruvec`));
     }
     this.first = new Int32Array(nodes).fill(NO_FOLIO);
-    this.last = new Int32Array(nodes).fill(NO_FOLIO);
     this.line = new Float64Array(64);
     this.node = new Int32Array(64);
     this.state = new Uint8Array(64);
@@ -104,14 +102,6 @@ export class Lru {
     this.freed = stats.counter('freed', 'pages freed after a zap or a COW (release_pages)');
     this.moves = stats.counter('batchMoves', 'lru_add batches moved onto the LRU under lru_lock (full, or drained)');
     this.drains = stats.counter('drains', 'lru_add_drain() calls from free_pages_and_swap_cache (mode drain)');
-  }
-
-  /** Pages in use: allocated and not yet freed (for tests and checks). */
-  get inUse(): number {
-    let free = 0;
-    for (const s of this.pcp) free += s.length;
-    for (const s of this.nodeFree) free += s.length;
-    return this.folios - free;
   }
 
   /**
@@ -223,8 +213,7 @@ export class Lru {
     this.prev[f] = NO_FOLIO;
     this.next[f] = old;
     this.first[n] = f;
-    if (old === NO_FOLIO) this.last[n] = f;
-    else this.prev[old] = f;
+    if (old !== NO_FOLIO) this.prev[old] = f;
     yield k.store(this.line[f], 1); // folio->lru, PG_lru
     yield k.store(this.heads[n], f); // head->next and the LRU size (update_lru_size)
     if (old !== NO_FOLIO) yield k.store(this.line[old] + 8, f); // old->lru.prev
@@ -237,8 +226,7 @@ export class Lru {
     const x = this.next[f];
     if (p === NO_FOLIO) this.first[n] = x;
     else this.next[p] = x;
-    if (x === NO_FOLIO) this.last[n] = p;
-    else this.prev[x] = p;
+    if (x !== NO_FOLIO) this.prev[x] = p;
     yield k.store(p === NO_FOLIO ? this.heads[n] : this.line[p], x); // prev->next
     yield k.store(x === NO_FOLIO ? this.heads[n] + 8 : this.line[x] + 8, p); // next->prev
     yield k.store(this.line[f], 0); // LIST_POISON, PG_lru cleared
