@@ -5,7 +5,7 @@ import type { StatGroup } from '../../lib/stats/group';
 import type { SimMemory } from '../../mem/memory';
 import type { Cpu } from '../../cpu/cpu';
 import type { KernelOps } from '../../cpu/kernel-ops';
-import { Spinlock } from '../../cpu/spinlock';
+import { Spinlock, spinlockStats } from '../../cpu/spinlock';
 import type { Mm } from './mm';
 
 /**
@@ -78,7 +78,7 @@ export class Lru {
     this.mode = mode;
     this.memory = memory;
     this.nodeOfCpu = nodeOfCpu;
-    const lockStats = stats.group('lock');
+    const lockStats = spinlockStats(stats.group('lock'), 'lru_lock (every node\'s)');
     this.locks = [];
     this.heads = [];
     for (let n = 0; n < nodes; n++) {

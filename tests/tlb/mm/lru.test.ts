@@ -60,6 +60,12 @@ describe('--lru', () => {
     expect(drain.lru.lockWaitCycles as number).toBeGreaterThan(10 * (batch.lru.lockWaitCycles as number));
   });
 
+  test('two sockets: a lruvec and a lru_lock per node, counted together', () => {
+    const r = simulate({ machine: 'skylake-sp-2s', params: { coresPerCcx: 4 }, ms: 0.3, warmupMs: 0.1, strategy: 'linux-4.20', workload: 'tlb-flush2', strategyOptions: { lru: 'drain' } });
+    expect(r.lru.added).toBeGreaterThan(50);
+    expect(r.lru.lockAcquisitions).toBeGreaterThan(1.9 * r.lru.freed);
+  });
+
   test('fork and COW share and drop pages without losing or double-freeing one', () => {
     const r = run('linux-4.20', 'fork-cow', 'drain');
     expect(r.lru.added).toBeGreaterThan(0);
