@@ -69,8 +69,8 @@ export class Mapping {
    * (pmd_none); returns how many it cleared. The pages they mapped go into `gather` (the
    * mmu_gather's batch: __tlb_remove_page), to be freed after the flush.
    */
-  *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, gather: number[] | null = null): Sim<number> {
-    const folios = gather !== null && this.lru !== null ? this.lru.folioTable(mm) : null;
+  *zap(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, gather: number[]): Sim<number> {
+    const folios = this.lru !== null ? this.lru.folioTable(mm) : null;
     let n = 0;
     for (let lo = start; lo < end; ) {
       const r = Math.floor(lo / PTRS_PER_PTE);
@@ -84,7 +84,7 @@ export class Mapping {
           yield k.xchg(mm.pteAddr(vpn), 0); // ptep_get_and_clear(): xchg on x86 SMP, a full barrier
           n++;
           if (folios !== null && folios[vpn] !== NO_FOLIO) {
-            (gather as number[]).push(folios[vpn]);
+            gather.push(folios[vpn]);
             folios[vpn] = NO_FOLIO;
           }
         }
