@@ -2,7 +2,7 @@ import type { Sim } from '../../lib/engine/ops';
 import type { Engine } from '../../lib/engine/engine';
 import type { Counter } from '../../lib/stats/counter';
 import type { StatGroup } from '../../lib/stats/group';
-import type { SimMemory } from '../../mem/memory';
+import { growArray, type SimMemory } from '../../mem/memory';
 import type { Cpu } from '../../cpu/cpu';
 import type { KernelOps } from '../../cpu/kernel-ops';
 import { Spinlock, spinlockStats } from '../../cpu/spinlock';
@@ -29,6 +29,15 @@ export const LRU_BATCH = 15;
 const FREE = 0;
 const IN_BATCH = 1;
 const ON_LRU = 2;
+/**
+ * The words of a `struct page` this model writes (include/linux/mm_types.h, x86-64): its flags,
+ * `lru.next` and `lru.prev`, and the `_mapcount`/`_refcount` word. The head line of a node's list
+ * holds `next` and `prev` at the first two of these offsets.
+ */
+const PG_FLAGS = 0;
+const PG_LRU_NEXT = 8;
+const PG_LRU_PREV = 16;
+const PG_REFCOUNT = 48;
 /** No folio (an empty list end, a page with no folio of its own: the zero page, a file page). */
 export const NO_FOLIO = -1;
 
@@ -114,7 +123,7 @@ export class Lru {
     const f = this.alloc(c);
     this.refs[f] = 2; // the mapping's and the batch's (folio_get before folio_batch_add)
     this.state[f] = IN_BATCH;
-    yield k.store(this.line[f], 2); // prep_new_page: set_page_refcounted and the flags
+    yield k.store(this.line[f] + PG_REFCOUNT, 2); // prep_new_page → set_page_refcounted, and the batch's folio_get
     this.added.value++;
     this.batch[c][this.batchLen[c]++] = f;
     if (this.batchLen[c] === LRU_BATCH) yield* this.moveBatch(k, cpu);
@@ -131,7 +140,7 @@ export class Lru {
   *share(k: KernelOps, f: number): Sim {
     if (f === NO_FOLIO) return;
     this.refs[f]++;
-    yield k.xadd(this.line[f], 1);
+    yield k.xadd(this.line[f] + PG_REFCOUNT, 1);
   }
 
   /**
@@ -161,7 +170,7 @@ export class Lru {
     let irqs = false;
     for (let i = 0; i < len; i++) {
       const f = folios[i];
-      yield k.xadd(this.line[f], -1); // folio_put_testzero
+      yield k.xadd(this.line[f] + PG_REFCOUNT, -1); // folio_put_testzero
       if (--this.refs[f] > 0) continue;
       if (this.state[f] === ON_LRU) {
         const n = this.node[f];
@@ -214,9 +223,9 @@ export class Lru {
     this.next[f] = old;
     this.first[n] = f;
     if (old !== NO_FOLIO) this.prev[old] = f;
-    yield k.store(this.line[f], 1); // folio->lru, PG_lru
-    yield k.store(this.heads[n], f); // head->next and the LRU size (update_lru_size)
-    if (old !== NO_FOLIO) yield k.store(this.line[old] + 8, f); // old->lru.prev
+    yield k.store(this.line[f] + PG_LRU_NEXT, old); // folio->lru (and PG_lru in the flags, on the same line)
+    yield k.store(this.heads[n] + PG_LRU_NEXT, f); // head->next, and the LRU size beside it (update_lru_size)
+    if (old !== NO_FOLIO) yield k.store(this.line[old] + PG_LRU_PREV, f); // old->lru.prev
   }
 
   /** lruvec_del_folio → list_del: the neighbours' links (the head's when at an end), the page's own. */
@@ -227,10 +236,9 @@ export class Lru {
     if (p === NO_FOLIO) this.first[n] = x;
     else this.next[p] = x;
     if (x !== NO_FOLIO) this.prev[x] = p;
-    yield k.store(p === NO_FOLIO ? this.heads[n] : this.line[p], x); // prev->next
-    yield k.store(x === NO_FOLIO ? this.heads[n] + 8 : this.line[x] + 8, p); // next->prev
-    yield k.store(this.line[f], 0); // LIST_POISON, PG_lru cleared
-    this.state[f] = FREE;
+    yield k.store((p === NO_FOLIO ? this.heads[n] : this.line[p]) + PG_LRU_NEXT, x); // prev->next
+    yield k.store((x === NO_FOLIO ? this.heads[n] : this.line[x]) + PG_LRU_PREV, p); // next->prev
+    yield k.store(this.line[f] + PG_FLAGS, 0); // PG_lru cleared (and LIST_POISON in folio->lru, on the same line)
   }
 
   /** spin_lock_irqsave(&lruvec->lru_lock); returns whether interrupts were on. */
@@ -257,7 +265,6 @@ export class Lru {
     if (f === this.line.length) this.growFolios();
     this.line[f] = this.memory.allocLines(`node${n}.page${f}`);
     this.node[f] = n;
-    this.state[f] = FREE;
     return f;
   }
 
@@ -271,16 +278,11 @@ export class Lru {
 
   private growFolios(): void {
     const n = 2 * this.line.length;
-    const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.line = grow(this.line, (m) => new Float64Array(m));
-    this.node = grow(this.node, (m) => new Int32Array(m));
-    this.state = grow(this.state, (m) => new Uint8Array(m));
-    this.refs = grow(this.refs, (m) => new Int32Array(m));
-    this.next = grow(this.next, (m) => new Int32Array(m));
-    this.prev = grow(this.prev, (m) => new Int32Array(m));
+    this.line = growArray(this.line, n, 0);
+    this.node = growArray(this.node, n, 0);
+    this.state = growArray(this.state, n, FREE);
+    this.refs = growArray(this.refs, n, 0);
+    this.next = growArray(this.next, n, NO_FOLIO);
+    this.prev = growArray(this.prev, n, NO_FOLIO);
   }
 }
