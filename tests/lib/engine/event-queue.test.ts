@@ -39,6 +39,35 @@ describe('EventQueue', () => {
   });
 });
 
+describe('EventQueue front slot', () => {
+  test('an event earlier than all pending ones skips the heap, and the order is still (cycle, insertion)', () => {
+    // A reference: a plain array kept sorted by (cycle, insertion). The pushes are like the
+    // model's: mostly a few cycles ahead of now, so most become the new earliest event.
+    const q = new EventQueue(4);
+    const ref: Array<[number, number]> = [];
+    const rng = new RngStreams(13).stream('test.queue');
+    let id = 0;
+    let now = 0;
+    const push = (t: number): void => {
+      q.push(t, 0, id);
+      let i = ref.length;
+      while (i > 0 && ref[i - 1][0] > t) i--;
+      ref.splice(i, 0, [t, id++]);
+    };
+    for (let i = 0; i < 20; i++) push(rng.int(100));
+    for (let i = 0; i < 100_000; i++) {
+      q.pop();
+      const [t, a] = ref.shift() as [number, number];
+      if (q.popTime !== t || q.popArg !== a) throw new Error(`pop ${i}: got ${q.popArg} at ${q.popTime}, expected ${a} at ${t}`);
+      now = t;
+      const n = ref.length < 20 ? 2 : rng.int(2);
+      for (let j = 0; j < n; j++) push(now + (rng.int(4) === 0 ? rng.int(200) : rng.int(3)));
+      if (q.size !== ref.length) throw new Error(`size ${q.size}, expected ${ref.length}`);
+    }
+    expect(id).toBeGreaterThan(100_000);
+  });
+});
+
 describe('EventQueue epochs', () => {
   test('FIFO order survives sequence renumbering across many epochs', () => {
     const q = new EventQueue(4);
