@@ -32,7 +32,8 @@ export class EventQueue {
   private heapSize: number;
   /** The front slot: an event earlier than every one in the heap, kept out of it. */
   private hasFront: boolean;
-  private frontKey: number;
+  /** The front event's key, in a typed array: a float64 object field would box every new value. */
+  private readonly front: Float64Array;
   private frontHandler: number;
   private frontArg: number;
   /** Fields of the event last removed by `pop()`. */
@@ -48,7 +49,7 @@ export class EventQueue {
     this.size = 0;
     this.heapSize = 0;
     this.hasFront = false;
-    this.frontKey = 0;
+    this.front = new Float64Array(1);
     this.frontHandler = 0;
     this.frontArg = 0;
     this.popTime = 0;
@@ -58,32 +59,34 @@ export class EventQueue {
 
   /** Cycle of the earliest pending event; only meaningful when size > 0. */
   peekTime(): number {
-    return this.base + Math.floor((this.hasFront ? this.frontKey : this.keys[0]) / SEQ_LIMIT);
+    return this.base + Math.floor((this.hasFront ? this.front[0] : this.keys[0]) / SEQ_LIMIT);
   }
 
   push(time: number, handler: number, arg: number): void {
     if (this.nextSeq === SEQ_LIMIT || time - this.base >= MAX_OFFSET) this.renumber(time);
-    const key = (time - this.base) * SEQ_LIMIT + this.nextSeq++;
+    let key = (time - this.base) * SEQ_LIMIT + this.nextSeq++;
     this.size++;
     // Most events are scheduled a few cycles ahead, before everything pending: they wait in the
     // front slot and are popped without touching the heap.
     if (this.hasFront) {
-      if (key > this.frontKey) {
-        this.insert(key, handler, arg);
-        return;
+      if (key < this.front[0]) {
+        const k = this.front[0];
+        const h = this.frontHandler;
+        const a = this.frontArg;
+        this.front[0] = key;
+        this.frontHandler = handler;
+        this.frontArg = arg;
+        key = k;
+        handler = h;
+        arg = a;
       }
-      this.insert(this.frontKey, this.frontHandler, this.frontArg);
-    } else if (this.heapSize > 0 && key > this.keys[0]) {
-      this.insert(key, handler, arg);
+    } else if (this.heapSize === 0 || key < this.keys[0]) {
+      this.hasFront = true;
+      this.front[0] = key;
+      this.frontHandler = handler;
+      this.frontArg = arg;
       return;
     }
-    this.hasFront = true;
-    this.frontKey = key;
-    this.frontHandler = handler;
-    this.frontArg = arg;
-  }
-
-  private insert(key: number, handler: number, arg: number): void {
     if (this.heapSize === this.keys.length) this.grow();
     const k = this.keys;
     const p = this.payload;
@@ -107,7 +110,7 @@ export class EventQueue {
     this.size--;
     if (this.hasFront) {
       this.hasFront = false;
-      this.popTime = this.base + Math.floor(this.frontKey / SEQ_LIMIT);
+      this.popTime = this.base + Math.floor(this.front[0] / SEQ_LIMIT);
       this.popHandler = this.frontHandler;
       this.popArg = this.frontArg;
       return;
@@ -147,8 +150,13 @@ export class EventQueue {
    */
   private renumber(time: number): void {
     if (this.hasFront) {
+      // Appended: the sort below puts it first.
+      if (this.heapSize === this.keys.length) this.grow();
+      this.keys[this.heapSize] = this.front[0];
+      this.payload[2 * this.heapSize] = this.frontHandler;
+      this.payload[2 * this.heapSize + 1] = this.frontArg;
+      this.heapSize++;
       this.hasFront = false;
-      this.insert(this.frontKey, this.frontHandler, this.frontArg);
     }
     const n = this.heapSize;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.keys[a] - this.keys[b]);
