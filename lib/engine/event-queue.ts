@@ -49,7 +49,7 @@ export class EventQueue {
     this.size = 0;
     this.heapSize = 0;
     this.hasFront = false;
-    this.front = new Float64Array(1);
+    this.front = new Float64Array(2);
     this.frontHandler = 0;
     this.frontArg = 0;
     this.popTime = 0;
@@ -64,30 +64,40 @@ export class EventQueue {
 
   push(time: number, handler: number, arg: number): void {
     if (this.nextSeq === SEQ_LIMIT || time - this.base >= MAX_OFFSET) this.renumber(time);
-    let key = (time - this.base) * SEQ_LIMIT + this.nextSeq++;
+    const key = (time - this.base) * SEQ_LIMIT + this.nextSeq++;
     this.size++;
     // Most events are scheduled a few cycles ahead, before everything pending: they wait in the
     // front slot and are popped without touching the heap.
+    const f = this.front;
     if (this.hasFront) {
-      if (key < this.front[0]) {
-        const k = this.front[0];
+      if (key < f[0]) {
+        f[1] = f[0];
+        f[0] = key;
         const h = this.frontHandler;
         const a = this.frontArg;
-        this.front[0] = key;
         this.frontHandler = handler;
         this.frontArg = arg;
-        key = k;
-        handler = h;
-        arg = a;
+        this.siftUp(h, a);
+      } else {
+        f[1] = key;
+        this.siftUp(handler, arg);
       }
     } else if (this.heapSize === 0 || key < this.keys[0]) {
       this.hasFront = true;
-      this.front[0] = key;
+      f[0] = key;
       this.frontHandler = handler;
       this.frontArg = arg;
-      return;
+    } else {
+      f[1] = key;
+      this.siftUp(handler, arg);
     }
+  }
+
+  /** Puts the event whose key is in front[1] into the heap. (The key travels in the typed array:
+   *  a float64 argument of a call that is not inlined would be boxed.) */
+  private siftUp(handler: number, arg: number): void {
     if (this.heapSize === this.keys.length) this.grow();
+    const key = this.front[1];
     const k = this.keys;
     const p = this.payload;
     let pos = this.heapSize++;
