@@ -13,8 +13,8 @@ import type { Mm } from './mm';
  * - `none`: not modelled (pages cost only the machine's `pageFault`);
  * - `drain`: free_pages_and_swap_cache() first calls lru_add_drain(), so a page freed right after
  *   its fault goes onto the LRU and off it again: two lru_lock acquisitions per page, as in every
- *   kernel before 1aa43598c03b ("mm: remove unnecessary calls to lru_add_drain", van Riel, mm tree
- *   January 2025);
+ *   kernel before 1aa43598c03b ("mm: remove unnecessary calls to lru_add_drain", van Riel; in
+ *   v6.14: Linus merged it with mm-stable-2025-01-26);
  * - `batch`: after that commit: a page freed while in its CPU's lru_add batch is freed when the
  *   batch moves, so the lock is taken twice per PAGEVEC_SIZE pages.
  */
