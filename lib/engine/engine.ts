@@ -63,8 +63,9 @@ FINISHED.next();
  * does and costs) and `EventHandler` (their own timed events).
  */
 export class Engine {
-  /** The current cycle. */
-  now: number;
+  /** The current cycle is `clock[0]`: in a typed array, since past 2^31 cycles (0.86 simulated s
+   *  at 2.5 GHz) a cycle count is no small integer, and an object field boxes every new value. */
+  private readonly clock: Float64Array;
   readonly queue: EventQueue;
   readonly ops: Ops;
   readonly processes: Process[];
@@ -76,7 +77,7 @@ export class Engine {
   private events: number;
 
   constructor(ops: Ops = new Ops()) {
-    this.now = 0;
+    this.clock = new Float64Array(1);
     this.queue = new EventQueue();
     this.ops = ops;
     this.processes = [];
@@ -86,6 +87,11 @@ export class Engine {
     this.executor = null;
     this.gate = null;
     this.events = 0;
+  }
+
+  /** The current cycle. */
+  get now(): number {
+    return this.clock[0];
   }
 
   /** The layer that gives operations their meaning (the memory system, or a CPU layer above it). */
@@ -179,19 +185,19 @@ export class Engine {
       if (t > maxCycles) this.fail(`cycle budget of ${maxCycles} exceeded`);
       if (this.events >= maxEvents) this.fail(`event budget of ${maxEvents} exceeded`);
       while (t >= nextSample) {
-        this.now = nextSample;
+        this.clock[0] = nextSample;
         this.hooks.emit('sample', this, nextSample);
         nextSample += sampleEvery;
       }
       q.pop();
-      this.now = t;
+      this.clock[0] = t;
       this.events++;
       if (tracing) this.hooks.emit('trace', t, q.popHandler, q.popArg);
       const h = q.popHandler;
       if (h === H_RESUME) this.step(processes[q.popArg]);
       else (handlers[h] as EventHandler).onEvent(q.popArg);
     }
-    if (stoppedBy === 'until') this.now = until;
+    if (stoppedBy === 'until') this.clock[0] = until;
     this.host.stop(this.events);
     if (stoppedBy === 'idle') this.checkDeadlock();
     const summary: RunSummary = { stoppedBy, cycles: this.now, events: this.events };

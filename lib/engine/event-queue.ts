@@ -1,6 +1,9 @@
 /** Sequence numbers per epoch: the low 16 bits of a key. */
 const SEQ_BITS = 16;
 const SEQ_LIMIT = 1 << SEQ_BITS;
+const FRONT_KEY = 0;
+const SIFT_KEY = 1;
+const POP_TIME = 2;
 /**
  * Offsets from `base` must stay below 2^37 cycles so that a key stays an exact integer (< 2^53):
  * no event can be scheduled further ahead of the pending ones (a trace replay checks its span).
@@ -32,12 +35,15 @@ export class EventQueue {
   private heapSize: number;
   /** The front slot: an event earlier than every one in the heap, kept out of it. */
   private hasFront: boolean;
-  /** The front event's key, in a typed array: a float64 object field would box every new value. */
-  private readonly front: Float64Array;
+  /**
+   * The float64 state, in a typed array: keys and cycles past 2^31 are no small integers, and an
+   * object field (or a call's float64 argument) boxes every new value, an allocation per event.
+   * [FRONT_KEY] the front event's key, [SIFT_KEY] the key `siftUp` inserts, [POP_TIME] popTime.
+   */
+  private readonly f64: Float64Array;
   private frontHandler: number;
   private frontArg: number;
-  /** Fields of the event last removed by `pop()`. */
-  popTime: number;
+  /** Fields of the event last removed by `pop()` (its cycle is `popTime`). */
   popHandler: number;
   popArg: number;
 
@@ -49,17 +55,21 @@ export class EventQueue {
     this.size = 0;
     this.heapSize = 0;
     this.hasFront = false;
-    this.front = new Float64Array(2);
+    this.f64 = new Float64Array(3);
     this.frontHandler = 0;
     this.frontArg = 0;
-    this.popTime = 0;
     this.popHandler = 0;
     this.popArg = 0;
   }
 
+  /** Cycle of the event last removed by `pop()`. */
+  get popTime(): number {
+    return this.f64[POP_TIME];
+  }
+
   /** Cycle of the earliest pending event; only meaningful when size > 0. */
   peekTime(): number {
-    return this.base + Math.floor((this.hasFront ? this.front[0] : this.keys[0]) / SEQ_LIMIT);
+    return this.base + Math.floor((this.hasFront ? this.f64[FRONT_KEY] : this.keys[0]) / SEQ_LIMIT);
   }
 
   push(time: number, handler: number, arg: number): void {
@@ -68,36 +78,35 @@ export class EventQueue {
     this.size++;
     // Most events are scheduled a few cycles ahead, before everything pending: they wait in the
     // front slot and are popped without touching the heap.
-    const f = this.front;
+    const f = this.f64;
     if (this.hasFront) {
-      if (key < f[0]) {
-        f[1] = f[0];
-        f[0] = key;
+      if (key < f[FRONT_KEY]) {
+        f[SIFT_KEY] = f[FRONT_KEY];
+        f[FRONT_KEY] = key;
         const h = this.frontHandler;
         const a = this.frontArg;
         this.frontHandler = handler;
         this.frontArg = arg;
         this.siftUp(h, a);
       } else {
-        f[1] = key;
+        f[SIFT_KEY] = key;
         this.siftUp(handler, arg);
       }
     } else if (this.heapSize === 0 || key < this.keys[0]) {
       this.hasFront = true;
-      f[0] = key;
+      f[FRONT_KEY] = key;
       this.frontHandler = handler;
       this.frontArg = arg;
     } else {
-      f[1] = key;
+      f[SIFT_KEY] = key;
       this.siftUp(handler, arg);
     }
   }
 
-  /** Puts the event whose key is in front[1] into the heap. (The key travels in the typed array:
-   *  a float64 argument of a call that is not inlined would be boxed.) */
+  /** Puts the event whose key is in f64[SIFT_KEY] into the heap. */
   private siftUp(handler: number, arg: number): void {
     if (this.heapSize === this.keys.length) this.grow();
-    const key = this.front[1];
+    const key = this.f64[SIFT_KEY];
     const k = this.keys;
     const p = this.payload;
     let pos = this.heapSize++;
@@ -120,14 +129,14 @@ export class EventQueue {
     this.size--;
     if (this.hasFront) {
       this.hasFront = false;
-      this.popTime = this.base + Math.floor(this.front[0] / SEQ_LIMIT);
+      this.f64[POP_TIME] = this.base + Math.floor(this.f64[FRONT_KEY] / SEQ_LIMIT);
       this.popHandler = this.frontHandler;
       this.popArg = this.frontArg;
       return;
     }
     const k = this.keys;
     const p = this.payload;
-    this.popTime = this.base + Math.floor(k[0] / SEQ_LIMIT);
+    this.f64[POP_TIME] = this.base + Math.floor(k[0] / SEQ_LIMIT);
     this.popHandler = p[0];
     this.popArg = p[1];
     const n = --this.heapSize;
@@ -162,7 +171,7 @@ export class EventQueue {
     if (this.hasFront) {
       // Appended: the sort below puts it first.
       if (this.heapSize === this.keys.length) this.grow();
-      this.keys[this.heapSize] = this.front[0];
+      this.keys[this.heapSize] = this.f64[FRONT_KEY];
       this.payload[2 * this.heapSize] = this.frontHandler;
       this.payload[2 * this.heapSize + 1] = this.frontArg;
       this.heapSize++;
