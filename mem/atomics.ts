@@ -15,7 +15,8 @@ export function applyRmw(op: number, values: Float64Array, word: number, b: numb
       if (old === b) values[word] = c;
       return old;
     case OP_XCHG:
-      values[word] = b;
+      // c: the bits a narrower XCHG writes (a qspinlock's 16-bit tail), or 0 for the whole word.
+      values[word] = c === 0 ? b : ((old & ~c) | (b & c)) >>> 0;
       return old;
     case OP_XADD:
       values[word] = old + b;

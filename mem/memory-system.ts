@@ -180,7 +180,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
       if (slot >= 0) {
         this.st.loads.value++;
         this.st.forwarded.value++;
-        this.engine.resume(p, now + this.params.l1Hit, sb.valueAt(slot));
+        this.engine.resume(p, now + this.params.l1Hit, sb.valueAt(slot, this.values[addr >>> WORD_SHIFT]));
         return;
       }
     }
@@ -201,7 +201,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     if (slot >= 0) {
       this.st.forwarded.value++;
       this.overlapLatency[p.cpu] = this.params.l1Hit;
-      this.engine.resume(p, now, sb.valueAt(slot));
+      this.engine.resume(p, now, sb.valueAt(slot, this.values[addr >>> WORD_SHIFT]));
       return;
     }
     this.overlapLatency[p.cpu] = this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now) - now;
@@ -220,7 +220,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
       return;
     }
     if (p.state === PROC_BLOCKED) this.st.sbStallCycles.value += now - p.waitSince;
-    sb.push(p.a, p.b);
+    sb.push(p.a, p.b, p.c);
     this.st.stores.value++;
     if (!sb.draining) {
       sb.draining = true;
@@ -240,7 +240,8 @@ export class MemorySystem implements OpExecutor, EventHandler {
     const line = addr >>> LINE_SHIFT;
     if (this.window !== null && this.window.drainWaits(cpu, line)) return;
     const t = this.coherence.write(cpu, line, now);
-    this.values[addr >>> WORD_SHIFT] = sb.headValue();
+    const word = addr >>> WORD_SHIFT;
+    this.values[word] = sb.headMerged(this.values[word]);
     this.st.drains.value++;
     if (this.spinHead[line] !== -1) this.wakeSpinners(line, t);
     if (this.multi.parked !== 0) this.multi.written(line, t);
@@ -307,7 +308,7 @@ export class MemorySystem implements OpExecutor, EventHandler {
     let v: number;
     if (slot >= 0) {
       t = now + this.params.l1Hit;
-      v = sb.valueAt(slot);
+      v = sb.valueAt(slot, this.values[addr >>> WORD_SHIFT]);
     } else if (this.window !== null && this.window.processWaits(p, line, false)) {
       p.spinLine = SPIN_GRANT; // an interrupt takes it out of the queue (unpark)
       return;

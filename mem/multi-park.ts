@@ -113,7 +113,7 @@ export class MultiPark {
       if (window !== null && slot < 0) this.coherence.credit = window.takeCredit(addr >>> LINE_SHIFT);
       const t = slot >= 0 ? now + this.l1Hit : this.coherence.read(p.cpu, addr >>> LINE_SHIFT, now);
       if (t > done) done = t;
-      const v = slot >= 0 ? sb.valueAt(slot) : values[addr >>> WORD_SHIFT];
+      const v = slot >= 0 ? sb.valueAt(slot, values[addr >>> WORD_SHIFT]) : values[addr >>> WORD_SHIFT];
       if (changed < 0 && v !== set.seen[i]) changed = i;
     }
     if (changed >= 0) {

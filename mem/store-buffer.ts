@@ -3,11 +3,18 @@
  * become globally visible only when they drain, oldest first; the core's own loads forward from
  * its youngest matching entry (Owens, Sarkar, Sewell, "A better x86 memory model: x86-TSO",
  * TPHOLs 2009). A ring on typed arrays, so pushing and draining allocate nothing.
+ *
+ * An entry may be narrower than the word (a byte or 16-bit MOV, e.g. a qspinlock's `locked`
+ * byte): its mask says which bits it writes, and 0 means the whole word. Draining merges it into
+ * the word; a load forwards the word as this core sees it, memory with every own entry for it
+ * applied oldest first (hardware stalls such a load until the stores drain; the value is the same).
  */
 export class StoreBuffer {
   readonly capacity: number;
   private readonly addrs: Float64Array;
   private readonly vals: Float64Array;
+  /** Per entry: the bits it writes (a 32-bit mask), or 0 for the whole word. */
+  private readonly masks: Float64Array;
   private head: number;
   count: number;
   /** A drain event is scheduled or in flight. */
@@ -25,6 +32,7 @@ export class StoreBuffer {
     this.capacity = capacity;
     this.addrs = new Float64Array(capacity);
     this.vals = new Float64Array(capacity);
+    this.masks = new Float64Array(capacity);
     this.head = 0;
     this.count = 0;
     this.draining = false;
@@ -36,11 +44,12 @@ export class StoreBuffer {
     return this.count === this.capacity;
   }
 
-  push(addr: number, value: number): void {
+  push(addr: number, value: number, mask: number): void {
     let tail = this.head + this.count;
     if (tail >= this.capacity) tail -= this.capacity;
     this.addrs[tail] = addr;
     this.vals[tail] = value;
+    this.masks[tail] = mask;
     this.count++;
   }
 
@@ -54,16 +63,27 @@ export class StoreBuffer {
     return -1;
   }
 
-  valueAt(slot: number): number {
-    return this.vals[slot];
+  /** The word at the address of entry `slot` (its youngest) as this core sees it; `word` is the
+   *  value in memory. */
+  valueAt(slot: number, word: number): number {
+    if (this.masks[slot] === 0) return this.vals[slot];
+    const addr = this.addrs[slot];
+    let v = word;
+    for (let i = 0; i < this.count; i++) {
+      let e = this.head + i;
+      if (e >= this.capacity) e -= this.capacity;
+      if (this.addrs[e] === addr) v = mergeStore(v, this.vals[e], this.masks[e]);
+    }
+    return v;
   }
 
   headAddr(): number {
     return this.addrs[this.head];
   }
 
-  headValue(): number {
-    return this.vals[this.head];
+  /** The oldest entry merged into `word`, its address's value in memory. */
+  headMerged(word: number): number {
+    return mergeStore(word, this.vals[this.head], this.masks[this.head]);
   }
 
   shift(): void {
@@ -71,4 +91,9 @@ export class StoreBuffer {
     if (this.head === this.capacity) this.head = 0;
     this.count--;
   }
+}
+
+/** `word` after a store of `value` to the bits of `mask` (0: the whole word). */
+export function mergeStore(word: number, value: number, mask: number): number {
+  return mask === 0 ? value : ((word & ~mask) | (value & mask)) >>> 0;
 }

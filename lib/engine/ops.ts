@@ -18,6 +18,7 @@
 /** Wait a fixed number of cycles (compute, or a cost the caller's layer has already derived). */
 export const OP_DELAY = 1;
 export const OP_LOAD = 2;
+/** MOV [a], b; c: the bits it writes (a narrower store), or 0 for the whole word. */
 export const OP_STORE = 3;
 /** MFENCE: drain the store buffer. */
 export const OP_MFENCE = 4;
@@ -25,7 +26,7 @@ export const OP_MFENCE = 4;
 export const OP_SERIALIZE = 5;
 /** LOCK CMPXCHG [a], expected b, new c → old value. */
 export const OP_CMPXCHG = 6;
-/** XCHG [a], b → old value (implicitly locked). */
+/** XCHG [a], b → old value (implicitly locked); c: the bits it swaps, or 0 for the whole word. */
 export const OP_XCHG = 7;
 /** LOCK XADD [a], b → old value. */
 export const OP_XADD = 8;
@@ -111,6 +112,10 @@ export class Ops {
   store(addr: number, value: number): number {
     return this.stage(OP_STORE, addr, value, 0, 0);
   }
+  /** A store narrower than the word (a byte or 16-bit MOV): it writes only the bits of `mask`. */
+  storeBits(addr: number, value: number, mask: number): number {
+    return this.stage(OP_STORE, addr, value, mask, 0);
+  }
   mfence(): number {
     return this.stage(OP_MFENCE, 0, 0, 0, 0);
   }
@@ -122,6 +127,10 @@ export class Ops {
   }
   xchg(addr: number, value: number): number {
     return this.stage(OP_XCHG, addr, value, 0, 0);
+  }
+  /** An XCHG narrower than the word: swaps only the bits of `mask`, → the old word. */
+  xchgBits(addr: number, value: number, mask: number): number {
+    return this.stage(OP_XCHG, addr, value, mask, 0);
   }
   xadd(addr: number, value: number): number {
     return this.stage(OP_XADD, addr, value, 0, 0);

@@ -139,3 +139,66 @@ describe('spin-waits', () => {
     expect(() => engine.run()).toThrow(/cpu3: 'schedule': spinning on \[rq3.lock\] until == 0 \(now 1\)/);
   });
 });
+
+describe('stores and XCHGs narrower than the word (byte and 16-bit MOV, 16-bit XCHG)', () => {
+  test('a byte store merges into the word at its drain, and its own loads see the merge before', () => {
+    const { engine, k, memory, stats } = build();
+    const x = memory.allocLines('x');
+    memory.poke(x, 0x00ab_0100); // another CPU's tail and pending bits
+    const seen: number[] = [];
+    function* writer(): Sim {
+      yield k.storeBits(x, 0x1, 0xff); // the locked byte
+      seen.push(yield k.load(x)); // forwarded: memory with the buffered byte applied
+      yield k.storeBits(x, 0x0000, 0xffff); // then the locked and pending bytes together
+      seen.push(yield k.load(x));
+      yield k.mfence();
+      seen.push(yield k.load(x));
+    }
+    let other = -1;
+    function* reader(): Sim {
+      other = yield k.load(x); // issued at cycle 0, before the drain
+    }
+    engine.spawn('r', 1, reader());
+    engine.spawn('w', 0, writer());
+    engine.run();
+    expect([other, ...seen].map((v) => v.toString(16))).toEqual(['ab0100', 'ab0101', 'ab0000', 'ab0000']);
+    expect(counter(stats, 'mem.forwarded')).toBe(2);
+  });
+
+  test('a narrower XCHG swaps its bits only and returns the old word; a byte store drained meanwhile survives it', () => {
+    const { engine, k, memory } = build();
+    const x = memory.allocLines('x');
+    memory.poke(x, 0x0000_0001); // locked
+    let old = -1;
+    function* unlocker(): Sim {
+      yield k.storeBits(x, 0, 0xff); // unlock: the locked byte only
+    }
+    function* queuer(): Sim {
+      yield k.delay(500); // after the unlock has drained
+      old = yield k.xchgBits(x, 0x0005_0000, 0xffff_0000); // publish a tail
+    }
+    engine.spawn('u', 0, unlocker());
+    engine.spawn('q', 1, queuer());
+    engine.run();
+    expect([old, memory.peek(x)]).toEqual([0, 0x0005_0000]);
+  });
+
+  test('whatever the order, a byte store and a tail XCHG on one word both take effect', () => {
+    for (const delay of [0, 1, 2, 5, 20, 100, 400]) {
+      const { engine, k, memory } = build();
+      const x = memory.allocLines('x');
+      memory.poke(x, 0x0000_0101); // locked, pending
+      function* a(): Sim {
+        yield k.storeBits(x, 0x0001, 0xffff); // clear_pending_set_locked
+      }
+      function* b(): Sim {
+        yield k.delay(delay);
+        yield k.xchgBits(x, 0x0009_0000, 0xffff_0000);
+      }
+      engine.spawn('a', 0, a());
+      engine.spawn('b', 4, b());
+      engine.run();
+      expect(memory.peek(x)).toBe(0x0009_0001);
+    }
+  });
+});
