@@ -70,6 +70,8 @@ export { Cpu } from '../cpu/cpu';
 export { Apic } from '../cpu/apic';
 export { VEC_RESCHEDULE, VEC_CALL_FUNCTION, VEC_CALL_FUNCTION_SINGLE, VEC_LOCAL_TIMER, VECTOR_NUMBERS, VECTOR_NAMES } from '../cpu/vectors';
 export { Spinlock } from '../cpu/spinlock';
+export { Qspinlocks, SPINLOCK_KINDS, DEFAULT_SPINLOCK } from '../cpu/qspinlock';
+export type { SpinlockKind } from '../cpu/qspinlock';
 export { Cpumask } from '../cpu/cpumask';
 export { Smp } from '../cpu/smp';
 export type { SmpFunc, SmpCond, CallOrder } from '../cpu/smp';

@@ -5,6 +5,7 @@ import { checkLiveness } from '../tlb/check/liveness';
 import { TlbMachine } from '../tlb/machine';
 import { DEFAULT_MM_REFCOUNT, type StrategyFactory } from '../tlb/strategies/strategy';
 import { DEFAULT_LRU } from '../tlb/mm/lru';
+import { DEFAULT_SPINLOCK } from '../cpu/qspinlock';
 import type { RunConfig } from './run-config';
 import { lockupFlags, lockupThresholds } from './lockup-options';
 import { resultOf, type RunJson } from './result-json';
@@ -43,6 +44,7 @@ export function reproducer(cfg: RunConfig): string {
   if (o.idleLeaveMm === true) parts.push('--idle-leave-mm');
   if (o.mmRefcount !== undefined && o.mmRefcount !== DEFAULT_MM_REFCOUNT) parts.push(`--mm-refcount ${o.mmRefcount}`);
   if (o.lru !== undefined && o.lru !== DEFAULT_LRU) parts.push(`--lru ${o.lru}`);
+  if (o.spinlock !== undefined && o.spinlock !== DEFAULT_SPINLOCK) parts.push(`--spinlock ${o.spinlock}`);
   if (o.pvFlush === true) parts.push('--pv-flush');
   parts.push(...lockupFlags(cfg));
   if (cfg.perturb) parts.push('--perturb', ...searchFlags(cfg.search));

@@ -1,4 +1,5 @@
 import { OP_FIRST_EXTENSION, Ops } from '../lib/engine/ops';
+import type { Qspinlocks } from './qspinlock';
 
 /**
  * The CPU layer's instructions, on top of the memory ones: interrupt flag, preemption count,
@@ -48,6 +49,9 @@ export const KERNEL_OP_NAMES: Readonly<Record<number, string>> = {
 };
 
 export class KernelOps extends Ops {
+  /** The queued spinlock's per-CPU nodes when spinlocks are queued (`--spinlock queued`); null: ticket locks. */
+  qspinlock: Qspinlocks | null = null;
+
   irqDisable(): number {
     return this.stage(OP_IRQ_DISABLE, 0, 0, 0, 0);
   }

@@ -34,6 +34,9 @@ export function spinlockStats(group: StatGroup, name: string): SpinlockStats {
  * under TSO. So it is modelled as a store. Head and tail sit in one cacheline, as in the kernel's
  * `arch_spinlock_t`, so waiters and the holder contend for the same line.
  *
+ * With `--spinlock queued` (`KernelOps.qspinlock` set) the same lock is instead the queued
+ * spinlock of 4.2 and later, its word at `tail` (cpu/qspinlock.ts).
+ *
  * Beside the simulated words, the lock keeps a checker: `holder` (which CPU holds it, -1 if
  * none). Acquiring a held lock or releasing one not held is a bug in the model and throws.
  */
@@ -76,6 +79,7 @@ export class Spinlock {
 
   /** spin_lock(): preempt_disable, take a ticket, spin on the head (a pooled step machine: SpinLockCall). */
   lock(k: KernelOps, cpu: number): SimCall {
+    if (k.qspinlock !== null) return k.qspinlock.lock(this, k, cpu);
     return (LOCK_CALLS.pop() ?? new SpinLockCall(LOCK_CALLS)).start(this, k, cpu);
   }
 
@@ -83,6 +87,7 @@ export class Spinlock {
   unlock(k: KernelOps, cpu: number): SimCall {
     if (this.holder !== cpu) throw new Error(`${this.name}: cpu${cpu} released it, but the holder is cpu${this.holder}`);
     this.holder = -1;
+    if (k.qspinlock !== null) return k.qspinlock.unlock(this, k);
     return (UNLOCK_CALLS.pop() ?? new SpinUnlockCall(UNLOCK_CALLS)).start(this, k);
   }
 

@@ -7,6 +7,7 @@ import { FlushStats } from './check/flush-stats';
 import { FreedMmCheck } from './check/freed-mm';
 import { LazyMmRefcount } from './mm/lazy-ref';
 import { DEFAULT_LRU, LRU_MODES, Lru } from './mm/lru';
+import { DEFAULT_SPINLOCK, Qspinlocks, SPINLOCK_KINDS } from '../cpu/qspinlock';
 import { Mapping } from './mm/mapping';
 import type { Mm } from './mm/mm';
 import { MmLifecycle } from './mm/mm-lifecycle';
@@ -60,6 +61,7 @@ export class TlbMachine extends CpuMachine {
       idleLeaveMm: false,
       mmRefcount: DEFAULT_MM_REFCOUNT,
       lru: DEFAULT_LRU,
+      spinlock: DEFAULT_SPINLOCK,
       pvFlush: false,
       ...options.strategyOptions,
     };
@@ -67,6 +69,11 @@ export class TlbMachine extends CpuMachine {
       throw new ConfigError(`strategy option mmRefcount = '${String(so.mmRefcount)}': expected one of ${MM_REFCOUNT_MODES.join(', ')}`);
     }
     if (!(LRU_MODES as readonly string[]).includes(so.lru)) throw new ConfigError(`strategy option lru = '${String(so.lru)}': expected one of ${LRU_MODES.join(', ')}`);
+    if (!(SPINLOCK_KINDS as readonly string[]).includes(so.spinlock)) {
+      throw new ConfigError(`strategy option spinlock = '${String(so.spinlock)}': expected one of ${SPINLOCK_KINDS.join(', ')}`);
+    }
+    // Before anything runs: every spinlock of the machine takes its flavour from the ops at lock time.
+    if (so.spinlock === 'queued') this.k.qspinlock = new Qspinlocks(this.memory, this.topology.nCpus, this.stats.group('qspinlock'));
     if (so.pcid && p.pcid !== 1) throw new ConfigError(`strategy option pcid needs a machine with pcid=1`);
     if (so.pvFlush && this.host === null) throw new ConfigError('strategy option pvFlush needs a KVM guest: set --param hostPreemptsPerS above 0');
     so.pcid = so.pcid && options.strategy.supportsPcid;

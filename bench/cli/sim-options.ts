@@ -8,6 +8,7 @@ import { PCT_DEFAULT_DEPTH, PCT_MAX_DEPTH, SEARCH_MODES, estimatePctSteps, searc
 import type { Workload } from '../workloads/workload';
 import { DEFAULT_MM_REFCOUNT, MM_REFCOUNT_MODES, type MmRefcountMode } from '../../tlb/strategies/strategy';
 import { DEFAULT_LRU, LRU_MODES, type LruMode } from '../../tlb/mm/lru';
+import { DEFAULT_SPINLOCK, SPINLOCK_KINDS, type SpinlockKind } from '../../cpu/qspinlock';
 import { collectParam, intOption, seedOption } from './options';
 
 /** Options shared by `run`, `explore` and `compare`. */
@@ -27,6 +28,7 @@ export interface SimOptions {
   idleLeaveMm?: boolean;
   mmRefcount?: MmRefcountMode;
   lru?: LruMode;
+  spinlock?: SpinlockKind;
   pvFlush?: boolean;
   perturb?: boolean;
   /** `--search`, `--pct-depth`, `--pct-steps` (run and explore; bench/search.ts). */
@@ -68,7 +70,8 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--flush-ceiling <pages>', 'tlb_single_page_flush_ceiling', intOption('--flush-ceiling', 0, 1 << 20))
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
     .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default atomic, x86's own; none: a reference that costs nothing)`, mmRefcountOption)
-    .option('--lru <mode>', `anonymous pages through the LRU and its lru_lock: ${LRU_MODES.join(', ')} (default none: not modelled; drain: free_pages_and_swap_cache drains the lru_add batch, as before Jan 2025; batch: as after)`, lruOption)
+    .option('--lru <mode>', `anonymous pages through the LRU and its lru_lock: ${LRU_MODES.join(', ')} (default none: not modelled; drain: free_pages_and_swap_cache drains the lru_add batch, as before v6.14; batch: as after)`, lruOption)
+    .option('--spinlock <kind>', `every spinlock: ${SPINLOCK_KINDS.join(', ')} (default ticket, x86 Linux 2.6.25-4.1; queued: the queued spinlock of 4.2 on)`, spinlockOption)
     .option('--pv-flush', 'KVM\'s paravirtual remote flush: preempted vCPUs are left to the host (needs --param hostPreemptsPerS > 0)')
     .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
     .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])
@@ -126,6 +129,7 @@ export function runConfig(strategy: string, o: SimOptions, workload: Workload, d
       ...(o.idleLeaveMm === true ? { idleLeaveMm: true } : {}),
       ...(o.mmRefcount !== undefined && o.mmRefcount !== DEFAULT_MM_REFCOUNT ? { mmRefcount: o.mmRefcount } : {}),
       ...(o.lru !== undefined && o.lru !== DEFAULT_LRU ? { lru: o.lru } : {}),
+      ...(o.spinlock !== undefined && o.spinlock !== DEFAULT_SPINLOCK ? { spinlock: o.spinlock } : {}),
       ...(o.pvFlush === true ? { pvFlush: true } : {}),
     },
     perturb: o.perturb === true,
@@ -144,6 +148,12 @@ export function mmRefcountOption(text: string): MmRefcountMode {
 export function lruOption(text: string): LruMode {
   if (!(LRU_MODES as readonly string[]).includes(text)) throw new ConfigError(`--lru expects one of ${LRU_MODES.join(', ')}, got '${text}'`);
   return text as LruMode;
+}
+
+/** `--spinlock <kind>`: one of SPINLOCK_KINDS. */
+export function spinlockOption(text: string): SpinlockKind {
+  if (!(SPINLOCK_KINDS as readonly string[]).includes(text)) throw new ConfigError(`--spinlock expects one of ${SPINLOCK_KINDS.join(', ')}, got '${text}'`);
+  return text as SpinlockKind;
 }
 
 function positiveNumber(name: string): (text: string) => number {

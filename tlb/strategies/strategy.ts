@@ -7,6 +7,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { MmSwitch } from '../../cpu/mm-switch';
 import type { Scheduler } from '../../cpu/sched';
 import type { Smp } from '../../cpu/smp';
+import type { SpinlockKind } from '../../cpu/qspinlock';
 import type { Mm } from '../mm/mm';
 import type { LruMode } from '../mm/lru';
 import type { TlbOps } from '../hw/tlb-ops';
@@ -42,6 +43,8 @@ export interface StrategyOptions {
   mmRefcount: MmRefcountMode;
   /** Whether and how page freeing meets the LRU (tlb/mm/lru.ts, LRU_MODES): `none` leaves it out. */
   lru: LruMode;
+  /** Ticket spinlocks (2.6.25-4.1) or queued ones (4.2 on; cpu/qspinlock.ts): every spinlock of the machine. */
+  spinlock: SpinlockKind;
   /** KVM's paravirtual remote flush (`--pv-flush`, tlb/strategies/pv-flush.ts): preempted vCPUs are left to the host. Needs a host model. */
   pvFlush: boolean;
 }
