@@ -1,4 +1,5 @@
 import type { Sim } from '../lib/engine/ops';
+import { StepCall, type SimCall } from '../lib/engine/step-call';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { SimMemory } from '../mem/memory';
@@ -50,27 +51,18 @@ export class Qspinlocks {
     this.queuedPath = stats.counter('queued', 'acquisitions that waited in the MCS queue');
   }
 
-  /** spin_lock(): preempt_disable(), then queued_spin_lock(). */
-  *lock(l: Spinlock, k: KernelOps, cpu: number): Sim {
-    yield k.preemptAdd(1);
-    const start = l.now();
-    // queued_spin_lock(): the uncontended case is one cmpxchg 0 -> locked.
-    const val = yield k.cmpxchg(l.tail, 0, Q_LOCKED_VAL);
-    if (val !== 0) {
-      l.countContended();
-      yield* this.slowpath(l, k, cpu, val);
-    }
-    l.acquired(cpu, 0, start);
+  /** spin_lock(): preempt_disable(), then queued_spin_lock() (a pooled step machine: QspinLockCall). */
+  lock(l: Spinlock, k: KernelOps, cpu: number): SimCall {
+    return (LOCK_CALLS.pop() ?? new QspinLockCall(LOCK_CALLS)).start(this, l, k, cpu);
   }
 
-  /** spin_unlock(): queued_spin_unlock() is smp_store_release(&lock->locked, 0), a byte store; then preempt_enable(). */
-  *unlock(l: Spinlock, k: KernelOps): Sim {
-    yield k.storeBits(l.tail, 0, Q_LOCKED_MASK);
-    yield k.preemptAdd(-1);
+  /** spin_unlock() (QspinUnlockCall). */
+  unlock(l: Spinlock, k: KernelOps): SimCall {
+    return (UNLOCK_CALLS.pop() ?? new QspinUnlockCall(UNLOCK_CALLS)).start(l, k);
   }
 
   /** queued_spin_lock_slowpath() (v4.20, native: no paravirt hooks). */
-  private *slowpath(l: Spinlock, k: KernelOps, cpu: number, firstVal: number): Sim {
+  *slowpath(l: Spinlock, k: KernelOps, cpu: number, firstVal: number): Sim {
     const lock = l.tail;
     let val = firstVal;
     // Wait for an in-progress pending -> locked hand-over (0,1,0 -> 0,0,1); the kernel bounds it
@@ -134,5 +126,111 @@ export class Qspinlocks {
     if (next === 0) next = yield k.spinWhileEq(node + NODE_NEXT, 0);
     yield k.store(next + NODE_LOCKED, 1); // arch_mcs_spin_unlock_contended()
     this.count[cpu]--;
+  }
+}
+
+const LOCK_CALLS: QspinLockCall[] = [];
+const UNLOCK_CALLS: QspinUnlockCall[] = [];
+
+/**
+ * spin_lock() with queued_spin_lock() (include/asm-generic/qspinlock.h):
+ *
+ *     preempt_disable();
+ *     if (likely(atomic_try_cmpxchg_acquire(&lock->val, &val, _Q_LOCKED_VAL))) return;
+ *     queued_spin_lock_slowpath(lock, val);
+ *
+ * The slowpath stays a generator (Qspinlocks.slowpath), which this call runs as `yield*` would.
+ */
+class QspinLockCall extends StepCall {
+  private q: Qspinlocks | null;
+  private lock: Spinlock | null;
+  private k: KernelOps | null;
+  private cpu: number;
+  private startCycle: number;
+  /** The slowpath in progress, or null. */
+  private slow: Sim | null;
+
+  constructor(pool: QspinLockCall[]) {
+    super(pool as StepCall[]);
+    this.q = null;
+    this.lock = null;
+    this.k = null;
+    this.cpu = -1;
+    this.startCycle = 0;
+    this.slow = null;
+  }
+
+  start(q: Qspinlocks, lock: Spinlock, k: KernelOps, cpu: number): this {
+    this.q = q;
+    this.lock = lock;
+    this.k = k;
+    this.cpu = cpu;
+    return this;
+  }
+
+  next(v: number): IteratorResult<number> {
+    const l = this.lock as Spinlock;
+    if (this.slow !== null) return this.runSlow(l, v);
+    const k = this.k as KernelOps;
+    switch (this.pc) {
+      case 0: // preempt_disable()
+        return this.yieldOp(k.preemptAdd(1), 1);
+      case 1: // atomic_try_cmpxchg_acquire(&lock->val, 0, _Q_LOCKED_VAL)
+        this.startCycle = l.now();
+        return this.yieldOp(k.cmpxchg(l.tail, 0, Q_LOCKED_VAL), 2);
+      default:
+        if (v === 0) return this.acquired(l);
+        l.countContended();
+        this.slow = (this.q as Qspinlocks).slowpath(l, k, this.cpu, v);
+        return this.runSlow(l, 0);
+    }
+  }
+
+  /** One step of the slowpath; its end is the acquisition. */
+  private runSlow(l: Spinlock, v: number): IteratorResult<number> {
+    const r = (this.slow as Sim).next(v);
+    if (r.done !== true) return r;
+    this.slow = null;
+    return this.acquired(l);
+  }
+
+  private acquired(l: Spinlock): IteratorResult<number> {
+    l.acquired(this.cpu, 0, this.startCycle);
+    this.q = null;
+    this.lock = null;
+    this.k = null;
+    return this.finish(undefined);
+  }
+}
+
+/** spin_unlock(): queued_spin_unlock() is smp_store_release(&lock->locked, 0), a byte store; then preempt_enable(). */
+class QspinUnlockCall extends StepCall {
+  private lock: Spinlock | null;
+  private k: KernelOps | null;
+
+  constructor(pool: QspinUnlockCall[]) {
+    super(pool as StepCall[]);
+    this.lock = null;
+    this.k = null;
+  }
+
+  start(lock: Spinlock, k: KernelOps): this {
+    this.lock = lock;
+    this.k = k;
+    return this;
+  }
+
+  next(): IteratorResult<number> {
+    const k = this.k as KernelOps;
+    switch (this.pc) {
+      case 0: // smp_store_release(&lock->locked, 0)
+        return this.yieldOp(k.storeBits((this.lock as Spinlock).tail, 0, Q_LOCKED_MASK), 1);
+      case 1: // preempt_enable()
+        return this.yieldOp(k.preemptAdd(-1), 2);
+      default:
+        this.lock = null;
+        this.k = null;
+        return this.finish(undefined);
+    }
   }
 }
