@@ -1,5 +1,5 @@
 import { OP_FIRST_EXTENSION, Ops } from '../lib/engine/ops';
-import type { Qspinlocks } from './qspinlock';
+import type { SimCall } from '../lib/engine/step-call';
 
 /**
  * The CPU layer's instructions, on top of the memory ones: interrupt flag, preemption count,
@@ -48,9 +48,25 @@ export const KERNEL_OP_NAMES: Readonly<Record<number, string>> = {
   [OP_VM_ENTER]: 'vm enter',
 };
 
+/** What a spinlock's implementation sees of it (cpu/spinlock.ts): its word, its checker and counters. */
+export interface LockWord {
+  readonly name: string;
+  /** The lock word's address (the ticket lock's tail). */
+  readonly tail: number;
+  now(): number;
+  countContended(): void;
+  acquired(cpu: number, ticket: number, start: number): void;
+}
+
+/** A spinlock implementation in place of the ticket lock: spin_lock() and spin_unlock() of a lock. */
+export interface LockImpl {
+  lock(l: LockWord, k: KernelOps, cpu: number): SimCall;
+  unlock(l: LockWord, k: KernelOps): SimCall;
+}
+
 export class KernelOps extends Ops {
-  /** The queued spinlock's per-CPU nodes when spinlocks are queued (`--spinlock queued`); null: ticket locks. */
-  qspinlock: Qspinlocks | null = null;
+  /** The queued spinlock (cpu/qspinlock.ts) when spinlocks are queued (`--spinlock queued`); null: ticket locks. */
+  qspinlock: LockImpl | null = null;
 
   irqDisable(): number {
     return this.stage(OP_IRQ_DISABLE, 0, 0, 0, 0);

@@ -3,8 +3,7 @@ import { StepCall, type SimCall } from '../lib/engine/step-call';
 import type { Counter } from '../lib/stats/counter';
 import type { StatGroup } from '../lib/stats/group';
 import type { SimMemory } from '../mem/memory';
-import type { KernelOps } from './kernel-ops';
-import type { Spinlock } from './spinlock';
+import type { KernelOps, LockImpl, LockWord } from './kernel-ops';
 
 /** The spinlock implementations (`--spinlock`): x86 Linux's ticket lock (2.6.25-4.1) or its queued spinlock (4.2 on). */
 export const SPINLOCK_KINDS = ['ticket', 'queued'] as const;
@@ -35,7 +34,7 @@ const NODE_LOCKED = 4;
  * the paths locks take. One per machine, reached through `KernelOps.qspinlock`; absent, spinlocks
  * are ticket locks.
  */
-export class Qspinlocks {
+export class Qspinlocks implements LockImpl {
   /** Per CPU: its first node's address; node i is NODE_BYTES * i further. */
   private readonly nodes: Float64Array;
   /** Per CPU: nodes in use (`qnodes[0].mcs.count`; a per-CPU add, kept beside the model). */
@@ -52,17 +51,17 @@ export class Qspinlocks {
   }
 
   /** spin_lock(): preempt_disable(), then queued_spin_lock() (a pooled step machine: QspinLockCall). */
-  lock(l: Spinlock, k: KernelOps, cpu: number): SimCall {
+  lock(l: LockWord, k: KernelOps, cpu: number): SimCall {
     return (LOCK_CALLS.pop() ?? new QspinLockCall(LOCK_CALLS)).start(this, l, k, cpu);
   }
 
   /** spin_unlock() (QspinUnlockCall). */
-  unlock(l: Spinlock, k: KernelOps): SimCall {
+  unlock(l: LockWord, k: KernelOps): SimCall {
     return (UNLOCK_CALLS.pop() ?? new QspinUnlockCall(UNLOCK_CALLS)).start(l, k);
   }
 
   /** queued_spin_lock_slowpath() (v4.20, native: no paravirt hooks). */
-  *slowpath(l: Spinlock, k: KernelOps, cpu: number, firstVal: number): Sim {
+  *slowpath(l: LockWord, k: KernelOps, cpu: number, firstVal: number): Sim {
     const lock = l.tail;
     let val = firstVal;
     // Wait for an in-progress pending -> locked hand-over (0,1,0 -> 0,0,1); the kernel bounds it
@@ -89,7 +88,7 @@ export class Qspinlocks {
   }
 
   /** The `queue:` part of the slowpath: an MCS node of this CPU's, spun on locally until it heads the queue. */
-  private *queue(l: Spinlock, k: KernelOps, cpu: number): Sim {
+  private *queue(l: LockWord, k: KernelOps, cpu: number): Sim {
     const lock = l.tail;
     this.queuedPath.value++;
     const idx = this.count[cpu]++;
@@ -143,7 +142,7 @@ const UNLOCK_CALLS: QspinUnlockCall[] = [];
  */
 class QspinLockCall extends StepCall {
   private q: Qspinlocks | null;
-  private lock: Spinlock | null;
+  private lock: LockWord | null;
   private k: KernelOps | null;
   private cpu: number;
   private startCycle: number;
@@ -160,7 +159,7 @@ class QspinLockCall extends StepCall {
     this.slow = null;
   }
 
-  start(q: Qspinlocks, lock: Spinlock, k: KernelOps, cpu: number): this {
+  start(q: Qspinlocks, lock: LockWord, k: KernelOps, cpu: number): this {
     this.q = q;
     this.lock = lock;
     this.k = k;
@@ -169,7 +168,7 @@ class QspinLockCall extends StepCall {
   }
 
   next(v: number): IteratorResult<number> {
-    const l = this.lock as Spinlock;
+    const l = this.lock as LockWord;
     if (this.slow !== null) return this.runSlow(l, v);
     const k = this.k as KernelOps;
     switch (this.pc) {
@@ -187,14 +186,14 @@ class QspinLockCall extends StepCall {
   }
 
   /** One step of the slowpath; its end is the acquisition. */
-  private runSlow(l: Spinlock, v: number): IteratorResult<number> {
+  private runSlow(l: LockWord, v: number): IteratorResult<number> {
     const r = (this.slow as Sim).next(v);
     if (r.done !== true) return r;
     this.slow = null;
     return this.acquired(l);
   }
 
-  private acquired(l: Spinlock): IteratorResult<number> {
+  private acquired(l: LockWord): IteratorResult<number> {
     l.acquired(this.cpu, 0, this.startCycle);
     this.q = null;
     this.lock = null;
@@ -205,7 +204,7 @@ class QspinLockCall extends StepCall {
 
 /** spin_unlock(): queued_spin_unlock() is smp_store_release(&lock->locked, 0), a byte store; then preempt_enable(). */
 class QspinUnlockCall extends StepCall {
-  private lock: Spinlock | null;
+  private lock: LockWord | null;
   private k: KernelOps | null;
 
   constructor(pool: QspinUnlockCall[]) {
@@ -214,7 +213,7 @@ class QspinUnlockCall extends StepCall {
     this.k = null;
   }
 
-  start(lock: Spinlock, k: KernelOps): this {
+  start(lock: LockWord, k: KernelOps): this {
     this.lock = lock;
     this.k = k;
     return this;
@@ -224,7 +223,7 @@ class QspinUnlockCall extends StepCall {
     const k = this.k as KernelOps;
     switch (this.pc) {
       case 0: // smp_store_release(&lock->locked, 0)
-        return this.yieldOp(k.storeBits((this.lock as Spinlock).tail, 0, Q_LOCKED_MASK), 1);
+        return this.yieldOp(k.storeBits((this.lock as LockWord).tail, 0, Q_LOCKED_MASK), 1);
       case 1: // preempt_enable()
         return this.yieldOp(k.preemptAdd(-1), 2);
       default:
