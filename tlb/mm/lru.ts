@@ -38,6 +38,9 @@ const PG_FLAGS = 0;
 const PG_LRU_NEXT = 8;
 const PG_LRU_PREV = 16;
 const PG_REFCOUNT = 48;
+/** Bits of `flags` that lru_add changes atomically (enum pageflags of 6.13; the positions cost nothing). */
+const PG_LRU = 5;
+const PG_UNEVICTABLE = 18;
 /** No folio (an empty list end, a page with no folio of its own: the zero page, a file page). */
 export const NO_FOLIO = -1;
 
@@ -215,7 +218,12 @@ export class Lru {
     yield* this.putAll(k, cpu, b, len);
   }
 
-  /** lruvec_add_folio → list_add(&folio->lru, &lruvec->lists[lru]): the head, the page, the old first page. */
+  /**
+   * lru_add() under the lock: folio_test_clear_unevictable() and folio_batch_move_lru()'s
+   * folio_set_lru() are atomic bit operations on the page's flags (LOCK BTR, LOCK BTS); then
+   * lruvec_add_folio → list_add(&folio->lru, &lruvec->lists[lru]): the head, the page, the old
+   * first page.
+   */
   private *listAdd(k: KernelOps, f: number, n: number): Sim {
     const old = this.first[n];
     this.state[f] = ON_LRU;
@@ -223,9 +231,11 @@ export class Lru {
     this.next[f] = old;
     this.first[n] = f;
     if (old !== NO_FOLIO) this.prev[old] = f;
-    yield k.store(this.line[f] + PG_LRU_NEXT, old); // folio->lru (and PG_lru in the flags, on the same line)
+    yield k.lockBtr(this.line[f] + PG_FLAGS, PG_UNEVICTABLE);
+    yield k.store(this.line[f] + PG_LRU_NEXT, old); // folio->lru
     yield k.store(this.heads[n] + PG_LRU_NEXT, f); // head->next, and the LRU size beside it (update_lru_size)
     if (old !== NO_FOLIO) yield k.store(this.line[old] + PG_LRU_PREV, f); // old->lru.prev
+    yield k.lockBts(this.line[f] + PG_FLAGS, PG_LRU);
   }
 
   /** lruvec_del_folio → list_del: the neighbours' links (the head's when at an end), the page's own. */
