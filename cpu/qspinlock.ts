@@ -41,6 +41,7 @@ export class Qspinlocks implements LockImpl {
   private readonly count: Int32Array;
   private readonly pendingPath: Counter;
   private readonly queuedPath: Counter;
+  private readonly nestedPath: Counter;
 
   constructor(memory: SimMemory, nCpus: number, stats: StatGroup) {
     this.nodes = new Float64Array(nCpus);
@@ -48,6 +49,7 @@ export class Qspinlocks implements LockImpl {
     this.count = new Int32Array(nCpus);
     this.pendingPath = stats.counter('pending', 'acquisitions that waited as the pending CPU (one waiter, no queue)');
     this.queuedPath = stats.counter('queued', 'acquisitions that waited in the MCS queue');
+    this.nestedPath = stats.counter('nested', 'of those, queued on a node above the first: an interrupt\'s lock while its CPU queued for another');
   }
 
   /** spin_lock(): preempt_disable(), then queued_spin_lock() (a pooled step machine: QspinLockCall). */
@@ -93,6 +95,7 @@ export class Qspinlocks implements LockImpl {
     this.queuedPath.value++;
     const idx = this.count[cpu]++;
     if (idx >= MAX_NODES) throw new Error(`${l.name}: cpu${cpu} nests more than ${MAX_NODES} spinlock slowpaths`);
+    if (idx > 0) this.nestedPath.value++;
     const tail = (((cpu + 1) << Q_TAIL_CPU_OFFSET) | (idx << Q_TAIL_IDX_OFFSET)) >>> 0;
     const node = this.nodes[cpu] + idx * NODE_BYTES;
     yield k.store(node + NODE_LOCKED, 0);
