@@ -58,10 +58,9 @@ export interface LockWord {
   acquired(cpu: number, ticket: number, start: number): void;
 }
 
-/** A spinlock implementation in place of the ticket lock: spin_lock() and spin_unlock() of a lock. */
+/** A spinlock implementation in place of the ticket lock: spin_lock() of a lock (its unlock is a store, cpu/spinlock.ts). */
 export interface LockImpl {
   lock(l: LockWord, k: KernelOps, cpu: number): SimCall;
-  unlock(l: LockWord, k: KernelOps): SimCall;
 }
 
 export class KernelOps extends Ops {

@@ -31,7 +31,7 @@ const NODE_LOCKED = 4;
 
 /**
  * The queued spinlock's per-CPU MCS nodes (`qnodes`, kernel/locking/qspinlock.c) and the counts of
- * the paths locks take. One per machine, reached through `KernelOps.qspinlock`; absent, spinlocks
+ * the paths locks take. Its unlock is Spinlock.unlock's byte store of `locked`. One per machine, reached through `KernelOps.qspinlock`; absent, spinlocks
  * are ticket locks.
  */
 export class Qspinlocks implements LockImpl {
@@ -55,11 +55,6 @@ export class Qspinlocks implements LockImpl {
   /** spin_lock(): preempt_disable(), then queued_spin_lock() (a pooled step machine: QspinLockCall). */
   lock(l: LockWord, k: KernelOps, cpu: number): SimCall {
     return (LOCK_CALLS.pop() ?? new QspinLockCall(LOCK_CALLS)).start(this, l, k, cpu);
-  }
-
-  /** spin_unlock() (QspinUnlockCall). */
-  unlock(l: LockWord, k: KernelOps): SimCall {
-    return (UNLOCK_CALLS.pop() ?? new QspinUnlockCall(UNLOCK_CALLS)).start(l, k);
   }
 
   /** queued_spin_lock_slowpath() (v4.20, native: no paravirt hooks). */
@@ -132,7 +127,6 @@ export class Qspinlocks implements LockImpl {
 }
 
 const LOCK_CALLS: QspinLockCall[] = [];
-const UNLOCK_CALLS: QspinUnlockCall[] = [];
 
 /**
  * spin_lock() with queued_spin_lock() (include/asm-generic/qspinlock.h):
@@ -202,37 +196,5 @@ class QspinLockCall extends StepCall {
     this.lock = null;
     this.k = null;
     return this.finish(undefined);
-  }
-}
-
-/** spin_unlock(): queued_spin_unlock() is smp_store_release(&lock->locked, 0), a byte store; then preempt_enable(). */
-class QspinUnlockCall extends StepCall {
-  private lock: LockWord | null;
-  private k: KernelOps | null;
-
-  constructor(pool: QspinUnlockCall[]) {
-    super(pool as StepCall[]);
-    this.lock = null;
-    this.k = null;
-  }
-
-  start(lock: LockWord, k: KernelOps): this {
-    this.lock = lock;
-    this.k = k;
-    return this;
-  }
-
-  next(): IteratorResult<number> {
-    const k = this.k as KernelOps;
-    switch (this.pc) {
-      case 0: // smp_store_release(&lock->locked, 0)
-        return this.yieldOp(k.storeBits((this.lock as LockWord).tail, 0, Q_LOCKED_MASK), 1);
-      case 1: // preempt_enable()
-        return this.yieldOp(k.preemptAdd(-1), 2);
-      default:
-        this.lock = null;
-        this.k = null;
-        return this.finish(undefined);
-    }
   }
 }

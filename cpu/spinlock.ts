@@ -83,12 +83,16 @@ export class Spinlock {
     return (LOCK_CALLS.pop() ?? new SpinLockCall(LOCK_CALLS)).start(this, k, cpu);
   }
 
-  /** spin_unlock(): the holder moves the head on, then preempt_enable (SpinUnlockCall). */
+  /**
+   * spin_unlock(): one store by the holder, then preempt_enable (SpinUnlockCall). The ticket lock
+   * moves the head on; the queued spinlock clears its `locked` byte (queued_spin_unlock():
+   * smp_store_release(&lock->locked, 0)).
+   */
   unlock(k: KernelOps, cpu: number): SimCall {
     if (this.holder !== cpu) throw new Error(`${this.name}: cpu${cpu} released it, but the holder is cpu${this.holder}`);
     this.holder = -1;
-    if (k.qspinlock !== null) return k.qspinlock.unlock(this, k);
-    return (UNLOCK_CALLS.pop() ?? new SpinUnlockCall(UNLOCK_CALLS)).start(this, k);
+    const call = UNLOCK_CALLS.pop() ?? new SpinUnlockCall(UNLOCK_CALLS);
+    return k.qspinlock !== null ? call.start(k, this.tail, 0, QUEUED_LOCKED_BYTE) : call.start(k, this.head, this.holderTicket + 1, 0);
   }
 
   /** The checker and the counters, once the ticket is served. */
@@ -177,36 +181,44 @@ class SpinLockCall extends StepCall {
   }
 }
 
+/** The queued spinlock's `locked` byte in its word (cpu/qspinlock.ts). */
+const QUEUED_LOCKED_BYTE = 0xff;
+
 /**
- * arch_spin_unlock() (x86-64 ticket version: UNLOCK_LOCK_PREFIX is empty, so a plain add by the
- * holder, a store here), then preempt_enable().
+ * arch_spin_unlock(), then preempt_enable(). The x86-64 ticket version's add to the head carries
+ * no LOCK prefix (UNLOCK_LOCK_PREFIX is empty: only the holder writes the head), so it is a store
+ * of the next ticket; the queued version is a byte store of 0 to `locked`.
  */
 class SpinUnlockCall extends StepCall {
-  private lock: Spinlock | null;
   private k: KernelOps | null;
+  private addr: number;
+  private value: number;
+  private mask: number;
 
   constructor(pool: SpinUnlockCall[]) {
     super(pool as StepCall[]);
-    this.lock = null;
     this.k = null;
+    this.addr = 0;
+    this.value = 0;
+    this.mask = 0;
   }
 
-  start(lock: Spinlock, k: KernelOps): this {
-    this.lock = lock;
+  start(k: KernelOps, addr: number, value: number, mask: number): this {
     this.k = k;
+    this.addr = addr;
+    this.value = value;
+    this.mask = mask;
     return this;
   }
 
   next(): IteratorResult<number> {
-    const l = this.lock as Spinlock;
     const k = this.k as KernelOps;
     switch (this.pc) {
-      case 0: // __add(&lock->tickets.head, 1)
-        return this.yieldOp(k.store(l.head, l.holderTicket + 1), 1);
+      case 0: // __add(&lock->tickets.head, 1), or smp_store_release(&lock->locked, 0)
+        return this.yieldOp(k.storeBits(this.addr, this.value, this.mask), 1);
       case 1: // preempt_enable()
         return this.yieldOp(k.preemptAdd(-1), 2);
       default:
-        this.lock = null;
         this.k = null;
         return this.finish(undefined);
     }
