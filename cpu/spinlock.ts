@@ -22,7 +22,7 @@ export function spinlockStats(group: StatGroup, name: string): SpinlockStats {
   return {
     acquisitions: group.counter('acquisitions', `${name} acquisitions`),
     contended: group.counter('contended', `${name} acquisitions that had to wait`),
-    waits: group.histogram('waitCycles', `cycles from taking a ticket to holding ${name}`),
+    waits: group.histogram('waitCycles', `cycles from the first attempt (the ticket, or the queued lock's cmpxchg) to holding ${name}`),
   };
 }
 
@@ -73,7 +73,7 @@ export class Spinlock {
     } else {
       this.acquisitions = stats.counter('acquisitions', `${name} acquisitions`);
       this.contended = stats.counter('contended', `${name} acquisitions that had to wait`);
-      this.waits = waits ?? stats.histogram('waitCycles', `cycles from taking a ticket to holding ${name}`);
+      this.waits = waits ?? stats.histogram('waitCycles', `cycles from the first attempt (the ticket, or the queued lock's cmpxchg) to holding ${name}`);
     }
   }
 
