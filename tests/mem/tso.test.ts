@@ -165,6 +165,26 @@ describe('stores and XCHGs narrower than the word (byte and 16-bit MOV, 16-bit X
     expect(counter(stats, 'mem.forwarded')).toBe(2);
   });
 
+  test('two byte stores to one word, both still buffered: a load sees both over memory, and so does memory once they drain', () => {
+    const { engine, k, memory } = build();
+    const x = memory.allocLines('x');
+    memory.poke(x, 0xab00_0000);
+    const seen: number[] = [];
+    function* writer(): Sim {
+      yield k.storeBits(x, 0x01, 0xff);
+      yield k.storeBits(x, 0x0200, 0xff00);
+      seen.push(yield k.load(x)); // the younger entry alone would give 0xab000200
+      yield k.storeBits(x, 0x03, 0xff); // then a younger store to the first byte wins over the older
+      seen.push(yield k.load(x));
+      yield k.mfence();
+      seen.push(yield k.load(x));
+    }
+    engine.spawn('w', 0, writer());
+    engine.run();
+    expect(seen.map((v) => v.toString(16))).toEqual(['ab000201', 'ab000203', 'ab000203']);
+    expect(memory.peek(x)).toBe(0xab00_0203);
+  });
+
   test('a narrower XCHG swaps its bits only and returns the old word; a byte store drained meanwhile survives it', () => {
     const { engine, k, memory } = build();
     const x = memory.allocLines('x');
