@@ -14,7 +14,8 @@ export const DEFAULT_SPINLOCK: SpinlockKind = 'ticket';
 // The lock word (include/asm-generic/qspinlock_types.h, NR_CPUS < 16K so _Q_PENDING_BITS = 8):
 // bits 0-7 locked, bit 8 pending, bits 16-17 the tail's node index, bits 18-31 the tail's CPU + 1.
 const Q_LOCKED_VAL = 1;
-const Q_LOCKED_MASK = 0xff;
+/** The `locked` byte: what queued_spin_unlock() stores 0 into (Spinlock.unlock). */
+export const Q_LOCKED_MASK = 0xff;
 const Q_PENDING_VAL = 1 << 8;
 const Q_PENDING_OFFSET = 8;
 const Q_LOCKED_PENDING_MASK = 0xffff;

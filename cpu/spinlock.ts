@@ -6,6 +6,7 @@ import type { StatGroup } from '../lib/stats/group';
 import type { StatShapeGroup } from '../lib/stats/shape';
 import type { SimMemory } from '../mem/memory';
 import type { KernelOps } from './kernel-ops';
+import { Q_LOCKED_MASK } from './qspinlock';
 
 /** The counters of a lock, or of a family of locks that share them (every pipe's wait-queue lock). */
 export interface SpinlockStats {
@@ -92,7 +93,7 @@ export class Spinlock {
     if (this.holder !== cpu) throw new Error(`${this.name}: cpu${cpu} released it, but the holder is cpu${this.holder}`);
     this.holder = -1;
     const call = UNLOCK_CALLS.pop() ?? new SpinUnlockCall(UNLOCK_CALLS);
-    return k.qspinlock !== null ? call.start(k, this.tail, 0, QUEUED_LOCKED_BYTE) : call.start(k, this.head, this.holderTicket + 1, 0);
+    return k.qspinlock !== null ? call.start(k, this.tail, 0, Q_LOCKED_MASK) : call.start(k, this.head, this.holderTicket + 1, 0);
   }
 
   /** The checker and the counters, once the ticket is served. */
@@ -180,9 +181,6 @@ class SpinLockCall extends StepCall {
     return this.finish(undefined);
   }
 }
-
-/** The queued spinlock's `locked` byte in its word (cpu/qspinlock.ts). */
-const QUEUED_LOCKED_BYTE = 0xff;
 
 /**
  * arch_spin_unlock(), then preempt_enable(). The x86-64 ticket version's add to the head carries
