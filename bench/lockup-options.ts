@@ -9,7 +9,8 @@ import type { RunConfig } from './run-config';
  * 0.5 simulated ms. Linux waits seconds (5 s for a CSD, 10 s hard, 20 s soft) where its operations
  * take microseconds; 0.5 ms is three times the longest legitimate wait once measured on any shipped
  * workload at its default size (a 56-CPU csd_lock_wait of 168 µs: latr on tlb-flush2, without the
- * owner window; with it, the longest on tlb-flush2 and tlb-flush3 is 44 µs), and a quarter of the
+ * owner window and with ticket spinlocks; 150 µs over seeds 1-5 with queued ones; with the window,
+ * the longest on tlb-flush2 and tlb-flush3 was 44 µs, 40 on tlb-flush2 now), and a quarter of the
  * run lets a state that got stuck in its first three quarters show in a short one.
  *
  * Under a host model (`hostPreemptsPerS` > 0) it is at least four freezes (`hostPreemptNs`): a

@@ -71,7 +71,7 @@ export function addSimOptions(cmd: Command, defaults: { workload: string; ms: nu
     .option('--idle-leave-mm', 'leave_mm() in the idle loop before halting')
     .option('--mm-refcount <mode>', `the lazy mm reference: ${MM_REFCOUNT_MODES.join(', ')} (default atomic, x86's own; none: a reference that costs nothing)`, mmRefcountOption)
     .option('--lru <mode>', `anonymous pages through the LRU and its lru_lock: ${LRU_MODES.join(', ')} (default none: not modelled; drain: free_pages_and_swap_cache drains the lru_add batch, as before v6.14; batch: as after)`, lruOption)
-    .option('--spinlock <kind>', `every spinlock: ${SPINLOCK_KINDS.join(', ')} (default ticket, x86 Linux 2.6.25-4.1; queued: the queued spinlock of 4.2 on)`, spinlockOption)
+    .option('--spinlock <kind>', `every spinlock: ${SPINLOCK_KINDS.join(', ')} (default queued: the queued spinlock of 4.2 on, which every modelled kernel has; ticket: the ticket lock of 2.6.25-4.1)`, spinlockOption)
     .option('--pv-flush', 'KVM\'s paravirtual remote flush: preempted vCPUs are left to the host (needs --param hostPreemptsPerS > 0)')
     .option('--lockup-ms <[check=]ms>', 'liveness threshold in simulated ms, of every check or of one (hard, soft, stall, csd, flush; repeatable); default a quarter of the run, at most 0.5', collectText, [])
     .option('--lockup-cycles <[check=]n>', 'the same in cycles (repeatable)', collectText, [])

@@ -19,7 +19,7 @@ test('a user strategy file loads, and the oracle catches the missing smp_mb()', 
   const factory = loadStrategy(EXAMPLE);
   expect(factory().name).toBe('linux-4.20-no-mb');
   const spec = path.relative(process.cwd(), EXAMPLE);
-  const broken = explore(exploreConfig(spec), factory, 60, 1); // seeds 1..60 (seed 52 hits the window)
+  const broken = explore(exploreConfig(spec), factory, 60, 1); // seeds 1..60 (seeds 7, 31 and 47 hit the window)
   expect(broken.counts['stale-translation'] ?? 0).toBeGreaterThan(0);
   const v = broken.first.find((x) => x.kind === 'stale-translation');
   expect(v?.reproduce).toContain('--strategy examples/linux-4.20-no-mb.ts');

@@ -13,7 +13,7 @@ function built(...args: string[]): { code: number; out: string; err: string } {
 }
 
 /**
- * A strategy that loops for ever at the host level, inside a generator step, in one run of three:
+ * A strategy that loops for ever at the host level, inside a generator step, in about one run of two:
  * its first flush decides by the cycle it starts at, which the seed moves. No simulated watchdog
  * can see this; only the host budget of `--host-timeout` stops it.
  */
@@ -27,7 +27,7 @@ function hangStrategy(): string {
     '  override *flushTlbMmRange(k: TlbOps, cpu: Cpu, mm: Mm, start: number, end: number, freedTables: boolean): Sim {',
     '    const decide = this.first;',
     '    this.first = false;',
-    '    if (decide && this.ctx.now() % 3 === 1) for (;;) { /* never yields */ }',
+    '    if (decide && this.ctx.now() % 2 === 1) for (;;) { /* never yields */ }',
     '    yield* super.flushTlbMmRange(k, cpu, mm, start, end, freedTables);',
     '  }',
     '}',

@@ -94,6 +94,6 @@ export const HASWELL_2S: MachineProfile = {
     latrMaxPasses: v(2, 'S', 'sslab-gatech/latr latr.patch, arch/x86/mm/tlb.c: #define TLB_SHOOTDOWN_MAX 2'),
     latrBackgroundNs: v(1e9, 'S', 'sslab-gatech/latr latr.patch, background_tlb_invalidate(): schedule_timeout_interruptible(HZ*1), one second'),
 
-    contextSwitch: v(450, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s Skylake ping-pong): no Haswell source found'),
+    contextSwitch: v(485, 'E', 'as skylake-sp-2s (calibrated on Lutomirski\'s Skylake ping-pong): no Haswell source found'),
   },
 };

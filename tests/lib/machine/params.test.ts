@@ -97,7 +97,7 @@ describe('profiles', () => {
       transferRemote: t(310, 'D'), rmwLocal: t(19, 'S'), storeBufferEntries: t(56, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(800, 'F'), invlpg: t(200, 'S'),
       cr3Write: t(96, 'S'), pageWalk: t(20, 'D'), flushCeiling: t(33, 'S'), invlpgb: t(0, 'R'),
-      tlbsync: t(1500, 'E'), contextSwitch: t(450, 'E'),
+      tlbsync: t(1500, 'E'), contextSwitch: t(485, 'E'),
     });
     expect(pick(ZEN, keys)).toEqual({
       clockGhz: t(3, 'E'), sockets: t(1, 'R'), ccxPerSocket: t(8, 'R'), coresPerCcx: t(8, 'R'),
@@ -105,7 +105,7 @@ describe('profiles', () => {
       transferRemote: t(576, 'D'), rmwLocal: t(9, 'M'), storeBufferEntries: t(64, 'R'),
       ipiSendX2apic: t(150, 'E'), ipiDeliveryCcx: t(1200, 'E'), irqEntryExit: t(900, 'E'), invlpg: t(200, 'E'),
       cr3Write: t(100, 'E'), pageWalk: t(25, 'E'), flushCeiling: t(33, 'S'), invlpgb: t(1, 'S'),
-      tlbsync: t(1500, 'E'), contextSwitch: t(450, 'E'),
+      tlbsync: t(1500, 'E'), contextSwitch: t(485, 'E'),
     });
   });
 

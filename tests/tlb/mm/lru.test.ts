@@ -31,7 +31,8 @@ describe('--lru', () => {
     expect(r.lru.added).toBeGreaterThan(100);
     expect(Math.abs(r.lru.added - w.iterations)).toBeLessThanOrEqual(w.threads);
     expect(Math.abs(r.lru.freed - r.lru.added)).toBeLessThanOrEqual(w.threads);
-    expect(r.lru.drains).toBe(r.lru.freed);
+    // One drain per free, but a release in flight at either edge of the window is counted on one side only.
+    expect(Math.abs(r.lru.drains - r.lru.freed)).toBeLessThanOrEqual(w.threads);
     // Every drain moves a batch of one: a lock for the add, a lock for the free.
     expect(r.lru.batchMoves).toBeGreaterThanOrEqual(r.lru.drains - w.threads);
     expect(r.lru.lockAcquisitions).toBeGreaterThan(1.9 * r.lru.freed);
@@ -57,7 +58,9 @@ describe('--lru', () => {
     const batch = big('batch');
     const it = (r: RunJson) => (r.workload as Record<string, number>).iterations;
     expect(it(batch)).toBeGreaterThan(1.5 * it(drain));
-    expect(drain.lru.lockWaitCycles as number).toBeGreaterThan(10 * (batch.lru.lockWaitCycles as number));
+    // The bottleneck is the time spent waiting in all: drain takes the lock twice per loop, batch once per 31 pages.
+    const waited = (r: RunJson) => r.lru.lockAcquisitions * (r.lru.lockWaitCycles as number);
+    expect(waited(drain)).toBeGreaterThan(10 * waited(batch));
   });
 
   test('two sockets: a lruvec and a lru_lock per node, counted together', () => {
