@@ -35,8 +35,9 @@ export function spinlockStats(group: StatGroup, name: string): SpinlockStats {
  * under TSO. So it is modelled as a store. Head and tail sit in one cacheline, as in the kernel's
  * `arch_spinlock_t`, so waiters and the holder contend for the same line.
  *
- * With `--spinlock queued` (`KernelOps.qspinlock` set) the same lock is instead the queued
- * spinlock of 4.2 and later, its word at `tail` (cpu/qspinlock.ts).
+ * With `KernelOps.qspinlock` set (a TLB machine's default, `--spinlock queued`) the same lock is
+ * instead the queued spinlock of 4.2 and later, its word at `tail` (cpu/qspinlock.ts); a bare CPU
+ * machine, and `--spinlock ticket`, keep the ticket lock.
  *
  * Beside the simulated words, the lock keeps a checker: `holder` (which CPU holds it, -1 if
  * none). Acquiring a held lock or releasing one not held is a bug in the model and throws.

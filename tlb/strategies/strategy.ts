@@ -43,7 +43,7 @@ export interface StrategyOptions {
   mmRefcount: MmRefcountMode;
   /** Whether and how page freeing meets the LRU (tlb/mm/lru.ts, LRU_MODES): `none` leaves it out. */
   lru: LruMode;
-  /** Ticket spinlocks (2.6.25-4.1) or queued ones (4.2 on; cpu/qspinlock.ts): every spinlock of the machine. */
+  /** Queued spinlocks (4.2 on, the default; cpu/qspinlock.ts) or ticket ones (2.6.25-4.1): every spinlock of the machine. */
   spinlock: SpinlockKind;
   /** KVM's paravirtual remote flush (`--pv-flush`, tlb/strategies/pv-flush.ts): preempted vCPUs are left to the host. Needs a host model. */
   pvFlush: boolean;
