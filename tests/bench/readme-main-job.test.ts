@@ -1,0 +1,28 @@
+/**
+ * The README's first table is the main job's output (`npx lazytlb compare`, every default), so a
+ * model change that moves any figure fails here until the table is measured again, as
+ * docs/CALIBRATION.md and docs/WORKLOADS.md are checked by their own tests.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '../..');
+const BIN = path.join(ROOT, 'dist/bench/cli/main.js');
+
+/** The README's block that starts with the main job's header line, without its fences. */
+function readmeTable(): string[] {
+  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = text.indexOf('memcache on skylake-sp-2s: ');
+  const end = text.indexOf('```', start);
+  return text.slice(start, end).trimEnd().split('\n');
+}
+
+test('README: the main job table is what `npx lazytlb compare` prints', () => {
+  const r = spawnSync(process.execPath, [BIN, 'compare', '--jobs', '2'], { encoding: 'utf8', timeout: 300_000 });
+  expect(r.status).toBe(0);
+  const printed = r.stdout.trimEnd().split('\n');
+  // The README leaves out the footnote line that explains the columns.
+  const table = printed.filter((l) => !l.startsWith('(flush latency'));
+  expect(readmeTable()).toEqual(table);
+}, 300_000);
